@@ -1,0 +1,155 @@
+"""The Directory: which actor serves which customer, and which Shadow is whose.
+
+Pykka's own ActorRegistry is a list (O(n) look-ups and removals), so the
+Directory keeps a dict. It is the only actor that starts or stops sessions,
+which makes the hand-over at close safe: a message routed to a session that
+has just closed is sent back here and starts a new session.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pykka
+
+from actors.config import CsConfig
+from actors.messages import Inbound, Outbound, text_payload
+
+if TYPE_CHECKING:
+    from storage import Store
+
+log = logging.getLogger(__name__)
+
+DUTY_ON = frozenset({"/on", "上班"})
+DUTY_OFF = frozenset({"/off", "下班"})
+
+SessionFactory = Callable[[str, Any, "dict[str, Any] | None"], pykka.ActorRef[Any]]
+"""(customer id, directory proxy, snapshot or None) -> a started SessionActor."""
+
+
+class Directory(pykka.ThreadingActor):
+    """Routes callbacks to sessions and the pool; owns the customer->actor map."""
+
+    use_daemon_thread = True
+
+    def __init__(self, config: CsConfig, *, robot_id: str, start_session: SessionFactory,
+                 pool: Any, outbox: Any, store: Store) -> None:
+        super().__init__()
+        self._config = config
+        self._robot_id = robot_id
+        self._start_session = start_session
+        self._pool = pool
+        self._outbox = outbox
+        self._store = store
+        self._sessions: dict[str, Any] = {}  # customer id -> SessionActor proxy
+        self._refs: dict[str, pykka.ActorRef[Any]] = {}
+        self._shadows: dict[str, str] = {}  # shadow id -> customer id
+        self._servicer_ids = frozenset(s.id for s in config.servicers)
+
+    def on_start(self) -> None:
+        self._self = self.actor_ref.proxy()
+        try:
+            self._shadows = self._store.load_shadows()
+        except Exception:
+            log.exception("shadow map not loaded; shadows resolve by pattern only")
+
+    def restore_sessions(self) -> int:
+        """Start an actor for every open session in storage (runs in the directory).
+
+        Returns:
+            how many sessions were restored.
+        """
+        restored = 0
+        for customer_id, snapshot in self._store.load_open_sessions():
+            if customer_id in self._sessions:
+                continue
+            self._start(customer_id, snapshot)
+            restored += 1
+        log.info("restored %d open sessions", restored)
+        return restored
+
+    def route_customer(self, message: Inbound) -> None:
+        """A callback to the CS Robot: a customer's message or a servicer's command."""
+        text = message.payload.text.strip().lower()
+        if text in DUTY_ON or text in DUTY_OFF:
+            # The pool refuses anyone who is not a configured servicer.
+            self._pool.set_duty.defer(message.sender, text in DUTY_ON)
+            return
+        if message.sender in self._servicer_ids:
+            self._say(message.sender, self._config.texts.servicer_help)
+            return
+        customer_id = message.sender
+        session = self._sessions.get(customer_id)
+        if session is None:
+            if message.payload.type == self._config.content_types.leave:
+                return  # nothing to close
+            session = self._start(customer_id, None)
+        try:
+            session.receive_customer_message.defer(message)
+        except pykka.ActorDeadError:
+            self._forget(customer_id)
+            self._start(customer_id, None).receive_customer_message.defer(message)
+
+    def route_shadow(self, message: Inbound) -> None:
+        """A callback to a Shadow: a servicer writing to a customer."""
+        shadow_id = message.target
+        customer_id = self._shadows.get(shadow_id)
+        session = self._sessions.get(customer_id) if customer_id else None
+        if session is None:
+            if message.sender in self._servicer_ids:
+                self._outbox.send.defer(Outbound(
+                    shadow_id, message.sender,
+                    text_payload(self._config.texts.servicer_session_over), shadow_id))
+            return
+        try:
+            session.receive_servicer_message.defer(message)
+        except pykka.ActorDeadError:
+            self._forget(customer_id or "")
+
+    def shadow_bound(self, shadow_id: str, customer_id: str) -> None:
+        """A session got its Shadow (told by the session)."""
+        if self._shadows.get(shadow_id) == customer_id:
+            return
+        self._shadows[shadow_id] = customer_id
+        try:
+            self._store.save_shadow(shadow_id, customer_id)
+        except Exception:
+            log.exception("shadow %s not saved", shadow_id)
+
+    def session_closed(self, customer_id: str, ref: pykka.ActorRef[Any]) -> None:
+        """A session ended (told by the session): forget and stop it."""
+        if self._refs.get(customer_id) is ref:
+            self._forget(customer_id)
+        ref.stop(block=False)
+
+    def open_sessions(self) -> list[str]:
+        return sorted(self._sessions)
+
+    def session_count(self) -> int:
+        return len(self._sessions)
+
+    def session(self, customer_id: str) -> Any:
+        """The session's proxy, or None (for tests and the API)."""
+        return self._sessions.get(customer_id)
+
+    def stop_sessions(self) -> None:
+        for ref in list(self._refs.values()):
+            ref.stop(block=False)
+        self._sessions.clear()
+        self._refs.clear()
+
+    def _start(self, customer_id: str, snapshot: dict[str, Any] | None) -> Any:
+        ref = self._start_session(customer_id, self._self, snapshot)
+        proxy = ref.proxy()
+        self._sessions[customer_id] = proxy
+        self._refs[customer_id] = ref
+        return proxy
+
+    def _forget(self, customer_id: str) -> None:
+        self._sessions.pop(customer_id, None)
+        self._refs.pop(customer_id, None)
+
+    def _say(self, user_id: str, text: str) -> None:
+        self._outbox.send.defer(Outbound(self._robot_id, user_id, text_payload(text), user_id))

@@ -1,0 +1,130 @@
+"""Immutable values that travel between actors and across the HTTP edge.
+
+Pykka futures and mailboxes do not copy what they carry, so everything here
+is frozen.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields, replace
+from typing import Any, NamedTuple
+
+TEXT = 1
+"""WildfireChat content type of a plain text message."""
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A WildfireChat message payload, field for field as on the wire.
+
+    Unknown content (images, files, voice) is relayed by copying this whole
+    value, so every wire field is kept even if we never read it.
+    """
+
+    type: int
+    searchableContent: str = ""
+    content: str = ""
+    base64edData: str = ""
+    mediaType: int = 0
+    remoteMediaUrl: str = ""
+    persistFlag: int = 1
+    expireDuration: int = 0
+    mentionedType: int = 0
+    mentionedTarget: tuple[str, ...] = ()
+    extra: str = ""
+    pushContent: str = ""
+    pushData: str = ""
+
+    @property
+    def text(self) -> str:
+        return self.searchableContent if self.type == TEXT else ""
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON object the robot API takes, without empty optional fields."""
+        wire: dict[str, Any] = {"type": self.type}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "type" or value in ("", 0, ()):
+                continue
+            wire[f.name] = list(value) if isinstance(value, tuple) else value
+        if "persistFlag" not in wire:
+            wire["persistFlag"] = self.persistFlag
+        return wire
+
+    def with_extra(self, extra: dict[str, Any]) -> Payload:
+        """A copy whose ``extra`` JSON object also holds ``extra``'s keys.
+
+        A non-JSON ``extra`` from the sender is kept under ``"extra"``.
+        """
+        merged: dict[str, Any] = {}
+        if self.extra:
+            try:
+                original = json.loads(self.extra)
+            except ValueError:
+                original = self.extra
+            if isinstance(original, dict):
+                merged.update(original)
+            else:
+                merged["extra"] = original
+        merged.update(extra)
+        return replace(self, extra=json.dumps(merged, ensure_ascii=False))
+
+    @classmethod
+    def from_wire(cls, record: dict[str, Any]) -> Payload:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in record.items() if k in known}
+        if "mentionedTarget" in values:
+            values["mentionedTarget"] = tuple(values["mentionedTarget"] or ())
+        return cls(**values)
+
+
+def text_payload(text: str, persist_flag: int = 1) -> Payload:
+    return Payload(type=TEXT, searchableContent=text, persistFlag=persist_flag)
+
+
+class Inbound(NamedTuple):
+    """One message the IM server called back with."""
+
+    message_id: int
+    sender: str
+    target: str
+    payload: Payload
+    timestamp_ms: int
+
+
+class Outbound(NamedTuple):
+    """One message to send through the robot API.
+
+    ``order_key`` groups messages that must arrive in order (one customer's
+    conversation); different keys may be sent concurrently.
+    """
+
+    sender: str
+    target: str
+    payload: Payload
+    order_key: str
+
+
+class Servicer(NamedTuple):
+    """A servicer as configured: who they are and how many sessions they take."""
+
+    id: str
+    name: str
+    portrait: str = ""
+    capacity: int = 5
+
+
+class Seat(NamedTuple):
+    """The pool's answer to a seat request: who serves the customer."""
+
+    customer_id: str
+    servicer: Servicer
+
+
+class ShadowInfo(NamedTuple):
+    """A Shadow robot that stands in for a customer in the servicer's chat."""
+
+    shadow_id: str
+    customer_name: str
+    customer_portrait: str

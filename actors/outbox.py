@@ -1,0 +1,170 @@
+"""The outbox: everything the CS server sends to the IM server goes through it.
+
+It keeps each conversation's messages in order (one in flight per
+``order_key``), sends different conversations concurrently, stays under the
+robot API's rate limit, and retries with back-off on network errors and on
+code 250. A message the IM server rejects for good (bad signature, unknown
+robot) is logged at ERROR and counted, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import NamedTuple
+
+import gevent
+import pykka
+
+from actors.clock import Clock
+from actors.messages import Outbound
+from actors.ratelimit import LeakyBucket
+
+log = logging.getLogger(__name__)
+
+# Back-off after a transient failure: 0.2 s, doubling, capped at 30 s. The IM
+# server's bucket refills 100 tokens a second by default, so a short first
+# wait is usually enough after a code 250.
+RETRY_FIRST_SECS = 0.2
+RETRY_MAX_SECS = 30.0
+MAX_IN_FLIGHT = 64
+
+
+class Delivery(NamedTuple):
+    """What one send attempt came to.
+
+    ``retry`` marks transient failures (network, HTTP 5xx, code 250); a
+    failure without it is permanent.
+    """
+
+    ok: bool
+    retry: bool = False
+    detail: str = ""
+
+
+Deliver = Callable[[Outbound], Delivery]
+
+
+class OutboxStats(NamedTuple):
+    sent: int
+    rejected: int
+    retries: int
+    backlog: int
+
+
+class Outbox(pykka.ThreadingActor):
+    """Owns the queues of outbound messages; one instance per CS server."""
+
+    use_daemon_thread = True
+
+    def __init__(self, deliver: Deliver, clock: Clock, *,
+                 rate_limit: tuple[int, float] | None = None,
+                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
+        super().__init__()
+        self._deliver = deliver
+        self._clock = clock
+        self._rate_limit = rate_limit
+        self._buckets: dict[str, LeakyBucket] = {}
+        self._max_in_flight = max_in_flight
+        self._queues: dict[str, deque[Outbound]] = {}
+        self._ready: deque[str] = deque()
+        self._scheduled: set[str] = set()  # keys ready, in flight or backing off
+        self._in_flight = 0
+        self._attempts: dict[str, int] = {}
+        self._pump_timer = False
+        self._sent = self._rejected = self._retries = 0
+        self._backlog = 0
+
+    def on_start(self) -> None:
+        self._self = self.actor_ref.proxy()
+
+    def send(self, message: Outbound) -> None:
+        """Queue one message (runs in the Outbox)."""
+        self._queues.setdefault(message.order_key, deque()).append(message)
+        self._backlog += 1
+        if message.order_key not in self._scheduled:
+            self._scheduled.add(message.order_key)
+            self._ready.append(message.order_key)
+        self._pump()
+
+    def stats(self) -> OutboxStats:
+        return OutboxStats(self._sent, self._rejected, self._retries, self._backlog)
+
+    def backlog(self) -> int:
+        """Messages queued or in flight, not yet confirmed by the IM server."""
+        return self._backlog
+
+    def _pump(self) -> None:
+        while self._ready and self._in_flight < self._max_in_flight:
+            key = self._ready[0]
+            message = self._queues[key][0]
+            wait = self._rate_wait(message.sender)
+            if wait > 0:
+                self._schedule_pump(wait)
+                return
+            self._ready.popleft()
+            self._in_flight += 1
+            gevent.spawn(self._attempt, key, message)
+
+    def _rate_wait(self, sender: str) -> float:
+        if self._rate_limit is None:
+            return 0.0
+        now = self._clock.now()
+        bucket = self._buckets.get(sender)
+        if bucket is None:
+            bucket = self._buckets[sender] = LeakyBucket(*self._rate_limit, now=now)
+        return bucket.take(now)
+
+    def _schedule_pump(self, delay: float) -> None:
+        if not self._pump_timer:
+            self._pump_timer = True
+            self._clock.call_later(delay, self._self.rate_wait_over.defer)
+
+    def rate_wait_over(self) -> None:
+        """Internal: the rate-limit wait is over (told by the Outbox's own timer)."""
+        self._pump_timer = False
+        self._pump()
+
+    def _attempt(self, key: str, message: Outbound) -> None:
+        # Runs in its own greenlet, outside the actor: only tells the result back.
+        try:
+            result = self._deliver(message)
+        except Exception as exc:  # a bug in deliver must not wedge the queue
+            log.exception("delivery to %s raised", message.target)
+            result = Delivery(ok=False, retry=True, detail=repr(exc))
+        self._self.delivery_attempted.defer(key, result)
+
+    def delivery_attempted(self, key: str, result: Delivery) -> None:
+        """Internal: a send greenlet finished (told by ``_attempt``)."""
+        self._in_flight -= 1
+        queue = self._queues[key]
+        if result.ok or not result.retry:
+            message = queue.popleft()
+            self._backlog -= 1
+            self._attempts.pop(key, None)
+            if result.ok:
+                self._sent += 1
+            else:
+                self._rejected += 1
+                log.error("IM server rejected a message from %s to %s for good: %s",
+                          message.sender, message.target, result.detail)
+            if queue:
+                self._ready.append(key)
+            else:
+                del self._queues[key]
+                self._scheduled.discard(key)
+        else:
+            self._retries += 1
+            attempt = self._attempts.get(key, 0) + 1
+            self._attempts[key] = attempt
+            delay = min(RETRY_MAX_SECS, RETRY_FIRST_SECS * 2 ** (attempt - 1))
+            log.warning("send to %s failed (%s); retry %d in %.1fs",
+                        queue[0].target, result.detail, attempt, delay)
+            self._clock.call_later(delay, lambda: self._self.retry_due.defer(key))
+        self._pump()
+
+    def retry_due(self, key: str) -> None:
+        """Internal: a conversation's back-off is over (told by a timer)."""
+        self._ready.append(key)
+        self._pump()

@@ -1,0 +1,29 @@
+"""A leaky bucket, as the WildfireChat server limits each robot's sends.
+
+The IM server allows ``capacity`` requests per ``period_secs`` with bursts up
+to ``capacity`` (DESIGN.md §4: 1000 per 10 s by default). The outbox uses the
+same bucket to stay under the limit instead of collecting code 250.
+"""
+
+from __future__ import annotations
+
+
+class LeakyBucket:
+    """Not thread-safe: owned by one actor (or one greenlet-only simulator)."""
+
+    def __init__(self, capacity: int, period_secs: float, now: float) -> None:
+        if capacity <= 0 or period_secs <= 0:
+            raise ValueError("capacity and period must be positive")
+        self.capacity = float(capacity)
+        self.rate_per_sec = capacity / period_secs
+        self._level = 0.0
+        self._at = now
+
+    def take(self, now: float) -> float:
+        """Take one token: 0.0 if granted, else the seconds until one would be."""
+        self._level = max(0.0, self._level - (now - self._at) * self.rate_per_sec)
+        self._at = now
+        if self._level + 1.0 <= self.capacity:
+            self._level += 1.0
+            return 0.0
+        return (self._level + 1.0 - self.capacity) / self.rate_per_sec

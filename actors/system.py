@@ -1,0 +1,66 @@
+"""Starts and stops the actors of one CS server, wired together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pykka
+
+from actors.autoreply import AutoReply
+from actors.clock import Clock, SystemClock
+from actors.config import CsConfig
+from actors.directory import Directory
+from actors.messages import ShadowInfo
+from actors.outbox import Deliver, Outbox
+from actors.pool import ServicerPool
+from actors.session import SessionActor, SessionDeps
+
+if TYPE_CHECKING:
+    from storage import Store
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_SECS = 5.0
+
+
+class CsActors(NamedTuple):
+    """Proxies of the long-lived actors."""
+
+    directory: Any
+    pool: Any
+    outbox: Any
+
+    def stop(self) -> None:
+        """Stop sessions first, then the directory, pool and outbox."""
+        try:
+            self.directory.stop_sessions().get(timeout=STOP_TIMEOUT_SECS)
+        except pykka.ActorDeadError:
+            pass
+        for proxy in (self.directory, self.pool, self.outbox):
+            proxy.actor_ref.stop(block=True, timeout=STOP_TIMEOUT_SECS)
+
+
+def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deliver,
+                 ensure_shadow: Callable[[str], ShadowInfo], clock: Clock | None = None,
+                 rate_limit: tuple[int, float] | None = None,
+                 restore: bool = True) -> CsActors:
+    """Start the outbox, pool and directory; restore open sessions from storage."""
+    clock = clock or SystemClock()
+    outbox = Outbox.start(deliver, clock, rate_limit=rate_limit).proxy()
+    pool = ServicerPool.start(config, robot_id=robot_id, outbox=outbox, store=store).proxy()
+    autoreply = AutoReply(config)
+
+    def start_session(customer_id: str, directory: Any,
+                      snapshot: dict[str, Any] | None) -> pykka.ActorRef[Any]:
+        deps = SessionDeps(config=config, robot_id=robot_id, outbox=outbox, pool=pool,
+                           directory=directory, store=store, ensure_shadow=ensure_shadow,
+                           clock=clock, autoreply=autoreply)
+        return SessionActor.start(customer_id, deps, snapshot)
+
+    directory = Directory.start(config, robot_id=robot_id, start_session=start_session,
+                                pool=pool, outbox=outbox, store=store).proxy()
+    if restore:
+        directory.restore_sessions().get(timeout=60)
+    return CsActors(directory, pool, outbox)

@@ -1,0 +1,37 @@
+"""Every Redis key wildfire-cs uses, defined once.
+
+All keys start with a prefix (``cs`` by default) so that several deployments,
+or several tests, can share one Redis. Ids are passed to Redis as binary-safe
+arguments, never interpolated into commands or scan patterns, so an id with
+``:`` or ``*`` in it can only ever name its own key.
+
+| key                          | type   | holds                                   | lifetime            |
+|------------------------------|--------|-----------------------------------------|---------------------|
+| {p}:session:{customer}       | string | msgpack snapshot of an open session     | deleted on close    |
+| {p}:sessions:open            | set    | customer ids with an open session       | member removed on close |
+| {p}:shadows                  | hash   | shadow id -> msgpack {customer}         | kept                |
+| {p}:history:{customer}       | list   | msgpack history entries, oldest first   | trimmed to HISTORY_MAX_ENTRIES |
+| {p}:pool                     | string | msgpack snapshot of the servicer pool   | kept                |
+"""
+
+from __future__ import annotations
+
+# A customer's full history is rarely read past the last few hundred lines;
+# capping keeps one chatty customer from growing a list without bound.
+HISTORY_MAX_ENTRIES = 2000
+
+
+class Keys:
+    """Builds the keys for one prefix."""
+
+    def __init__(self, prefix: str = "cs") -> None:
+        self.prefix = prefix
+        self.open_sessions = f"{prefix}:sessions:open"
+        self.shadows = f"{prefix}:shadows"
+        self.pool = f"{prefix}:pool"
+
+    def session(self, customer_id: str) -> str:
+        return f"{self.prefix}:session:{customer_id}"
+
+    def history(self, customer_id: str) -> str:
+        return f"{self.prefix}:history:{customer_id}"

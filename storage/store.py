@@ -1,0 +1,142 @@
+"""Snapshots, chat history and the shadow map, in Redis, encoded with msgpack.
+
+Each public method is one round trip (a pipeline where it writes several
+keys), so a session's state change costs one network hop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import msgpack
+import redis
+
+from storage.keys import HISTORY_MAX_ENTRIES, Keys
+
+log = logging.getLogger(__name__)
+
+StorageError = redis.RedisError
+"""What every Store method may raise when Redis is unreachable or refuses."""
+
+# Redis calls from actors must be bounded (STYLE: any I/O an actor does is
+# bounded by a timeout); a local Redis answers in well under a millisecond.
+SOCKET_TIMEOUT_SECS = 2.0
+MAX_CONNECTIONS = 64
+
+
+def connect(url: str) -> redis.Redis:
+    """A client whose pool blocks (bounded) rather than opening unbounded sockets."""
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=MAX_CONNECTIONS, timeout=SOCKET_TIMEOUT_SECS,
+        socket_timeout=SOCKET_TIMEOUT_SECS, socket_connect_timeout=SOCKET_TIMEOUT_SECS)
+    return redis.Redis(connection_pool=pool)
+
+
+def pack(value: Any) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def unpack(data: bytes) -> Any:
+    return msgpack.unpackb(data, raw=False)
+
+
+class Store:
+    """The one place that knows how wildfire-cs state sits in Redis."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "cs") -> None:
+        self.client = client
+        self.keys = Keys(prefix)
+
+    def ping(self) -> bool:
+        return bool(self.client.ping())
+
+    # Sessions -----------------------------------------------------------
+
+    def save_session(self, customer_id: str, snapshot: Mapping[str, Any],
+                     history: Iterable[Mapping[str, Any]] = ()) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.set(self.keys.session(customer_id), pack(dict(snapshot)))
+        pipe.sadd(self.keys.open_sessions, customer_id)
+        self._push_history(pipe, customer_id, history)
+        pipe.execute()
+
+    def close_session(self, customer_id: str,
+                      history: Iterable[Mapping[str, Any]] = ()) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(self.keys.session(customer_id))
+        pipe.srem(self.keys.open_sessions, customer_id)
+        self._push_history(pipe, customer_id, history)
+        pipe.execute()
+
+    def load_session(self, customer_id: str) -> dict[str, Any] | None:
+        data = self.client.get(self.keys.session(customer_id))
+        return None if data is None else dict(unpack(data))
+
+    def open_session_ids(self) -> list[str]:
+        return sorted(m.decode() for m in self.client.smembers(self.keys.open_sessions))
+
+    def load_open_sessions(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every readable open-session snapshot; unreadable ones are logged and skipped."""
+        for customer_id in self.open_session_ids():
+            try:
+                snapshot = self.load_session(customer_id)
+            except (ValueError, TypeError, msgpack.UnpackException):
+                log.exception("unreadable session snapshot %s; skipped",
+                              self.keys.session(customer_id))
+                continue
+            if snapshot is not None:
+                yield customer_id, snapshot
+
+    # History ------------------------------------------------------------
+
+    def append_history(self, customer_id: str,
+                       entries: Iterable[Mapping[str, Any]]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        if self._push_history(pipe, customer_id, entries):
+            pipe.execute()
+
+    def _push_history(self, pipe: Any, customer_id: str,
+                      entries: Iterable[Mapping[str, Any]]) -> bool:
+        packed = [pack(dict(e)) for e in entries]
+        if not packed:
+            return False
+        key = self.keys.history(customer_id)
+        pipe.rpush(key, *packed)
+        pipe.ltrim(key, -HISTORY_MAX_ENTRIES, -1)
+        return True
+
+    def history(self, customer_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The last ``limit`` entries, oldest first."""
+        if limit <= 0:
+            return []
+        raw = self.client.lrange(self.keys.history(customer_id), -limit, -1)
+        return [dict(unpack(r)) for r in raw]
+
+    # Shadows and the pool -----------------------------------------------
+
+    def save_shadow(self, shadow_id: str, customer_id: str) -> None:
+        self.client.hset(self.keys.shadows, shadow_id, pack({"customer": customer_id}))
+
+    def load_shadows(self) -> dict[str, str]:
+        """Shadow id -> customer id."""
+        shadows = {}
+        for shadow_id, data in self.client.hgetall(self.keys.shadows).items():
+            try:
+                shadows[shadow_id.decode()] = str(unpack(data)["customer"])
+            except (ValueError, TypeError, KeyError, msgpack.UnpackException):
+                log.exception("unreadable shadow entry %r; skipped", shadow_id)
+        return shadows
+
+    def save_pool(self, snapshot: Mapping[str, Any]) -> None:
+        self.client.set(self.keys.pool, pack(dict(snapshot)))
+
+    def load_pool(self) -> dict[str, Any] | None:
+        data = self.client.get(self.keys.pool)
+        return None if data is None else dict(unpack(data))
+
+    def delete_all(self) -> None:
+        """Remove every key under this prefix (tests and `run.py reset`)."""
+        for key in self.client.scan_iter(match=f"{self.keys.prefix}:*", count=1000):
+            self.client.delete(key)

@@ -1,0 +1,162 @@
+"""The seed's flow end to end over loopback HTTP: IM simulator, App Server, CS server."""
+
+import json
+
+from conftest import ROBOT_ID, make_config, start_stack
+
+ENTER = {"type": 10001, "persistFlag": 0}
+LEAVE = {"type": 10002, "persistFlag": 0}
+REQUEST_HUMAN = {"type": 10003, "persistFlag": 0}
+
+
+def texts(messages):
+    return [m["payload"].get("searchableContent", "") for m in messages]
+
+
+def go_on_duty(stack, servicer):
+    stack.client.send(servicer, ROBOT_ID, "/on")
+    [reply] = stack.client.wait_for(servicer)
+    assert "on duty" in reply["payload"]["searchableContent"]
+
+
+def test_customer_sees_welcome_answer_and_no_servicer_reply(stack):
+    c = stack.client
+    c.send("carol", ROBOT_ID, payload=ENTER)
+    [welcome] = c.wait_for("carol")
+    assert welcome["sender"] == ROBOT_ID
+    assert "欢迎" in welcome["payload"]["searchableContent"]
+
+    c.send("carol", ROBOT_ID, "what is the price?")
+    [answer] = c.wait_for("carol")
+    assert answer["payload"]["searchableContent"] == "Our plan costs 10 yuan a month."
+
+    c.send("carol", ROBOT_ID, "转人工")
+    [reply] = c.wait_for("carol")
+    assert "No servicer is available" in reply["payload"]["searchableContent"]
+
+
+def test_human_session_relays_both_ways_and_servicer_ends_it(stack):
+    c = stack.client
+    go_on_duty(stack, "alice")
+    c.send("carol", ROBOT_ID, payload=ENTER)
+    c.send("carol", ROBOT_ID, "hours?")
+    assert len(c.wait_for("carol", 2)) == 2
+
+    c.send("carol", ROBOT_ID, payload=REQUEST_HUMAN)
+    [seated] = c.wait_for("carol")
+    assert "Alice will help you" in seated["payload"]["searchableContent"]
+    notice, history = c.wait_for("alice", 2)
+    shadow = "carol*Shadow"
+    assert notice["sender"] == shadow and "carol" in notice["payload"]["searchableContent"]
+    assert "hours?" in history["payload"]["searchableContent"]
+    assert stack.sim.robots[shadow]["callback"] == stack.cs.shadow_callback_url
+    assert stack.sim.users[shadow]["displayName"] == "carol"
+
+    c.send("carol", ROBOT_ID, "my order is late")
+    [forwarded] = c.wait_for("alice")
+    assert forwarded["sender"] == shadow
+    assert forwarded["payload"]["searchableContent"] == "my order is late"
+
+    c.send("alice", shadow, "Let me check.")
+    [relayed] = c.wait_for("carol")
+    assert relayed["sender"] == ROBOT_ID
+    assert relayed["payload"]["searchableContent"] == "Let me check."
+    assert json.loads(relayed["payload"]["extra"]) == {"cs": {
+        "servicerId": "alice", "name": "Alice", "portrait": "http://img/alice.png"}}
+
+    image = {"type": 3, "remoteMediaUrl": "http://img/receipt.jpg", "content": "thumb",
+             "persistFlag": 3}
+    c.send("carol", ROBOT_ID, payload=image)
+    [forwarded_image] = c.wait_for("alice")
+    assert forwarded_image["payload"] == image
+
+    c.send("alice", shadow, "/end")
+    [end] = c.wait_for("carol")
+    assert "ended this conversation" in end["payload"]["searchableContent"]
+    [ended] = c.wait_for("alice")
+    assert "ended the session" in ended["payload"]["searchableContent"]
+
+    history = stack.cs.store.history("carol", 100)
+    directions = [e["dir"] for e in history]
+    assert directions.count("in") == 6  # enter, hours, request, late, image, /end
+    served = [e for e in history if e.get("servicer") == "alice" and e["dir"] == "out"]
+    assert [e["payload"]["searchableContent"] for e in served] == ["Let me check."]
+
+
+def test_every_outbound_request_carried_a_valid_signature(stack):
+    c = stack.client
+    go_on_duty(stack, "alice")
+    c.send("dave", ROBOT_ID, payload=ENTER)
+    c.send("dave", ROBOT_ID, "人工")
+    c.wait_for("dave", 2)
+    c.wait_for("alice", 1)
+    stats = c.stats()
+    sent = stats["robot_send_code_0"]
+    assert sent >= 4
+    assert {k for k in stats if k.startswith("robot_send_code_")} == {"robot_send_code_0"}
+    assert "admin_bad_sign" not in stats
+
+
+def test_servicer_off_duty_gets_no_new_customers(stack):
+    c = stack.client
+    go_on_duty(stack, "bob")
+    c.send("bob", ROBOT_ID, "下班")
+    [off] = c.wait_for("bob")
+    assert "off duty" in off["payload"]["searchableContent"]
+    c.send("erin", ROBOT_ID, "human")
+    [reply] = c.wait_for("erin")
+    assert "No servicer is available" in reply["payload"]["searchableContent"]
+
+
+def test_unknown_user_cannot_go_on_duty(stack):
+    c = stack.client
+    c.send("mallory", ROBOT_ID, "/on")
+    [reply] = c.wait_for("mallory")
+    assert "Only registered servicers" in reply["payload"]["searchableContent"]
+    assert stack.cs.actors.pool.status().get(timeout=2)["alice"]["on_duty"] is False
+
+
+def test_customer_leaving_frees_the_seat_and_tells_the_servicer(stack):
+    c = stack.client
+    go_on_duty(stack, "alice")  # capacity 1
+    c.send("carol", ROBOT_ID, "human")
+    c.wait_for("carol")
+    c.wait_for("alice", 1)
+    c.send("carol", ROBOT_ID, payload=LEAVE)
+    [left] = c.wait_for("alice")
+    assert "customer left" in left["payload"]["searchableContent"]
+    c.send("frank", ROBOT_ID, "human")
+    [seated] = c.wait_for("frank")
+    assert "Alice will help you" in seated["payload"]["searchableContent"]
+
+
+def test_idle_session_ends_with_notice(redis_url):
+    stack = start_stack(redis_url, make_config(idle_auto_secs=0.3, idle_human_secs=0.3))
+    try:
+        c = stack.client
+        go_on_duty(stack, "alice")
+        c.send("gina", ROBOT_ID, "human")
+        c.wait_for("gina")
+        c.wait_for("alice", 1)
+        [end] = c.wait_for("gina", timeout=5)
+        assert "idle" in end["payload"]["searchableContent"]
+        [notice] = c.wait_for("alice", timeout=5)
+        assert "idle" in notice["payload"]["searchableContent"]
+        assert stack.cs.actors.directory.open_sessions().get(timeout=2) == []
+        assert stack.cs.store.open_session_ids() == []
+    finally:
+        stack.stop()
+
+
+def test_trusted_mode_creates_shadows_without_the_app_server(redis_url):
+    stack = start_stack(redis_url, trusted=True)
+    try:
+        stack.appserver_http.stop()
+        go_on_duty(stack, "alice")
+        stack.client.send("hank", ROBOT_ID, "human")
+        [seated] = stack.client.wait_for("hank")
+        assert "Alice" in seated["payload"]["searchableContent"]
+        assert "hank*Shadow" in stack.sim.robots
+    finally:
+        stack.cs.stop()
+        stack.sim_http.stop()

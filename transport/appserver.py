@@ -1,0 +1,129 @@
+"""The App Server: the only holder of the IM admin secret.
+
+It creates the CS Robot at set-up and Shadows on demand, for a CS server
+that proves itself with an HMAC-signed, replay-protected request. It does
+nothing else: a Shadow id must fit the configured pattern for the customer
+it stands for.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import bottle
+
+from actors.messages import ShadowInfo
+from transport.http import HttpError, JsonClient
+from transport.signing import NonceCache, hmac_headers, verify_hmac
+from transport.web import ApiError, json_body, json_error_app
+from transport.wildfire import CODE_NOT_EXIST, AdminApi, ImApiError
+
+log = logging.getLogger(__name__)
+
+
+def create_shadow(admin: AdminApi, *, customer_id: str, shadow_id: str, secret: str,
+                  callback: str, owner: str) -> ShadowInfo:
+    """Create (or refresh) the Shadow robot with the customer's name and portrait."""
+    try:
+        user = admin.get_user(customer_id)
+    except ImApiError as exc:
+        if exc.code != CODE_NOT_EXIST:
+            raise
+        user = {}
+    name = str(user.get("displayName") or user.get("name") or customer_id)
+    portrait = str(user.get("portrait") or "")
+    admin.create_robot(user_id=shadow_id, name=shadow_id, display_name=name,
+                       portrait=portrait, owner=owner, secret=secret, callback=callback)
+    return ShadowInfo(shadow_id, name, portrait)
+
+
+def make_appserver_app(*, admin: AdminApi, key: str, robot_id: str,
+                       shadow_id_pattern: str) -> bottle.Bottle:
+    app = json_error_app()
+    nonces = NonceCache()
+
+    def signed_body() -> dict[str, Any]:
+        raw = bottle.request.body.read()
+        bottle.request.body.seek(0)
+        reason = verify_hmac(key, bottle.request.method, bottle.request.path,
+                             bottle.request.headers, raw, nonces)
+        if reason:
+            log.warning("refused App Server call from %s: %s",
+                        bottle.request.remote_addr, reason)
+            raise ApiError(403, "bad_signature", reason)
+        return json_body()
+
+    def text_field(body: dict[str, Any], name: str) -> str:
+        value = body.get(name)
+        if not isinstance(value, str) or not value or len(value) > 512:
+            raise ApiError(400, "bad_request", f"{name} must be a non-empty string")
+        return value
+
+    @app.post("/api/shadows")
+    def shadows() -> dict[str, Any]:
+        body = signed_body()
+        customer_id = text_field(body, "customerId")
+        shadow_id = text_field(body, "shadowId")
+        if shadow_id != shadow_id_pattern.replace("{customer}", customer_id):
+            raise ApiError(403, "bad_shadow_id", "shadowId does not fit the Shadow pattern")
+        try:
+            shadow = create_shadow(admin, customer_id=customer_id, shadow_id=shadow_id,
+                                   secret=text_field(body, "secret"),
+                                   callback=text_field(body, "callback"), owner=robot_id)
+        except (ImApiError, HttpError) as exc:
+            log.error("shadow %s not created: %s", shadow_id, exc)
+            raise ApiError(502, "im_error", "the IM server refused or did not answer") from None
+        return {"shadowId": shadow.shadow_id, "name": shadow.customer_name,
+                "portrait": shadow.customer_portrait}
+
+    @app.post("/api/cs-robot")
+    def cs_robot() -> dict[str, Any]:
+        body = signed_body()
+        try:
+            admin.create_robot(user_id=robot_id, name=robot_id,
+                               display_name=str(body.get("name") or "客服"),
+                               portrait=str(body.get("portrait") or ""), owner=robot_id,
+                               secret=text_field(body, "secret"),
+                               callback=text_field(body, "callback"))
+        except (ImApiError, HttpError) as exc:
+            log.error("CS Robot not created: %s", exc)
+            raise ApiError(502, "im_error", "the IM server refused or did not answer") from None
+        return {"robotId": robot_id}
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"ok": True}
+
+    return app
+
+
+class AppServerClient:
+    """The CS server's side of the App Server boundary."""
+
+    def __init__(self, base_url: str, key: str, client: JsonClient | None = None) -> None:
+        self._base = base_url.rstrip("/")
+        self._key = key
+        self._client = client or JsonClient()
+
+    def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        raw = json.dumps(body, ensure_ascii=False).encode()
+        headers = hmac_headers(self._key, "POST", path, raw)
+        response = self._client.post(self._base + path, None, headers, raw=raw)
+        if response.status != 200 or not isinstance(response.body, dict):
+            error = response.body.get("error") if isinstance(response.body, dict) else None
+            raise HttpError(f"App Server answered {response.status}: {error}")
+        return response.body
+
+    def create_shadow(self, *, customer_id: str, shadow_id: str, secret: str,
+                      callback: str) -> ShadowInfo:
+        result = self.call("/api/shadows", {"customerId": customer_id, "shadowId": shadow_id,
+                                            "secret": secret, "callback": callback})
+        return ShadowInfo(str(result.get("shadowId", shadow_id)), str(result.get("name", "")),
+                          str(result.get("portrait", "")))
+
+    def create_cs_robot(self, *, secret: str, callback: str, name: str = "客服",
+                        portrait: str = "") -> None:
+        self.call("/api/cs-robot", {"secret": secret, "callback": callback,
+                                    "name": name, "portrait": portrait})

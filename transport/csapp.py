@@ -1,0 +1,88 @@
+"""The CS server's HTTP face: the IM callbacks and a small JSON API.
+
+A callback handler checks the token, parses, checks the target and tells
+the Directory; it never waits for business logic, so the IM server's
+fire-and-forget POST is answered in microseconds.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Any
+
+import bottle
+
+from actors.config import CsConfig
+from actors.system import CsActors
+from storage import Store
+from transport.callbacks import parse_callback
+from transport.web import ApiError, json_body, json_error_app
+
+log = logging.getLogger(__name__)
+
+ASK_TIMEOUT_SECS = 5.0
+HISTORY_MAX_LIMIT = 500
+
+
+def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: str,
+                callback_token: str, api_token: str = "") -> bottle.Bottle:
+    app = json_error_app()
+    directory = actors.directory
+
+    def check_token(token: str) -> None:
+        if not hmac.compare_digest(token.encode(), callback_token.encode()):
+            log.warning("callback with a wrong token from %s", bottle.request.remote_addr)
+            raise ApiError(403, "bad_token", "unknown callback token")
+
+    def check_api() -> None:
+        if not api_token:
+            return
+        given = bottle.request.get_header("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {api_token}".encode()):
+            raise ApiError(403, "bad_token", "missing or wrong bearer token")
+
+    @app.post("/im/robot/<token>")
+    def robot_callback(token: str) -> dict[str, Any]:
+        check_token(token)
+        message = parse_callback(json_body())
+        if message.target != robot_id:
+            raise ApiError(400, "wrong_target", "callback is not for the CS Robot")
+        if message.sender == robot_id or config.is_shadow_id(message.sender):
+            raise ApiError(400, "wrong_sender", "robots do not talk to the CS Robot")
+        directory.route_customer.defer(message)
+        return {"ok": True}
+
+    @app.post("/im/shadow/<token>")
+    def shadow_callback(token: str) -> dict[str, Any]:
+        check_token(token)
+        message = parse_callback(json_body())
+        if not config.is_shadow_id(message.target):
+            raise ApiError(400, "wrong_target", "callback is not for a Shadow")
+        directory.route_shadow.defer(message)
+        return {"ok": True}
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"ok": True}
+
+    @app.get("/api/sessions")
+    def sessions() -> dict[str, Any]:
+        check_api()
+        return {"sessions": directory.open_sessions().get(timeout=ASK_TIMEOUT_SECS)}
+
+    @app.get("/api/servicers")
+    def servicers() -> dict[str, Any]:
+        check_api()
+        return {"servicers": actors.pool.status().get(timeout=ASK_TIMEOUT_SECS)}
+
+    @app.get("/api/customers/<customer_id:path>/history")
+    def history(customer_id: str) -> dict[str, Any]:
+        check_api()
+        limit_text = bottle.request.query.get("limit", "50")
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= HISTORY_MAX_LIMIT:
+            raise ApiError(400, "bad_limit", f"limit must be 1..{HISTORY_MAX_LIMIT}")
+        return {"customer": customer_id,
+                "messages": store.history(customer_id, int(limit_text))}
+
+    return app

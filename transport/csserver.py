@@ -1,0 +1,94 @@
+"""Assembles one CS server from its settings: storage, actors, HTTP."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from actors.clock import Clock
+from actors.config import CsConfig
+from actors.system import CsActors, start_actors
+from storage import Store, connect
+from transport.appserver import AppServerClient
+from transport.csapp import make_cs_app
+from transport.server import RunningServer, listen, start_server
+from transport.shadows import ShadowProvisioner, robot_secrets
+from transport.wildfire import AdminApi, RobotApi
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CsSettings:
+    """Where the CS server listens and whom it talks to (flags or environment)."""
+
+    im_url: str
+    robot_id: str
+    robot_secret: str
+    callback_token: str
+    redis_url: str
+    public_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 0
+    appserver_url: str = ""
+    appserver_key: str = ""
+    im_admin_url: str = ""
+    admin_secret: str = ""  # trusted mode: we create Shadows ourselves
+    redis_prefix: str = "cs"
+    api_token: str = ""
+    rate_limit: tuple[int, float] | None = (1000, 10.0)
+    config: CsConfig = field(default_factory=CsConfig)
+
+    def validate(self) -> None:
+        missing = [name for name in ("im_url", "robot_id", "robot_secret",
+                                     "callback_token", "redis_url")
+                   if not getattr(self, name)]
+        if missing:
+            raise ValueError("missing settings: " + ", ".join(missing))
+        if not self.admin_secret and not (self.appserver_url and self.appserver_key):
+            raise ValueError("give --appserver-url and its key, or --admin-secret "
+                             "(trusted mode) so that Shadows can be created")
+        if len(self.callback_token) < 16:
+            raise ValueError("the callback token must be at least 16 characters")
+
+
+class CsServer:
+    """A running CS server; ``stop()`` takes it down in order."""
+
+    def __init__(self, settings: CsSettings, clock: Clock | None = None) -> None:
+        settings.validate()
+        self.settings = settings
+        listener = listen(settings.host, settings.port)
+        self.port = int(listener.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        public_url = (settings.public_url or self.url).rstrip("/")
+        self.robot_callback_url = f"{public_url}/im/robot/{settings.callback_token}"
+        self.shadow_callback_url = f"{public_url}/im/shadow/{settings.callback_token}"
+        self.store = Store(connect(settings.redis_url), prefix=settings.redis_prefix)
+        robot_api = RobotApi(settings.im_url,
+                             robot_secrets(settings.robot_id, settings.robot_secret))
+        self.actors: CsActors = start_actors(
+            settings.config, robot_id=settings.robot_id, store=self.store,
+            deliver=robot_api.deliver, ensure_shadow=self._provisioner(),
+            clock=clock, rate_limit=settings.rate_limit)
+        self.app = make_cs_app(actors=self.actors, config=settings.config, store=self.store,
+                               robot_id=settings.robot_id,
+                               callback_token=settings.callback_token,
+                               api_token=settings.api_token)
+        self.http: RunningServer = start_server(self.app, listener=listener)
+        log.info("CS server listening on %s:%s", settings.host, self.port)
+
+    def _provisioner(self) -> ShadowProvisioner:
+        s = self.settings
+        common: dict[str, Any] = {"robot_id": s.robot_id, "robot_secret": s.robot_secret,
+                                  "callback_url": self.shadow_callback_url}
+        if s.admin_secret:
+            return ShadowProvisioner.trusted(
+                s.config, admin=AdminApi(s.im_admin_url or s.im_url, s.admin_secret), **common)
+        return ShadowProvisioner.via_app_server(
+            s.config, app_server=AppServerClient(s.appserver_url, s.appserver_key), **common)
+
+    def stop(self) -> None:
+        self.http.stop()
+        self.actors.stop()

@@ -1,0 +1,313 @@
+"""The IM simulator: the part of the WildfireChat server that wildfire-cs talks to.
+
+It checks robot and admin signatures the way the real server does, applies
+the per-robot leaky-bucket rate limit, answers with the real result codes,
+and posts callbacks to robots the real way (same JSON, unsigned,
+fire-and-forget). Simulated users keep an inbox that tests and people read
+through the ``/sim`` API.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import json
+import logging
+import time
+from typing import Any
+
+import bottle
+import gevent
+import gevent.queue
+
+from actors.ratelimit import LeakyBucket
+from transport.http import HttpError, JsonClient
+from transport.signing import wildfire_sign
+from transport.wildfire import (
+    CODE_BAD_SIGN, CODE_INVALID_PARAMETER, CODE_MISSING_HEADERS, CODE_NOT_EXIST,
+    CODE_OVER_FREQUENCY, CODE_SIGN_EXPIRED, CODE_SUCCESS,
+)
+from transport.web import json_body, json_error_app
+
+log = logging.getLogger(__name__)
+
+SIGN_MAX_AGE_MS = 2 * 3600 * 1000
+DEFAULT_RATE_LIMIT = 1000
+RATE_PERIOD_SECS = 10.0
+TRANSPARENT = 4
+CALLBACK_TIMEOUT_SECS = 5.0
+# A sender's callbacks are posted in order by one worker greenlet that ends
+# once the sender has been quiet this long.
+WORKER_IDLE_SECS = 5.0
+
+
+def _answer(code: int, msg: str = "", result: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "msg": msg or ("success" if code == 0 else "error")}
+    if result is not None:
+        body["result"] = result
+    return body
+
+
+class ImSimulator:
+    """State of the simulated IM server; greenlet-only, so no locks."""
+
+    def __init__(self, admin_secret: str, rate_limit: int = DEFAULT_RATE_LIMIT) -> None:
+        self.admin_secret = admin_secret
+        self.rate_limit = rate_limit
+        self.users: dict[str, dict[str, Any]] = {}
+        self.robots: dict[str, dict[str, Any]] = {}
+        self.inboxes: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
+        self.stats: collections.Counter[str] = collections.Counter()
+        self._buckets: dict[str, LeakyBucket] = {}
+        self._ids = itertools.count(int(time.time() * 1000) * 1000)
+        self._callback_queues: dict[str, gevent.queue.Queue[Any]] = {}
+        self._http = JsonClient(maxsize=128, read_timeout=CALLBACK_TIMEOUT_SECS)
+
+    # Users and robots --------------------------------------------------------
+
+    def put_user(self, user_id: str, name: str = "", portrait: str = "") -> dict[str, Any]:
+        user = {"userId": user_id, "name": name or user_id,
+                "displayName": name or user_id, "portrait": portrait}
+        self.users[user_id] = user
+        return user
+
+    def put_robot(self, user_id: str, *, secret: str, callback: str = "", name: str = "",
+                  display_name: str = "", portrait: str = "", owner: str = "") -> None:
+        self.robots[user_id] = {"secret": secret, "callback": callback, "owner": owner}
+        self.users[user_id] = {"userId": user_id, "name": name or user_id,
+                               "displayName": display_name or name or user_id,
+                               "portrait": portrait, "type": 1}
+
+    # Message delivery --------------------------------------------------------
+
+    def deliver(self, sender: str, target: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Put a message in the target's inbox; call back if the target is a robot."""
+        if sender not in self.users:
+            self.put_user(sender)
+        message = {"messageId": next(self._ids), "sender": sender,
+                   "conv": {"type": 0, "target": target, "line": 0},
+                   "payload": payload, "toUsers": [],
+                   "timestamp": int(time.time() * 1000)}
+        self.inboxes[target].append(message)
+        robot = self.robots.get(target)
+        if robot and robot["callback"] and payload.get("persistFlag") != TRANSPARENT:
+            self._queue_callback(sender, robot["callback"], message)
+        return message
+
+    def _queue_callback(self, sender: str, url: str, message: dict[str, Any]) -> None:
+        queue = self._callback_queues.get(sender)
+        if queue is None:
+            queue = self._callback_queues[sender] = gevent.queue.Queue()
+            gevent.spawn(self._post_callbacks, sender, queue)
+        queue.put((url, message))
+
+    def _post_callbacks(self, sender: str, queue: gevent.queue.Queue[Any]) -> None:
+        try:
+            while True:
+                try:
+                    url, message = queue.get(timeout=WORKER_IDLE_SECS)
+                except gevent.queue.Empty:
+                    return
+                try:
+                    response = self._http.post(url, message)
+                    self.stats[f"callback_http_{response.status}"] += 1
+                except HttpError:
+                    self.stats["callback_failed"] += 1  # fire-and-forget: no retry
+        finally:
+            if self._callback_queues.get(sender) is queue:
+                del self._callback_queues[sender]
+                while not queue.empty():  # put after the time-out fired
+                    self._queue_callback(sender, *queue.get())
+
+    def robot_send(self, headers: Any, body: Any) -> dict[str, Any]:
+        """``/robot/message/send``: checks, in the IM server's order, then delivery."""
+        nonce, timestamp = headers.get("nonce"), headers.get("timestamp")
+        sign, rid = headers.get("sign"), headers.get("rid")
+        if not (nonce and timestamp and sign and rid):
+            return self._count(_answer(CODE_MISSING_HEADERS, "api not signed"))
+        try:
+            age_ms = int(time.time() * 1000) - int(timestamp)
+        except ValueError:
+            return self._count(_answer(CODE_SIGN_EXPIRED, "sign expired"))
+        if age_ms > SIGN_MAX_AGE_MS:
+            return self._count(_answer(CODE_SIGN_EXPIRED, "sign expired"))
+        robot = self.robots.get(rid)
+        if robot is None:
+            return self._count(_answer(CODE_NOT_EXIST, "not exist"))
+        if wildfire_sign(nonce, robot["secret"], timestamp) != sign:
+            return self._count(_answer(CODE_BAD_SIGN, "auth failure"))
+        if self._bucket(rid).take(time.monotonic()) > 0:
+            return self._count(_answer(CODE_OVER_FREQUENCY, "over frequency"))
+        try:
+            conv, payload = body["conv"], body["payload"]
+            target = conv["target"]
+            valid = (body.get("sender", rid) == rid and isinstance(target, str) and target
+                     and conv.get("type", 0) == 0 and isinstance(payload.get("type"), int))
+        except (KeyError, TypeError, AttributeError):
+            valid = False
+        if not valid:
+            return self._count(_answer(CODE_INVALID_PARAMETER, "invalid parameter"))
+        message = self.deliver(rid, target, payload)
+        return self._count(_answer(CODE_SUCCESS, result={
+            "messageUid": message["messageId"], "timestamp": message["timestamp"]}))
+
+    def _bucket(self, robot_id: str) -> LeakyBucket:
+        bucket = self._buckets.get(robot_id)
+        if bucket is None:
+            bucket = self._buckets[robot_id] = LeakyBucket(
+                self.rate_limit, RATE_PERIOD_SECS, now=time.monotonic())
+        return bucket
+
+    def _count(self, answer: dict[str, Any]) -> dict[str, Any]:
+        self.stats[f"robot_send_code_{answer['code']}"] += 1
+        return answer
+
+    def admin_check(self, headers: Any) -> dict[str, Any] | None:
+        nonce, timestamp, sign = headers.get("nonce"), headers.get("timestamp"), headers.get("sign")
+        if not (nonce and timestamp and sign):
+            return _answer(CODE_MISSING_HEADERS, "api not signed")
+        try:
+            age_ms = int(time.time() * 1000) - int(timestamp)
+        except ValueError:
+            age_ms = SIGN_MAX_AGE_MS + 1
+        if age_ms > SIGN_MAX_AGE_MS:
+            return _answer(CODE_SIGN_EXPIRED, "sign expired")
+        if wildfire_sign(nonce, self.admin_secret, timestamp) != sign:
+            self.stats["admin_bad_sign"] += 1
+            return _answer(CODE_BAD_SIGN, "auth failure")
+        return None
+
+
+def make_imsim_app(sim: ImSimulator) -> bottle.Bottle:
+    """The simulator's HTTP face: the real robot and admin routes, plus ``/sim``."""
+    app = json_error_app()
+
+    @app.post("/robot/message/send")
+    def robot_send() -> dict[str, Any]:
+        return sim.robot_send(bottle.request.headers, _body_or_none())
+
+    @app.post("/admin/robot/create")
+    def robot_create() -> dict[str, Any]:
+        denied = sim.admin_check(bottle.request.headers)
+        if denied:
+            return denied
+        body = _body_or_none()
+        if not isinstance(body, dict) or not isinstance(body.get("userId"), str) \
+                or not body["userId"] or not isinstance(body.get("secret", ""), str):
+            return _answer(CODE_INVALID_PARAMETER, "invalid parameter")
+        sim.put_robot(body["userId"], secret=body.get("secret") or body["userId"],
+                      callback=str(body.get("callback", "")), name=str(body.get("name", "")),
+                      display_name=str(body.get("displayName", "")),
+                      portrait=str(body.get("portrait", "")), owner=str(body.get("owner", "")))
+        sim.stats["robots_created"] += 1
+        return _answer(CODE_SUCCESS, result={"userId": body["userId"],
+                                             "secret": sim.robots[body["userId"]]["secret"]})
+
+    @app.post("/admin/user/get_info")
+    def user_get_info() -> dict[str, Any]:
+        denied = sim.admin_check(bottle.request.headers)
+        if denied:
+            return denied
+        body = _body_or_none()
+        user = sim.users.get(body.get("userId")) if isinstance(body, dict) else None
+        if user is None:
+            return _answer(CODE_NOT_EXIST, "not exist")
+        return _answer(CODE_SUCCESS, result=user)
+
+    # The /sim API: for tests, the demo and the load generator. ---------------
+
+    @app.post("/sim/users")
+    def put_user() -> dict[str, Any]:
+        body = json_body()
+        user_id = body.get("userId")
+        if not isinstance(user_id, str) or not user_id:
+            raise bottle.HTTPError(400, "userId is required")
+        return sim.put_user(user_id, str(body.get("name", "")), str(body.get("portrait", "")))
+
+    @app.post("/sim/send")
+    def send_as_user() -> dict[str, Any]:
+        body = json_body()
+        sender, target = body.get("sender"), body.get("target")
+        payload = body.get("payload")
+        if payload is None and isinstance(body.get("text"), str):
+            payload = {"type": 1, "searchableContent": body["text"], "persistFlag": 3}
+        if not (isinstance(sender, str) and sender and isinstance(target, str) and target
+                and isinstance(payload, dict) and isinstance(payload.get("type"), int)):
+            raise bottle.HTTPError(400, "need sender, target and payload (or text)")
+        message = sim.deliver(sender, target, payload)
+        return {"messageId": message["messageId"]}
+
+    @app.get("/sim/inbox/<user_id:path>")
+    def inbox(user_id: str) -> dict[str, Any]:
+        since = bottle.request.query.get("since", "0")
+        start = int(since) if since.isdigit() else 0
+        messages = sim.inboxes.get(user_id, [])
+        return {"messages": messages[start:], "next": len(messages)}
+
+    @app.get("/sim/stats")
+    def stats() -> dict[str, Any]:
+        return {"stats": dict(sim.stats), "robots": sorted(sim.robots),
+                "users": len(sim.users)}
+
+    return app
+
+
+def _body_or_none() -> Any:
+    try:
+        return json.loads(bottle.request.body.read() or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+class ImSimClient:
+    """Drives the simulator over HTTP: send as any user, read any inbox."""
+
+    def __init__(self, base_url: str, client: JsonClient | None = None) -> None:
+        self.base = base_url.rstrip("/")
+        self._client = client or JsonClient()
+        self._cursors: dict[str, int] = collections.defaultdict(int)
+
+    def put_user(self, user_id: str, name: str = "", portrait: str = "") -> None:
+        self._ok(self._client.post(f"{self.base}/sim/users",
+                                   {"userId": user_id, "name": name, "portrait": portrait}))
+
+    def send(self, sender: str, target: str, text: str | None = None,
+             payload: dict[str, Any] | None = None) -> int:
+        body: dict[str, Any] = {"sender": sender, "target": target}
+        if payload is not None:
+            body["payload"] = payload
+        else:
+            body["text"] = text
+        return int(self._ok(self._client.post(f"{self.base}/sim/send", body))["messageId"])
+
+    def inbox(self, user_id: str, since: int = 0) -> list[dict[str, Any]]:
+        from urllib.parse import quote
+
+        url = f"{self.base}/sim/inbox/{quote(user_id, safe='')}?since={since}"
+        return list(self._ok(self._client.get(url))["messages"])
+
+    def new_messages(self, user_id: str) -> list[dict[str, Any]]:
+        """Messages the user received since the last call for this user."""
+        messages = self.inbox(user_id, self._cursors[user_id])
+        self._cursors[user_id] += len(messages)
+        return messages
+
+    def wait_for(self, user_id: str, count: int = 1, timeout: float = 5.0,
+                 poll_secs: float = 0.01) -> list[dict[str, Any]]:
+        """Wait until ``count`` new messages arrived; return them (and consume them)."""
+        deadline = time.monotonic() + timeout
+        got: list[dict[str, Any]] = []
+        while True:
+            got.extend(self.new_messages(user_id))
+            if len(got) >= count or time.monotonic() > deadline:
+                return got
+            gevent.sleep(poll_secs)
+
+    def stats(self) -> dict[str, int]:
+        return dict(self._ok(self._client.get(f"{self.base}/sim/stats"))["stats"])
+
+    @staticmethod
+    def _ok(response: Any) -> Any:
+        if response.status != 200:
+            raise HttpError(f"simulator answered {response.status}: {response.body}")
+        return response.body
