@@ -7,6 +7,7 @@ writes its snapshot and history once per message it handles.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from collections import deque
@@ -336,9 +337,12 @@ class SessionActor(pykka.ThreadingActor):
         except Exception:
             log.exception("history of %s not read", self.customer_id)
             return ""
+        control = set(dataclasses.astuple(self._config.content_types))
         lines = []
         for e in entries:
             payload = e.get("payload", {})
+            if payload.get("type") in control:
+                continue
             text = payload.get("searchableContent") or f"[type {payload.get('type')}]"
             if e.get("dir") == "in":
                 who = "客户" if e.get("from") == self.customer_id else "客服"

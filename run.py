@@ -1,0 +1,290 @@
+"""wildfire-cs: one entry point for every part.
+
+    python run.py demo        everything on embedded defaults (the default command)
+    python run.py serve       the CS server alone, for a real WildfireChat deployment
+    python run.py appserver   the App Server (holds the IM admin secret)
+    python run.py imsim       the IM simulator
+
+Every flag has an environment variable (shown in --help); secrets are best
+given that way, since command lines are visible to other local users.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import secrets  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+import gevent.event  # noqa: E402
+
+log = logging.getLogger("wildfire-cs")
+
+HERE = Path(__file__).resolve().parent
+DEMO_CONFIG = HERE / "config" / "demo.json"
+
+
+def env_arg(parser, flag, env, help, default=None, type=str, secret=False):
+    """A flag whose default comes from an environment variable."""
+    value = os.environ.get(env, default)
+    shown = "(set)" if secret and value else value
+    parser.add_argument(flag, default=type(value) if value is not None else None, type=type,
+                        help=f"{help} [env {env}; default {shown}]")
+
+
+def add_serve_args(p):
+    env_arg(p, "--host", "CS_HOST", "address to listen on", "127.0.0.1")
+    env_arg(p, "--port", "CS_PORT", "port to listen on", "8870", type=int)
+    env_arg(p, "--im-url", "CS_IM_URL", "IM server robot API base URL", "http://127.0.0.1:8880")
+    env_arg(p, "--im-admin-url", "CS_IM_ADMIN_URL", "IM admin API base URL (trusted mode)", "")
+    env_arg(p, "--robot-id", "CS_ROBOT_ID", "user id of the CS Robot", "cs_robot")
+    env_arg(p, "--robot-secret", "CS_ROBOT_SECRET", "the CS Robot's secret", secret=True)
+    env_arg(p, "--callback-token", "CS_CALLBACK_TOKEN",
+            "secret token in our callback URLs (16+ chars)", secret=True)
+    env_arg(p, "--public-url", "CS_PUBLIC_URL",
+            "base URL at which the IM server reaches our callbacks", "")
+    env_arg(p, "--redis-url", "REDIS_URL", "Redis URL; empty starts the embedded Redis", "")
+    env_arg(p, "--redis-prefix", "CS_REDIS_PREFIX", "prefix of every Redis key", "cs")
+    env_arg(p, "--appserver-url", "CS_APPSERVER_URL", "App Server base URL", "")
+    env_arg(p, "--appserver-key", "CS_APPSERVER_KEY", "key shared with the App Server",
+            secret=True)
+    env_arg(p, "--admin-secret", "CS_ADMIN_SECRET",
+            "IM admin secret: trusted mode, we create Shadows ourselves", "", secret=True)
+    env_arg(p, "--config", "CS_CONFIG", "JSON file: servicers, texts, FAQ, time-outs", "")
+    env_arg(p, "--servicers", "CS_SERVICERS", "comma-separated servicer ids to add", "")
+    env_arg(p, "--api-token", "CS_API_TOKEN", "bearer token for /api (empty: open)", "",
+            secret=True)
+    env_arg(p, "--rate-limit", "CS_RATE_LIMIT",
+            "robot sends allowed per 10 s (the IM server's limit; 0 = none)", "1000", type=int)
+    env_arg(p, "--data-dir", "CS_DATA_DIR", "where the embedded Redis keeps its data",
+            str(HERE / "data"))
+
+
+def load_cs_config(args):
+    from actors.config import CsConfig, load_config
+    from actors.messages import Servicer
+
+    config = load_config(args.config) if args.config else CsConfig()
+    extra = [s for s in (args.servicers or "").split(",") if s.strip()]
+    known = {s.id for s in config.servicers}
+    added = tuple(Servicer(s.strip(), s.strip()) for s in extra if s.strip() not in known)
+    return replace(config, servicers=config.servicers + added)
+
+
+def wait_for_stop():
+    """Block until SIGINT or SIGTERM."""
+    stop = gevent.event.Event()
+    gevent.signal_handler(signal.SIGTERM, stop.set)
+    gevent.signal_handler(signal.SIGINT, stop.set)
+    stop.wait()
+
+
+def cmd_serve(args):
+    from storage import EmbeddedRedis
+    from transport.csserver import CsServer, CsSettings
+
+    embedded = None
+    redis_url = args.redis_url
+    if not redis_url:
+        embedded = EmbeddedRedis(Path(args.data_dir) / "redis").start()
+        redis_url = embedded.url
+    settings = CsSettings(
+        im_url=args.im_url, robot_id=args.robot_id, robot_secret=args.robot_secret or "",
+        callback_token=args.callback_token or "", redis_url=redis_url,
+        public_url=args.public_url, host=args.host, port=args.port,
+        appserver_url=args.appserver_url, appserver_key=args.appserver_key or "",
+        im_admin_url=args.im_admin_url, admin_secret=args.admin_secret or "",
+        redis_prefix=args.redis_prefix, api_token=args.api_token or "",
+        rate_limit=(args.rate_limit, 10.0) if args.rate_limit > 0 else None,
+        config=load_cs_config(args))
+    try:
+        server = CsServer(settings)
+    except ValueError as exc:
+        sys.exit(f"serve: {exc}")
+    print(f"CS server on {server.url}; robot callback {settings.public_url or server.url}"
+          f"/im/robot/<token>", flush=True)
+    wait_for_stop()
+    server.stop()
+    if embedded:
+        embedded.stop()
+
+
+def cmd_appserver(args):
+    from transport.appserver import make_appserver_app
+    from transport.server import start_server
+    from transport.wildfire import AdminApi
+
+    if not args.admin_secret or not args.key:
+        sys.exit("appserver: --admin-secret and --key are required")
+    app = make_appserver_app(admin=AdminApi(args.im_admin_url, args.admin_secret),
+                             key=args.key, robot_id=args.robot_id,
+                             shadow_id_pattern=args.shadow_id_pattern)
+    server = start_server(app, args.host, args.port)
+    print(f"App Server on {server.url}", flush=True)
+    wait_for_stop()
+    server.stop()
+
+
+def cmd_imsim(args):
+    from transport.imsim import ImSimulator, make_imsim_app
+    from transport.server import start_server
+
+    if not args.admin_secret:
+        sys.exit("imsim: --admin-secret is required")
+    server = start_server(make_imsim_app(ImSimulator(args.admin_secret, args.rate_limit)),
+                          args.host, args.port)
+    print(f"IM simulator on {server.url}", flush=True)
+    wait_for_stop()
+    server.stop()
+
+
+def cmd_demo(args):
+    from actors.config import load_config
+    from storage import EmbeddedRedis
+    from transport.appserver import AppServerClient
+    from transport.imsim import ImSimClient
+
+    data_dir = Path(args.data_dir)
+    redis = EmbeddedRedis(data_dir / "redis", port=args.base_port + 9).start()
+    im_port, app_port, cs_port = args.base_port + 10, args.base_port + 20, args.base_port
+    admin_secret, robot_secret = secrets.token_hex(16), secrets.token_hex(16)
+    app_key, api_token = secrets.token_hex(32), secrets.token_hex(16)
+    callback_token = secrets.token_hex(16)
+    children = []
+
+    def child(argv, **secret_env):
+        # Each part gets only its own secrets: the CS server never sees the
+        # admin secret, which is the point of the App Server.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CS_")}
+        env.update(secret_env, PYTHONUNBUFFERED="1")
+        children.append(subprocess.Popen([sys.executable, str(HERE / "run.py"), *argv],
+                                         env=env, stdin=subprocess.DEVNULL))
+
+    try:
+        child(["imsim", "--port", str(im_port)], CS_ADMIN_SECRET=admin_secret)
+        child(["appserver", "--port", str(app_port),
+               "--im-admin-url", f"http://127.0.0.1:{im_port}"],
+              CS_ADMIN_SECRET=admin_secret, CS_APPSERVER_KEY=app_key)
+        child(["serve", "--port", str(cs_port), "--im-url", f"http://127.0.0.1:{im_port}",
+               "--redis-url", redis.url, "--appserver-url", f"http://127.0.0.1:{app_port}",
+               "--config", args.config],
+              CS_ROBOT_SECRET=robot_secret, CS_CALLBACK_TOKEN=callback_token,
+              CS_APPSERVER_KEY=app_key, CS_API_TOKEN=api_token)
+        for port in (im_port, app_port, cs_port):
+            wait_http(f"http://127.0.0.1:{port}", children)
+        sim = ImSimClient(f"http://127.0.0.1:{im_port}")
+        config = load_config(args.config)
+        for s in config.servicers:
+            sim.put_user(s.id, s.name, s.portrait)
+        sim.put_user("customer1", "张三 Zhang San", "https://example.com/zhang.png")
+        AppServerClient(f"http://127.0.0.1:{app_port}", app_key).create_cs_robot(
+            secret=robot_secret,
+            callback=f"http://127.0.0.1:{cs_port}/im/robot/{callback_token}")
+        print_demo_help(im_port, cs_port, config, api_token)
+        wait_for_stop()
+    finally:
+        for proc in children:
+            proc.terminate()
+        for proc in children:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        redis.stop()
+
+
+def wait_http(url, children, timeout=30.0):
+    from transport.http import HttpError, JsonClient
+
+    client = JsonClient()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.get(url + "/healthz")
+            return
+        except HttpError:
+            if any(p.poll() is not None for p in children):
+                raise SystemExit("demo: a part exited during start-up; see above") from None
+            if time.monotonic() > deadline:
+                raise SystemExit(f"demo: {url} did not come up") from None
+            time.sleep(0.1)
+
+
+def print_demo_help(im_port, cs_port, config, api_token):
+    sim = f"http://127.0.0.1:{im_port}"
+    servicer = config.servicers[0].id if config.servicers else "servicer1"
+    send = f"curl -s {sim}/sim/send -H 'Content-Type: application/json' -d"
+    print(f"""
+wildfire-cs demo is running.
+  IM simulator  {sim}
+  CS server     http://127.0.0.1:{cs_port}   (API token: {api_token})
+
+Try the flow with curl (each line is one message in the IM):
+  {send} '{{"sender":"{servicer}","target":"cs_robot","text":"/on"}}'
+  {send} '{{"sender":"customer1","target":"cs_robot","payload":{{"type":10001,"persistFlag":0}}}}'
+  {send} '{{"sender":"customer1","target":"cs_robot","text":"多少钱?"}}'
+  {send} '{{"sender":"customer1","target":"cs_robot","text":"转人工"}}'
+  {send} '{{"sender":"{servicer}","target":"customer1*Shadow","text":"您好，请问有什么可以帮您？"}}'
+  {send} '{{"sender":"{servicer}","target":"customer1*Shadow","text":"/end"}}'
+Read what anyone received:
+  curl -s {sim}/sim/inbox/customer1
+  curl -s {sim}/sim/inbox/{servicer}
+History:
+  curl -s -H 'Authorization: Bearer {api_token}' http://127.0.0.1:{cs_port}/api/customers/customer1/history
+
+Stop with Ctrl-C.
+""", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="run.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--log-level", default=os.environ.get("CS_LOG_LEVEL", "INFO"))
+    sub = parser.add_subparsers(dest="command")
+
+    demo = sub.add_parser("demo", help="run every part on embedded defaults")
+    demo.add_argument("--base-port", type=int, default=8870,
+                      help="CS server port; simulator +10, App Server +20, Redis +9")
+    demo.add_argument("--config", default=str(DEMO_CONFIG))
+    demo.add_argument("--data-dir", default=str(HERE / "data"))
+
+    add_serve_args(sub.add_parser("serve", help="run the CS server"))
+
+    app = sub.add_parser("appserver", help="run the App Server")
+    env_arg(app, "--host", "APPSERVER_HOST", "address to listen on", "127.0.0.1")
+    env_arg(app, "--port", "APPSERVER_PORT", "port to listen on", "8890", type=int)
+    env_arg(app, "--im-admin-url", "CS_IM_ADMIN_URL", "IM admin API base URL",
+            "http://127.0.0.1:18080")
+    env_arg(app, "--admin-secret", "CS_ADMIN_SECRET", "IM admin secret", secret=True)
+    env_arg(app, "--key", "CS_APPSERVER_KEY", "key shared with the CS server", secret=True)
+    env_arg(app, "--robot-id", "CS_ROBOT_ID", "user id of the CS Robot", "cs_robot")
+    env_arg(app, "--shadow-id-pattern", "CS_SHADOW_ID_PATTERN", "Shadow id pattern",
+            "{customer}*Shadow")
+
+    sim = sub.add_parser("imsim", help="run the IM simulator")
+    env_arg(sim, "--host", "IMSIM_HOST", "address to listen on", "127.0.0.1")
+    env_arg(sim, "--port", "IMSIM_PORT", "port to listen on", "8880", type=int)
+    env_arg(sim, "--admin-secret", "CS_ADMIN_SECRET", "admin secret to accept", secret=True)
+    env_arg(sim, "--rate-limit", "IMSIM_RATE_LIMIT", "robot sends allowed per 10 s",
+            "1000", type=int)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    command = args.command or "demo"
+    if command == "demo" and not hasattr(args, "base_port"):
+        args = parser.parse_args(["demo", *(argv or sys.argv[1:])])
+    {"demo": cmd_demo, "serve": cmd_serve, "appserver": cmd_appserver,
+     "imsim": cmd_imsim}[command](args)
+
+
+if __name__ == "__main__":
+    main()
