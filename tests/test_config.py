@@ -1,0 +1,64 @@
+"""The configuration file: defaults, overrides, and a clear error for each wrong value."""
+
+import json
+
+import pytest
+
+from actors.autoreply import AutoReply
+from actors.config import ConfigError, CsConfig, config_from_dict, load_config
+
+
+def test_empty_config_gives_the_documented_defaults():
+    config = config_from_dict({})
+    assert config.content_types.enter == 10001
+    assert config.content_types.rating_request == 10005
+    assert config.shadow_id("carol") == "carol*Shadow"
+    assert config.servicers == ()
+
+
+def test_shadow_pattern_is_configurable_and_recognised():
+    config = config_from_dict({"shadow_id_pattern": "shadow_{customer}"})
+    assert config.shadow_id("c1") == "shadow_c1"
+    assert config.is_shadow_id("shadow_c1")
+    assert not config.is_shadow_id("shadow_") and not config.is_shadow_id("c1*Shadow")
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"servicers": [{"name": "no id"}]}, "servicers[0]"),
+    ({"servicers": [{"id": "a", "capacity": 0}]}, "capacity"),
+    ({"servicers": ["a", "a"]}, "duplicate"),
+    ({"faq": [{"keywords": [], "answer": "x"}]}, "faq[0]"),
+    ({"idle_auto_secs": -1}, "idle_auto_secs"),
+    ({"content_types": {"enter": "x"}}, "content_types.enter"),
+    ({"texts": {"welcom": "typo"}}, "unknown keys"),
+    ({"shadow_id_pattern": "no placeholder"}, "shadow_id_pattern"),
+    ({"colour": "blue"}, "unknown key"),
+])
+def test_wrong_values_are_named_in_the_error(data, message):
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        config_from_dict(data)
+
+
+def test_load_config_reports_the_file_and_the_problem(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{oops")
+    with pytest.raises(ConfigError, match="bad.json: not valid JSON"):
+        load_config(bad)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"servicers": ["s1", {"id": "s2", "capacity": 3}]}))
+    config = load_config(good)
+    assert [(s.id, s.capacity) for s in config.servicers] == [("s1", 5), ("s2", 3)]
+
+
+def test_demo_config_loads():
+    config = load_config("config/demo.json")
+    assert len(config.servicers) == 2 and config.faq
+
+
+@pytest.mark.parametrize("text", ["人工", "转人工！", " Human ", "agent.", "人工客服"])
+def test_requests_for_a_person_are_recognised(text):
+    assert AutoReply(CsConfig()).reply(text).wants_human
+
+
+def test_a_sentence_mentioning_human_is_not_a_hand_off():
+    assert not AutoReply(CsConfig()).reply("are you a human being?").wants_human
