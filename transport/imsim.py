@@ -23,11 +23,16 @@ import gevent.queue
 from actors.ratelimit import LeakyBucket
 from transport.http import HttpError, JsonClient
 from transport.signing import wildfire_sign
-from transport.wildfire import (
-    CODE_BAD_SIGN, CODE_INVALID_PARAMETER, CODE_MISSING_HEADERS, CODE_NOT_EXIST,
-    CODE_OVER_FREQUENCY, CODE_SIGN_EXPIRED, CODE_SUCCESS,
-)
 from transport.web import json_body, json_error_app
+from transport.wildfire import (
+    CODE_BAD_SIGN,
+    CODE_INVALID_PARAMETER,
+    CODE_MISSING_HEADERS,
+    CODE_NOT_EXIST,
+    CODE_OVER_FREQUENCY,
+    CODE_SIGN_EXPIRED,
+    CODE_SUCCESS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +65,7 @@ class ImSimulator:
         self.stats: collections.Counter[str] = collections.Counter()
         self._buckets: dict[str, LeakyBucket] = {}
         self._ids = itertools.count(int(time.time() * 1000) * 1000)
-        self._callback_queues: dict[str, gevent.queue.Queue[Any]] = {}
+        self._callback_queues: dict[str, Any] = {}  # sender -> gevent Queue
         self._http = JsonClient(maxsize=128, read_timeout=CALLBACK_TIMEOUT_SECS)
 
     # Users and robots --------------------------------------------------------
@@ -101,7 +106,7 @@ class ImSimulator:
             gevent.spawn(self._post_callbacks, sender, queue)
         queue.put((url, message))
 
-    def _post_callbacks(self, sender: str, queue: gevent.queue.Queue[Any]) -> None:
+    def _post_callbacks(self, sender: str, queue: Any) -> None:
         try:
             while True:
                 try:
@@ -116,8 +121,11 @@ class ImSimulator:
         finally:
             if self._callback_queues.get(sender) is queue:
                 del self._callback_queues[sender]
-                while not queue.empty():  # put after the time-out fired
-                    self._queue_callback(sender, *queue.get())
+                leftovers: list[Any] = []
+                while queue.qsize():  # put after the time-out fired
+                    leftovers.append(queue.get_nowait())
+                for url, message in leftovers:
+                    self._queue_callback(sender, url, message)
 
     def robot_send(self, headers: Any, body: Any) -> dict[str, Any]:
         """``/robot/message/send``: checks, in the IM server's order, then delivery."""
@@ -209,7 +217,8 @@ def make_imsim_app(sim: ImSimulator) -> bottle.Bottle:
         if denied:
             return denied
         body = _body_or_none()
-        user = sim.users.get(body.get("userId")) if isinstance(body, dict) else None
+        user_id = body.get("userId") if isinstance(body, dict) else None
+        user = sim.users.get(user_id) if isinstance(user_id, str) else None
         if user is None:
             return _answer(CODE_NOT_EXIST, "not exist")
         return _answer(CODE_SUCCESS, result=user)
