@@ -119,7 +119,7 @@ class ImSimulator:
                 except HttpError:
                     self.stats["callback_failed"] += 1  # fire-and-forget: no retry
         finally:
-            if self._callback_queues.get(sender) is queue:
+            if self._callback_queues.get(sender, None) is queue and queue is not None:
                 del self._callback_queues[sender]
                 leftovers: list[Any] = []
                 while queue.qsize():  # put after the time-out fired
