@@ -76,15 +76,18 @@ class Directory(pykka.ThreadingActor):
         if text in DUTY_ON or text in DUTY_OFF:
             # The pool refuses anyone who is not a configured servicer.
             self._pool.set_duty.defer(message.sender, text in DUTY_ON)
+            self._handled_here(message)
             return
         if message.sender in self._servicer_ids:
             self._say(message.sender, self._config.texts.servicer_help)
+            self._handled_here(message)
             return
         customer_id = message.sender
         session = self._sessions.get(customer_id)
         if session is None:
             if message.payload.type == self._config.content_types.leave:
-                return  # nothing to close
+                self._handled_here(message)  # nothing to close
+                return
             session = self._start(customer_id, None)
         try:
             session.receive_customer_message.defer(message)
@@ -102,11 +105,36 @@ class Directory(pykka.ThreadingActor):
                 self._outbox.send.defer(Outbound(
                     shadow_id, message.sender,
                     text_payload(self._config.texts.servicer_session_over), shadow_id))
+            self._handled_here(message)
             return
         try:
             session.receive_servicer_message.defer(message)
         except pykka.ActorDeadError:
             self._forget(customer_id or "")
+            self._handled_here(message)
+
+    def replay_inbound(self) -> int:
+        """Route every callback accepted before a restart but not handled (runs here).
+
+        Returns:
+            how many were replayed.
+        """
+        replayed = 0
+        for journal_id, record in self._store.pending_inbound():
+            try:
+                message = Inbound.from_record(record, journal_id)
+            except (ValueError, TypeError):
+                log.exception("unreadable inbound journal entry %s; dropped", journal_id)
+                self._store.forget_inbound([journal_id])
+                continue
+            if message.target == self._robot_id:
+                self.route_customer(message)
+            else:
+                self.route_shadow(message)
+            replayed += 1
+        if replayed:
+            log.info("replayed %d callbacks accepted before the restart", replayed)
+        return replayed
 
     def shadow_bound(self, shadow_id: str, customer_id: str) -> None:
         """A session got its Shadow (told by the session)."""
@@ -134,11 +162,20 @@ class Directory(pykka.ThreadingActor):
         """The session's proxy, or None (for tests and the API)."""
         return self._sessions.get(customer_id)
 
-    def stop_sessions(self) -> None:
-        for ref in list(self._refs.values()):
-            ref.stop(block=False)
+    def stop_sessions(self, timeout_secs: float = 10.0) -> None:
+        """Stop every session after it has handled what it was told (runs here).
+
+        Sessions only tell the Directory, never ask it, so waiting here
+        cannot deadlock.
+        """
+        futures = [ref.stop(block=False) for ref in self._refs.values()]
         self._sessions.clear()
         self._refs.clear()
+        for future in futures:
+            try:
+                future.get(timeout=timeout_secs)
+            except Exception:
+                log.warning("a session did not stop in time")
 
     def _start(self, customer_id: str, snapshot: dict[str, Any] | None) -> Any:
         ref = self._start_session(customer_id, self._self, snapshot)
@@ -150,6 +187,16 @@ class Directory(pykka.ThreadingActor):
     def _forget(self, customer_id: str) -> None:
         self._sessions.pop(customer_id, None)
         self._refs.pop(customer_id, None)
+
+    def _handled_here(self, message: Inbound) -> None:
+        """The message needs no session: drop its journal entry now."""
+        if message.journal_id is None:
+            return
+        try:
+            self._store.forget_inbound([message.journal_id])
+        except Exception:
+            log.warning("journal entry %s not dropped; it may be replayed once",
+                        message.journal_id)
 
     def _say(self, user_id: str, text: str) -> None:
         self._outbox.send.defer(Outbound(self._robot_id, user_id, text_payload(text), user_id))

@@ -84,13 +84,28 @@ def text_payload(text: str, persist_flag: int = 1) -> Payload:
 
 
 class Inbound(NamedTuple):
-    """One message the IM server called back with."""
+    """One message the IM server called back with.
+
+    ``journal_id`` names its entry in the inbound journal (None when storage
+    was unreachable as it arrived); the actor that handles it deletes it.
+    """
 
     message_id: int
     sender: str
     target: str
     payload: Payload
     timestamp_ms: int
+    journal_id: str | None = None
+
+    def to_record(self) -> list[Any]:
+        return [self.message_id, self.sender, self.target, self.payload.to_wire(),
+                self.timestamp_ms]
+
+    @classmethod
+    def from_record(cls, record: list[Any], journal_id: str | None = None) -> Inbound:
+        message_id, sender, target, payload, timestamp_ms = record
+        return cls(int(message_id), str(sender), str(target), Payload.from_wire(payload),
+                   int(timestamp_ms), journal_id)
 
 
 class Outbound(NamedTuple):
@@ -104,6 +119,14 @@ class Outbound(NamedTuple):
     target: str
     payload: Payload
     order_key: str
+
+    def to_record(self) -> list[Any]:
+        return [self.sender, self.target, self.payload.to_wire(), self.order_key]
+
+    @classmethod
+    def from_record(cls, record: list[Any]) -> Outbound:
+        sender, target, payload, order_key = record
+        return cls(str(sender), str(target), Payload.from_wire(payload), str(order_key))
 
 
 class Servicer(NamedTuple):

@@ -5,6 +5,11 @@ It keeps each conversation's messages in order (one in flight per
 robot API's rate limit, and retries with back-off on network errors and on
 code 250. A message the IM server rejects for good (bad signature, unknown
 robot) is logged at ERROR and counted, never dropped silently.
+
+Every message is journaled in Redis until the IM server confirms it, and the
+journal is re-sent on start: delivery is at least once. A message that was
+delivered but not yet confirmed in the journal when the process died is
+sent again after the restart.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import gevent
 import pykka
@@ -20,6 +25,9 @@ import pykka
 from actors.clock import Clock
 from actors.messages import Outbound
 from actors.ratelimit import LeakyBucket
+
+if TYPE_CHECKING:
+    from storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,11 @@ class Delivery(NamedTuple):
 Deliver = Callable[[Outbound], Delivery]
 
 
+class _Queued(NamedTuple):
+    message: Outbound
+    journal_id: str | None
+
+
 class OutboxStats(NamedTuple):
     sent: int
     rejected: int
@@ -60,14 +73,15 @@ class Outbox(pykka.ThreadingActor):
 
     def __init__(self, deliver: Deliver, clock: Clock, *,
                  rate_limit: tuple[int, float] | None = None,
-                 max_in_flight: int = MAX_IN_FLIGHT) -> None:
+                 max_in_flight: int = MAX_IN_FLIGHT, journal: Store | None = None) -> None:
         super().__init__()
         self._deliver = deliver
+        self._journal = journal
         self._clock = clock
         self._rate_limit = rate_limit
         self._buckets: dict[str, LeakyBucket] = {}
         self._max_in_flight = max_in_flight
-        self._queues: dict[str, deque[Outbound]] = {}
+        self._queues: dict[str, deque[_Queued]] = {}
         self._ready: deque[str] = deque()
         self._scheduled: set[str] = set()  # keys ready, in flight or backing off
         self._in_flight = 0
@@ -78,10 +92,36 @@ class Outbox(pykka.ThreadingActor):
 
     def on_start(self) -> None:
         self._self = self.actor_ref.proxy()
+        if self._journal is None:
+            return
+        restored = 0
+        try:
+            for journal_id, record in self._journal.pending_outbound():
+                self._enqueue(Outbound.from_record(record), journal_id)
+                restored += 1
+        except Exception:
+            log.exception("outbound journal not read; unsent messages wait for a restart")
+        if restored:
+            log.info("re-sending %d messages not confirmed before the restart", restored)
 
-    def send(self, message: Outbound) -> None:
-        """Queue one message (runs in the Outbox)."""
-        self._queues.setdefault(message.order_key, deque()).append(message)
+    def send(self, message: Outbound, journal_id: str | None = None) -> None:
+        """Queue one message (runs in the Outbox).
+
+        Args:
+            message: what to send.
+            journal_id: its outbound journal entry if the sender journaled it
+                already; else the Outbox journals it here.
+        """
+        if journal_id is None and self._journal is not None:
+            try:
+                journal_id = self._journal.journal_outbound([message.to_record()])[0]
+            except Exception:
+                log.warning("outbound journal unreachable; %s kept in memory only",
+                            message.target)
+        self._enqueue(message, journal_id)
+
+    def _enqueue(self, message: Outbound, journal_id: str | None) -> None:
+        self._queues.setdefault(message.order_key, deque()).append(_Queued(message, journal_id))
         self._backlog += 1
         if message.order_key not in self._scheduled:
             self._scheduled.add(message.order_key)
@@ -98,14 +138,14 @@ class Outbox(pykka.ThreadingActor):
     def _pump(self) -> None:
         while self._ready and self._in_flight < self._max_in_flight:
             key = self._ready[0]
-            message = self._queues[key][0]
-            wait = self._rate_wait(message.sender)
+            queued = self._queues[key][0]
+            wait = self._rate_wait(queued.message.sender)
             if wait > 0:
                 self._schedule_pump(wait)
                 return
             self._ready.popleft()
             self._in_flight += 1
-            gevent.spawn(self._attempt, key, message)
+            gevent.spawn(self._attempt, key, queued)
 
     def _rate_wait(self, sender: str) -> float:
         if self._rate_limit is None:
@@ -126,13 +166,19 @@ class Outbox(pykka.ThreadingActor):
         self._pump_timer = False
         self._pump()
 
-    def _attempt(self, key: str, message: Outbound) -> None:
+    def _attempt(self, key: str, queued: _Queued) -> None:
         # Runs in its own greenlet, outside the actor: only tells the result back.
         try:
-            result = self._deliver(message)
+            result = self._deliver(queued.message)
         except Exception as exc:  # a bug in deliver must not wedge the queue
-            log.exception("delivery to %s raised", message.target)
+            log.exception("delivery to %s raised", queued.message.target)
             result = Delivery(ok=False, retry=True, detail=repr(exc))
+        if (result.ok or not result.retry) and queued.journal_id and self._journal:
+            try:
+                self._journal.confirm_outbound([queued.journal_id])
+            except Exception:
+                log.warning("delivery of %s not confirmed in the journal; it will be "
+                            "sent again after a restart", queued.journal_id)
         self._self.delivery_attempted.defer(key, result)
 
     def delivery_attempted(self, key: str, result: Delivery) -> None:
@@ -140,7 +186,7 @@ class Outbox(pykka.ThreadingActor):
         self._in_flight -= 1
         queue = self._queues[key]
         if result.ok or not result.retry:
-            message = queue.popleft()
+            message = queue.popleft().message
             self._backlog -= 1
             self._attempts.pop(key, None)
             if result.ok:
@@ -160,7 +206,7 @@ class Outbox(pykka.ThreadingActor):
             self._attempts[key] = attempt
             delay = min(RETRY_MAX_SECS, RETRY_FIRST_SECS * 2 ** (attempt - 1))
             log.warning("send to %s failed (%s); retry %d in %.1fs",
-                        queue[0].target, result.detail, attempt, delay)
+                        queue[0].message.target, result.detail, attempt, delay)
             self._clock.call_later(delay, lambda: self._self.retry_due.defer(key))
         self._pump()
 

@@ -36,6 +36,12 @@ AUTO, REQUESTING, HUMAN, CLOSED = "auto", "requesting", "human", "closed"
 
 END_COMMANDS = frozenset({"/end", "结束"})
 
+# While Redis is unreachable a session keeps its unsaved history in memory and
+# retries every COMMIT_RETRY_SECS; past this many entries the oldest go (and
+# the loss is logged), so a long outage cannot exhaust memory.
+MAX_UNSAVED_HISTORY = 1000
+COMMIT_RETRY_SECS = 1.0
+
 
 class ShadowError(Exception):
     """The Shadow could not be created or looked up."""
@@ -93,6 +99,9 @@ class SessionActor(pykka.ThreadingActor):
         self._timer: Cancellable | None = None
         self._timer_at = 0.0
         self._pending_history: list[dict[str, Any]] = []
+        self._pending_out: list[Outbound] = []
+        self._handled: list[str] = []  # inbound journal ids dealt with
+        self._commit_retry: Cancellable | None = None
         self._dirty = snapshot is None
         if snapshot is not None:
             self._restore(snapshot)
@@ -111,6 +120,7 @@ class SessionActor(pykka.ThreadingActor):
         if self._mode == CLOSED:
             self._deps.directory.route_customer.defer(message)
             return
+        self._handle(message)
         if self._seen(message.message_id):
             return
         payload = message.payload
@@ -139,6 +149,7 @@ class SessionActor(pykka.ThreadingActor):
     @_message
     def receive_servicer_message(self, message: Inbound) -> None:
         """A message a servicer sent to this customer's Shadow (runs in the session)."""
+        self._handle(message)
         if self._seen(message.message_id):
             return
         servicer = self._servicer
@@ -209,8 +220,19 @@ class SessionActor(pykka.ThreadingActor):
         else:
             self._arm()
 
+    @_message
+    def retry_commit(self) -> None:
+        """Storage was unreachable; try saving again (told by a timer)."""
+        self._commit_retry = None
+
     def state(self) -> dict[str, Any]:
         return self.to_snapshot()
+
+    def on_stop(self) -> None:
+        if self._dirty or self._pending_history or self._handled:
+            self._commit()
+        if self._commit_retry is not None:
+            self._commit_retry.cancel()
 
     # Snapshot -------------------------------------------------------------
 
@@ -239,6 +261,10 @@ class SessionActor(pykka.ThreadingActor):
         self._recent.extend(snapshot.get("recent", []))
 
     # Internals -------------------------------------------------------------
+
+    def _handle(self, message: Inbound) -> None:
+        if message.journal_id is not None:
+            self._handled.append(message.journal_id)
 
     def _seen(self, message_id: int) -> bool:
         if message_id in self._recent:
@@ -276,14 +302,19 @@ class SessionActor(pykka.ThreadingActor):
         if self._timer is not None or self._mode == CLOSED:
             return
         self._timer_at = self._deadline
-        self._timer = self._deps.clock.call_later(
-            self._deadline - self._deps.clock.now(), self._fire_idle)
+        self._timer = self._tell_self_later(
+            self._deadline - self._deps.clock.now(), "idle_expired")
 
-    def _fire_idle(self) -> None:
-        try:
-            self._self.idle_expired.defer()
-        except pykka.ActorDeadError:
-            pass
+    def _tell_self_later(self, delay_secs: float, method: str) -> Cancellable:
+        """A timer is a message to ourselves; a stopped session just ignores it."""
+
+        def fire() -> None:
+            try:
+                getattr(self._self, method).defer()
+            except pykka.ActorDeadError:
+                pass
+
+        return self._deps.clock.call_later(delay_secs, fire)
 
     def _close(self, reason: str) -> None:
         texts = self._config.texts
@@ -318,7 +349,8 @@ class SessionActor(pykka.ThreadingActor):
         self._send(Outbound(shadow_id, servicer_id, payload, self.customer_id))
 
     def _send(self, message: Outbound) -> None:
-        self._deps.outbox.send.defer(message)
+        """Queued until the commit journals it with the state change that made it."""
+        self._pending_out.append(message)
 
     def _record(self, direction: str, sender: str, payload: Payload,
                 servicer: str | None = None) -> None:
@@ -352,14 +384,43 @@ class SessionActor(pykka.ThreadingActor):
         return "\n".join(lines)
 
     def _commit(self) -> None:
-        if not self._dirty and not self._pending_history:
+        """Save snapshot, history and outbound messages, and drop handled journal
+        entries, in one transaction; then hand the messages to the Outbox.
+
+        If Redis is unreachable the messages still go out (the customer is
+        answered), and the rest is kept and retried.
+        """
+        if not (self._dirty or self._pending_history or self._pending_out or self._handled):
             return
         history, self._pending_history = self._pending_history, []
+        outbound, self._pending_out = self._pending_out, []
+        handled, self._handled = self._handled, []
+        snapshot = None if self._mode == CLOSED else self.to_snapshot()
+        journal_ids: list[str | None]
         try:
-            if self._mode == CLOSED:
-                self._deps.store.close_session(self.customer_id, history)
-            else:
-                self._deps.store.save_session(self.customer_id, self.to_snapshot(), history)
+            journal_ids = list(self._deps.store.commit(
+                self.customer_id, snapshot, history,
+                [m.to_record() for m in outbound], handled))
             self._dirty = False
         except Exception:
-            log.exception("session %s not saved", self.customer_id)
+            log.exception("session %s not saved; retrying in %.0fs",
+                          self.customer_id, COMMIT_RETRY_SECS)
+            journal_ids = [None] * len(outbound)
+            self._keep_unsaved(history, handled)
+        try:
+            for message, journal_id in zip(outbound, journal_ids, strict=True):
+                self._deps.outbox.send.defer(message, journal_id)
+        except pykka.ActorDeadError:
+            log.warning("outbox stopped; session %s's messages wait in the journal",
+                        self.customer_id)
+
+    def _keep_unsaved(self, history: list[dict[str, Any]], handled: list[str]) -> None:
+        kept = history + self._pending_history
+        if len(kept) > MAX_UNSAVED_HISTORY:
+            log.error("session %s dropped %d unsaved history entries",
+                      self.customer_id, len(kept) - MAX_UNSAVED_HISTORY)
+            kept = kept[-MAX_UNSAVED_HISTORY:]
+        self._pending_history = kept
+        self._handled = handled + self._handled
+        if self._commit_retry is None and self._mode != CLOSED:
+            self._commit_retry = self._tell_self_later(COMMIT_RETRY_SECS, "retry_commit")

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_SECS = 5.0
+RESTORE_TIMEOUT_SECS = 120.0
 
 
 class CsActors(NamedTuple):
@@ -35,7 +36,7 @@ class CsActors(NamedTuple):
     def stop(self) -> None:
         """Stop sessions first, then the directory, pool and outbox."""
         try:
-            self.directory.stop_sessions().get(timeout=STOP_TIMEOUT_SECS)
+            self.directory.stop_sessions().get(timeout=STOP_TIMEOUT_SECS * 3)
         except pykka.ActorDeadError:
             pass
         for proxy in (self.directory, self.pool, self.outbox):
@@ -48,7 +49,7 @@ def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deli
                  restore: bool = True) -> CsActors:
     """Start the outbox, pool and directory; restore open sessions from storage."""
     clock = clock or SystemClock()
-    outbox = Outbox.start(deliver, clock, rate_limit=rate_limit).proxy()
+    outbox = Outbox.start(deliver, clock, rate_limit=rate_limit, journal=store).proxy()
     pool = ServicerPool.start(config, robot_id=robot_id, outbox=outbox, store=store).proxy()
     autoreply = AutoReply(config)
 
@@ -62,5 +63,6 @@ def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deli
     directory = Directory.start(config, robot_id=robot_id, start_session=start_session,
                                 pool=pool, outbox=outbox, store=store).proxy()
     if restore:
-        directory.restore_sessions().get(timeout=60)
+        directory.restore_sessions().get(timeout=RESTORE_TIMEOUT_SECS)
+        directory.replay_inbound().get(timeout=RESTORE_TIMEOUT_SECS)
     return CsActors(directory, pool, outbox)

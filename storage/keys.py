@@ -11,6 +11,13 @@ arguments, never interpolated into commands or scan patterns, so an id with
 {p}:history:{customer}   list    msgpack history entries, oldest first; trimmed to
                                  HISTORY_MAX_ENTRIES
 {p}:pool                 string  msgpack snapshot of the servicer pool; kept
+{p}:inbound              stream  callbacks accepted but not yet handled (field m: msgpack);
+                                 an entry is deleted in the same transaction that saves
+                                 the session which handled it
+{p}:outbound             stream  messages for the IM server not yet confirmed (field m:
+                                 msgpack); deleted once the IM server answered
+{p}:seen:{message id}    string  "1": a callback's messageId was accepted; expires after
+                                 SEEN_TTL_SECS
 """
 
 from __future__ import annotations
@@ -18,6 +25,11 @@ from __future__ import annotations
 # A customer's full history is rarely read past the last few hundred lines;
 # capping keeps one chatty customer from growing a list without bound.
 HISTORY_MAX_ENTRIES = 2000
+
+# The IM server never retries a callback; repeats come from proxies and
+# replays within seconds or minutes. Ten minutes of ids costs ~100 bytes per
+# message; older repeats are still caught by the session's own recent ids.
+SEEN_TTL_SECS = 600
 
 
 class Keys:
@@ -28,9 +40,14 @@ class Keys:
         self.open_sessions = f"{prefix}:sessions:open"
         self.shadows = f"{prefix}:shadows"
         self.pool = f"{prefix}:pool"
+        self.inbound = f"{prefix}:inbound"
+        self.outbound = f"{prefix}:outbound"
 
     def session(self, customer_id: str) -> str:
         return f"{self.prefix}:session:{customer_id}"
 
     def history(self, customer_id: str) -> str:
         return f"{self.prefix}:history:{customer_id}"
+
+    def seen(self, message_id: int) -> str:
+        return f"{self.prefix}:seen:{message_id}"

@@ -13,7 +13,7 @@ from typing import Any
 import msgpack
 import redis
 
-from storage.keys import HISTORY_MAX_ENTRIES, Keys
+from storage.keys import HISTORY_MAX_ENTRIES, SEEN_TTL_SECS, Keys
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +48,24 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+# Accept a callback once: remember its messageId, then journal it, atomically.
+_ACCEPT_INBOUND = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  return redis.call('XADD', KEYS[2], '*', 'm', ARGV[2])
+end
+return false
+"""
+
+JOURNAL_READ_CHUNK = 1000
+
+
 class Store:
     """The one place that knows how wildfire-cs state sits in Redis."""
 
     def __init__(self, client: redis.Redis, prefix: str = "cs") -> None:
         self.client = client
         self.keys = Keys(prefix)
+        self._accept = client.register_script(_ACCEPT_INBOUND)
 
     def ping(self) -> bool:
         return bool(self.client.ping())
@@ -62,19 +74,43 @@ class Store:
 
     def save_session(self, customer_id: str, snapshot: Mapping[str, Any],
                      history: Iterable[Mapping[str, Any]] = ()) -> None:
-        pipe = self.client.pipeline(transaction=True)
-        pipe.set(self.keys.session(customer_id), pack(dict(snapshot)))
-        pipe.sadd(self.keys.open_sessions, customer_id)
-        self._push_history(pipe, customer_id, history)
-        pipe.execute()
+        self.commit(customer_id, snapshot, history)
 
     def close_session(self, customer_id: str,
                       history: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.commit(customer_id, None, history)
+
+    def commit(self, customer_id: str, snapshot: Mapping[str, Any] | None,
+               history: Iterable[Mapping[str, Any]] = (),
+               outbound: Iterable[Any] = (), handled: Iterable[str] = ()) -> list[str]:
+        """Everything one session message changed, in one transaction.
+
+        Args:
+            snapshot: the session's snapshot, or None when it closed.
+            history: new history entries.
+            outbound: records of messages to send; journaled until confirmed.
+            handled: inbound journal ids this change has dealt with.
+
+        Returns:
+            the outbound journal ids, in the order of ``outbound``.
+        """
         pipe = self.client.pipeline(transaction=True)
-        pipe.delete(self.keys.session(customer_id))
-        pipe.srem(self.keys.open_sessions, customer_id)
+        if snapshot is None:
+            pipe.delete(self.keys.session(customer_id))
+            pipe.srem(self.keys.open_sessions, customer_id)
+        else:
+            pipe.set(self.keys.session(customer_id), pack(dict(snapshot)))
+            pipe.sadd(self.keys.open_sessions, customer_id)
         self._push_history(pipe, customer_id, history)
-        pipe.execute()
+        first = len(pipe.command_stack)
+        records = list(outbound)
+        for record in records:
+            pipe.xadd(self.keys.outbound, {"m": pack(record)})
+        handled_ids = list(handled)
+        if handled_ids:
+            pipe.xdel(self.keys.inbound, *handled_ids)
+        results = pipe.execute()
+        return [_text(r) for r in results[first:first + len(records)]]
 
     def load_session(self, customer_id: str) -> dict[str, Any] | None:
         data = self.client.get(self.keys.session(customer_id))
@@ -85,15 +121,77 @@ class Store:
 
     def load_open_sessions(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every readable open-session snapshot; unreadable ones are logged and skipped."""
-        for customer_id in self.open_session_ids():
-            try:
-                snapshot = self.load_session(customer_id)
-            except (ValueError, TypeError, msgpack.UnpackException):
-                log.exception("unreadable session snapshot %s; skipped",
-                              self.keys.session(customer_id))
-                continue
-            if snapshot is not None:
-                yield customer_id, snapshot
+        ids = self.open_session_ids()
+        for start in range(0, len(ids), JOURNAL_READ_CHUNK):
+            chunk = ids[start:start + JOURNAL_READ_CHUNK]
+            values = self.client.mget([self.keys.session(c) for c in chunk])
+            for customer_id, data in zip(chunk, values, strict=True):
+                if data is None:
+                    continue
+                try:
+                    yield customer_id, dict(unpack(data))
+                except (ValueError, TypeError, msgpack.UnpackException):
+                    log.exception("unreadable session snapshot %s; skipped",
+                                  self.keys.session(customer_id))
+
+    # Journals: inbound callbacks and outbound messages ----------------------
+
+    def accept_inbound(self, message_id: int, record: Any) -> str | None:
+        """Journal a callback unless its messageId was seen recently.
+
+        Returns:
+            the journal id, or None for a repeat.
+        """
+        result = self._accept(keys=[self.keys.seen(message_id), self.keys.inbound],
+                              args=[SEEN_TTL_SECS, pack(record)])
+        return None if result is None else _text(result)
+
+    def journal_outbound(self, records: Iterable[Any]) -> list[str]:
+        pipe = self.client.pipeline(transaction=False)
+        for record in records:
+            pipe.xadd(self.keys.outbound, {"m": pack(record)})
+        return [_text(r) for r in pipe.execute()]
+
+    def confirm_outbound(self, journal_ids: Iterable[str]) -> None:
+        ids = list(journal_ids)
+        if ids:
+            self.client.xdel(self.keys.outbound, *ids)
+
+    def forget_inbound(self, journal_ids: Iterable[str]) -> None:
+        ids = list(journal_ids)
+        if ids:
+            self.client.xdel(self.keys.inbound, *ids)
+
+    def pending_inbound(self) -> Iterator[tuple[str, Any]]:
+        """Accepted callbacks not yet handled, oldest first."""
+        return self._read_journal(self.keys.inbound)
+
+    def pending_outbound(self) -> Iterator[tuple[str, Any]]:
+        """Messages not yet confirmed by the IM server, oldest first."""
+        return self._read_journal(self.keys.outbound)
+
+    def _read_journal(self, key: str) -> Iterator[tuple[str, Any]]:
+        start = "-"
+        while True:
+            entries: list[Any] = self.client.xrange(key, min=start,
+                                                    count=JOURNAL_READ_CHUNK) or []
+            for entry_id, fields in entries:
+                try:
+                    yield _text(entry_id), unpack(fields[b"m"])
+                except (KeyError, ValueError, TypeError, msgpack.UnpackException):
+                    log.exception("unreadable journal entry %s in %s; skipped",
+                                  entry_id, key)
+            if len(entries) < JOURNAL_READ_CHUNK:
+                return
+            start = "(" + _text(entries[-1][0])
+
+    def journal_sizes(self) -> tuple[int, int]:
+        """(inbound, outbound) entries waiting."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.xlen(self.keys.inbound)
+        pipe.xlen(self.keys.outbound)
+        inbound, outbound = pipe.execute()
+        return int(inbound), int(outbound)
 
     # History ------------------------------------------------------------
 

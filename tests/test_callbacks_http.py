@@ -77,7 +77,7 @@ def test_unknown_route_is_a_json_404(stack):
 
 def test_good_callback_is_accepted_and_opens_a_session(stack):
     response = post(stack, robot_path(stack), good_callback())
-    assert response.status == 200 and response.body == {"ok": True}
+    assert response.status == 200 and response.body == {"ok": True, "duplicate": False}
     [answer] = stack.client.wait_for("carol")
     assert answer["payload"]["searchableContent"] == stack.settings.config.texts.fallback
     assert stack.cs.store.open_session_ids() == ["carol"]

@@ -17,6 +17,8 @@ from actors.config import CsConfig
 from actors.system import CsActors
 from storage import Store
 from transport.callbacks import parse_callback
+from transport.health import Readiness
+from transport.intake import Intake
 from transport.web import ApiError, json_body, json_error_app
 
 log = logging.getLogger(__name__)
@@ -26,9 +28,11 @@ HISTORY_MAX_LIMIT = 500
 
 
 def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: str,
-                callback_token: str, api_token: str = "") -> bottle.Bottle:
+                callback_token: str, im_url: str, api_token: str = "") -> bottle.Bottle:
     app = json_error_app()
     directory = actors.directory
+    intake = Intake(store, directory)
+    readiness = Readiness(store, actors, intake, im_url)
 
     def check_token(token: str) -> None:
         if not hmac.compare_digest(token.encode(), callback_token.encode()):
@@ -50,8 +54,7 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
             raise ApiError(400, "wrong_target", "callback is not for the CS Robot")
         if message.sender == robot_id or config.is_shadow_id(message.sender):
             raise ApiError(400, "wrong_sender", "robots do not talk to the CS Robot")
-        directory.route_customer.defer(message)
-        return {"ok": True}
+        return {"ok": True, "duplicate": not intake.accept(message, for_robot=True)}
 
     @app.post("/im/shadow/<token>")
     def shadow_callback(token: str) -> dict[str, Any]:
@@ -59,12 +62,18 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
         message = parse_callback(json_body())
         if not config.is_shadow_id(message.target):
             raise ApiError(400, "wrong_target", "callback is not for a Shadow")
-        directory.route_shadow.defer(message)
-        return {"ok": True}
+        return {"ok": True, "duplicate": not intake.accept(message, for_robot=False)}
 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         return {"ok": True}
+
+    @app.get("/readyz")
+    def readyz() -> Any:
+        report = readiness.report()
+        if not report["ready"]:
+            bottle.response.status = 503
+        return report
 
     @app.get("/api/sessions")
     def sessions() -> dict[str, Any]:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+import gevent
 
 from actors.clock import Clock
 from actors.config import CsConfig
@@ -17,6 +20,8 @@ from transport.shadows import ShadowProvisioner, robot_secrets
 from transport.wildfire import AdminApi, RobotApi
 
 log = logging.getLogger(__name__)
+
+DRAIN_SECS = 10.0
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ class CsServer:
         self.app = make_cs_app(actors=self.actors, config=settings.config, store=self.store,
                                robot_id=settings.robot_id,
                                callback_token=settings.callback_token,
-                               api_token=settings.api_token)
+                               im_url=settings.im_url, api_token=settings.api_token)
         self.http: RunningServer = start_server(self.app, listener=listener)
         log.info("CS server listening on %s:%s", settings.host, self.port)
 
@@ -89,6 +94,19 @@ class CsServer:
         return ShadowProvisioner.via_app_server(
             s.config, app_server=AppServerClient(s.appserver_url, s.appserver_key), **common)
 
-    def stop(self) -> None:
-        self.http.stop()
+    def stop(self, drain_secs: float = DRAIN_SECS) -> None:
+        """Graceful stop: refuse new callbacks, finish handling the accepted ones,
+        give the outbox ``drain_secs`` to deliver, then stop the actors.
+
+        Anything still unsent stays in the outbound journal for the next start.
+        """
+        self.http.stop(timeout=drain_secs)
+        self.actors.directory.stop_sessions().get(timeout=drain_secs * 3)
+        deadline = time.monotonic() + drain_secs
+        backlog = self.actors.outbox.backlog().get(timeout=drain_secs)
+        while backlog and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+            backlog = self.actors.outbox.backlog().get(timeout=drain_secs)
+        if backlog:
+            log.warning("stopping with %d messages unsent; they are re-sent on start", backlog)
         self.actors.stop()

@@ -67,6 +67,13 @@ class ImSimulator:
         self._ids = itertools.count(int(time.time() * 1000) * 1000)
         self._callback_queues: dict[str, Any] = {}  # sender -> gevent Queue
         self._http = JsonClient(maxsize=128, read_timeout=CALLBACK_TIMEOUT_SECS)
+        # messageId -> HTTP status of its callback (0: no answer): what the
+        # receiver acknowledged, for tests that count what must not be lost.
+        self.callback_status: dict[int, int] = {}
+        # A fault to play on the robot API: "http503" or "code250", for
+        # ``fault_count`` requests (None: until cleared).
+        self.fault: str | None = None
+        self.fault_count: int | None = None
 
     # Users and robots --------------------------------------------------------
 
@@ -116,8 +123,10 @@ class ImSimulator:
                 try:
                     response = self._http.post(url, message)
                     self.stats[f"callback_http_{response.status}"] += 1
+                    self.callback_status[message["messageId"]] = response.status
                 except HttpError:
                     self.stats["callback_failed"] += 1  # fire-and-forget: no retry
+                    self.callback_status[message["messageId"]] = 0
         finally:
             if self._callback_queues.get(sender, None) is queue and queue is not None:
                 del self._callback_queues[sender]
@@ -144,7 +153,11 @@ class ImSimulator:
             return self._count(_answer(CODE_NOT_EXIST, "not exist"))
         if wildfire_sign(nonce, robot["secret"], timestamp) != sign:
             return self._count(_answer(CODE_BAD_SIGN, "auth failure"))
-        if self._bucket(rid).take(time.monotonic()) > 0:
+        fault = self._take_fault()
+        if fault == "http503":
+            self.stats["robot_send_http_503"] += 1
+            raise bottle.HTTPError(503, "simulated outage")
+        if fault == "code250" or self._bucket(rid).take(time.monotonic()) > 0:
             return self._count(_answer(CODE_OVER_FREQUENCY, "over frequency"))
         try:
             conv, payload = body["conv"], body["payload"]
@@ -158,6 +171,16 @@ class ImSimulator:
         message = self.deliver(rid, target, payload)
         return self._count(_answer(CODE_SUCCESS, result={
             "messageUid": message["messageId"], "timestamp": message["timestamp"]}))
+
+    def _take_fault(self) -> str | None:
+        if self.fault is None:
+            return None
+        fault = self.fault
+        if self.fault_count is not None:
+            self.fault_count -= 1
+            if self.fault_count <= 0:
+                self.fault, self.fault_count = None, None
+        return fault
 
     def _bucket(self, robot_id: str) -> LeakyBucket:
         bucket = self._buckets.get(robot_id)
@@ -252,6 +275,16 @@ def make_imsim_app(sim: ImSimulator) -> bottle.Bottle:
         start = int(since) if since.isdigit() else 0
         messages = sim.inboxes.get(user_id, [])
         return {"messages": messages[start:], "next": len(messages)}
+
+    @app.post("/sim/fault")
+    def set_fault() -> dict[str, Any]:
+        body = json_body()
+        fault, count = body.get("fault"), body.get("count")
+        if fault not in (None, "http503", "code250") or not (
+                count is None or (isinstance(count, int) and count > 0)):
+            raise bottle.HTTPError(400, "fault: null, 'http503' or 'code250'; count: n > 0")
+        sim.fault, sim.fault_count = fault, count
+        return {"fault": fault, "count": count}
 
     @app.get("/sim/stats")
     def stats() -> dict[str, Any]:

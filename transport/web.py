@@ -30,7 +30,8 @@ class ApiError(bottle.HTTPResponse):
 
 
 _STATUS_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 413: "too_large", 500: "internal"}
+                 405: "method_not_allowed", 413: "too_large", 500: "internal",
+                 503: "unavailable"}
 
 
 def json_error_app() -> bottle.Bottle:
@@ -39,7 +40,7 @@ def json_error_app() -> bottle.Bottle:
 
     def json_error(error: bottle.HTTPError) -> str:
         bottle.response.content_type = "application/json; charset=utf-8"
-        if error.status_code >= 500:
+        if error.status_code == 500:
             log.error("internal error on %s %s: %s", bottle.request.method,
                       bottle.request.path, error.exception, exc_info=error.exception)
             message = "internal error"
@@ -48,7 +49,7 @@ def json_error_app() -> bottle.Bottle:
         code = _STATUS_CODES.get(error.status_code, "error")
         return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)
 
-    for status in (400, 403, 404, 405, 413, 500):
+    for status in _STATUS_CODES:
         app.error(status)(json_error)
     return app
 

@@ -1,0 +1,60 @@
+"""Accepting a callback: journal it, drop repeats, then tell the Directory.
+
+The IM server posts each callback once and never retries, so a callback we
+answer 200 must survive a crash: it is journaled in Redis before the
+answer. If Redis is unreachable the callback is still accepted and handled
+(customers keep being answered), but it lives in memory only until then,
+and the storage is reported degraded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from actors.messages import Inbound
+from storage import StorageError, Store
+
+log = logging.getLogger(__name__)
+
+
+class Intake:
+    """Owned by the HTTP layer; greenlet-only (no blocking between reads and writes)."""
+
+    def __init__(self, store: Store, directory: Any) -> None:
+        self._store = store
+        self._directory = directory
+        self.degraded_since: float | None = None
+        self.duplicates = 0
+        self.unjournaled = 0
+
+    def accept(self, message: Inbound, for_robot: bool) -> bool:
+        """Journal and route one callback.
+
+        Returns:
+            False if it repeats a messageId seen recently (then nothing is done).
+        """
+        try:
+            journal_id = self._store.accept_inbound(message.message_id, message.to_record())
+        except StorageError as exc:
+            if self.degraded_since is None:
+                self.degraded_since = time.time()
+                log.error("storage degraded: callbacks are accepted in memory only (%s)",
+                          exc.__class__.__name__)
+            self.unjournaled += 1
+            journal_id = None
+        else:
+            if self.degraded_since is not None:
+                log.warning("storage back after %.1fs", time.time() - self.degraded_since)
+                self.degraded_since = None
+            if journal_id is None:
+                self.duplicates += 1
+                log.info("repeated callback %s ignored", message.message_id)
+                return False
+        message = message._replace(journal_id=journal_id)
+        if for_robot:
+            self._directory.route_customer.defer(message)
+        else:
+            self._directory.route_shadow.defer(message)
+        return True
