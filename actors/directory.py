@@ -120,12 +120,12 @@ class Directory(pykka.ThreadingActor):
             how many were replayed.
         """
         replayed = 0
-        for journal_id, record in self._store.pending_inbound():
+        for message_id, record in self._store.pending_inbound():
             try:
-                message = Inbound.from_record(record, journal_id)
+                message = Inbound.from_record(record)
             except (ValueError, TypeError):
-                log.exception("unreadable inbound journal entry %s; dropped", journal_id)
-                self._store.forget_inbound([journal_id])
+                log.exception("unreadable inbound journal entry %s; dropped", message_id)
+                self._store.forget_inbound([message_id])
                 continue
             if message.target == self._robot_id:
                 self.route_customer(message)
@@ -190,13 +190,11 @@ class Directory(pykka.ThreadingActor):
 
     def _handled_here(self, message: Inbound) -> None:
         """The message needs no session: drop its journal entry now."""
-        if message.journal_id is None:
-            return
         try:
-            self._store.forget_inbound([message.journal_id])
+            self._store.forget_inbound([message.message_id])
         except Exception:
             log.warning("journal entry %s not dropped; it may be replayed once",
-                        message.journal_id)
+                        message.message_id)
 
     def _say(self, user_id: str, text: str) -> None:
         self._outbox.send.defer(Outbound(self._robot_id, user_id, text_payload(text), user_id))

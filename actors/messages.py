@@ -86,8 +86,8 @@ def text_payload(text: str, persist_flag: int = 1) -> Payload:
 class Inbound(NamedTuple):
     """One message the IM server called back with.
 
-    ``journal_id`` names its entry in the inbound journal (None when storage
-    was unreachable as it arrived); the actor that handles it deletes it.
+    It sits in the inbound journal under its ``message_id`` until the actor
+    that handles it says so in its own commit.
     """
 
     message_id: int
@@ -95,17 +95,16 @@ class Inbound(NamedTuple):
     target: str
     payload: Payload
     timestamp_ms: int
-    journal_id: str | None = None
 
     def to_record(self) -> list[Any]:
         return [self.message_id, self.sender, self.target, self.payload.to_wire(),
                 self.timestamp_ms]
 
     @classmethod
-    def from_record(cls, record: list[Any], journal_id: str | None = None) -> Inbound:
+    def from_record(cls, record: list[Any]) -> Inbound:
         message_id, sender, target, payload, timestamp_ms = record
         return cls(int(message_id), str(sender), str(target), Payload.from_wire(payload),
-                   int(timestamp_ms), journal_id)
+                   int(timestamp_ms))
 
 
 class Outbound(NamedTuple):

@@ -15,6 +15,7 @@ sent again after the restart.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 RETRY_FIRST_SECS = 0.2
 RETRY_MAX_SECS = 30.0
 MAX_IN_FLIGHT = 64
+CONFIRM_RETRY_SECS = 1.0
 
 
 class Delivery(NamedTuple):
@@ -56,7 +58,7 @@ Deliver = Callable[[Outbound], Delivery]
 
 class _Queued(NamedTuple):
     message: Outbound
-    journal_id: str | None
+    token: str | None  # its outbound journal entry; None if it could not be written
 
 
 class OutboxStats(NamedTuple):
@@ -87,41 +89,46 @@ class Outbox(pykka.ThreadingActor):
         self._in_flight = 0
         self._attempts: dict[str, int] = {}
         self._pump_timer = False
+        self._unconfirmed: list[str] = []
+        self._confirm_timer = False
         self._sent = self._rejected = self._retries = 0
         self._backlog = 0
 
     def on_start(self) -> None:
         self._self = self.actor_ref.proxy()
+        self._own_tokens = 0
         if self._journal is None:
             return
-        restored = 0
         try:
-            for journal_id, record in self._journal.pending_outbound():
-                self._enqueue(Outbound.from_record(record), journal_id)
-                restored += 1
+            pending = self._journal.pending_outbound()
         except Exception:
             log.exception("outbound journal not read; unsent messages wait for a restart")
-        if restored:
-            log.info("re-sending %d messages not confirmed before the restart", restored)
+            return
+        for token, record in pending:
+            self._enqueue(Outbound.from_record(record), token)
+        if pending:
+            log.info("re-sending %d messages not confirmed before the restart", len(pending))
 
-    def send(self, message: Outbound, journal_id: str | None = None) -> None:
+    def send(self, message: Outbound, token: str | None = None) -> None:
         """Queue one message (runs in the Outbox).
 
         Args:
             message: what to send.
-            journal_id: its outbound journal entry if the sender journaled it
+            token: its outbound journal entry if the sender journaled it
                 already; else the Outbox journals it here.
         """
-        if journal_id is None and self._journal is not None:
+        if token is None and self._journal is not None:
+            self._own_tokens += 1
+            token = f"~{time.time_ns():020d}.{self._own_tokens:06d}"
             try:
-                journal_id = self._journal.journal_outbound([message.to_record()])[0]
+                self._journal.journal_outbound([(token, message.to_record())])
             except Exception:
                 log.warning("outbound journal unreachable; %s kept in memory only",
                             message.target)
-        self._enqueue(message, journal_id)
+        self._enqueue(message, token)
 
-    def _enqueue(self, message: Outbound, journal_id: str | None) -> None:
-        self._queues.setdefault(message.order_key, deque()).append(_Queued(message, journal_id))
+    def _enqueue(self, message: Outbound, token: str | None) -> None:
+        self._queues.setdefault(message.order_key, deque()).append(_Queued(message, token))
         self._backlog += 1
         if message.order_key not in self._scheduled:
             self._scheduled.add(message.order_key)
@@ -173,17 +180,52 @@ class Outbox(pykka.ThreadingActor):
         except Exception as exc:  # a bug in deliver must not wedge the queue
             log.exception("delivery to %s raised", queued.message.target)
             result = Delivery(ok=False, retry=True, detail=repr(exc))
-        if (result.ok or not result.retry) and queued.journal_id and self._journal:
-            try:
-                self._journal.confirm_outbound([queued.journal_id])
-            except Exception:
-                log.warning("delivery of %s not confirmed in the journal; it will be "
-                            "sent again after a restart", queued.journal_id)
-        self._self.delivery_attempted.defer(key, result)
+        unconfirmed = None
+        if (result.ok or not result.retry) and queued.token:
+            if not self._confirm([queued.token]):
+                unconfirmed = queued.token
+        self._self.delivery_attempted.defer(key, result, unconfirmed)
 
-    def delivery_attempted(self, key: str, result: Delivery) -> None:
+    def _confirm(self, tokens: list[str]) -> bool:
+        """Drop delivered messages from the journal (in a send greenlet)."""
+        if self._journal is None:
+            return True
+        try:
+            self._journal.confirm_outbound(tokens)
+            return True
+        except Exception:
+            log.warning("%d deliveries not yet confirmed in the journal", len(tokens))
+            return False
+
+    def confirms_due(self) -> None:
+        """Internal: retry journal confirmations that failed (told by a timer)."""
+        self._confirm_timer = False
+        tokens, self._unconfirmed = self._unconfirmed, []
+        if tokens:
+            gevent.spawn(self._retry_confirms, tokens)
+
+    def _retry_confirms(self, tokens: list[str]) -> None:
+        if not self._confirm(tokens):
+            self._self.confirms_failed.defer(tokens)
+
+    def confirms_failed(self, tokens: list[str]) -> None:
+        """Internal: confirmations failed again; keep them for the next try."""
+        self._unconfirmed.extend(tokens)
+        self._schedule_confirms()
+
+    def _schedule_confirms(self) -> None:
+        # Until confirmed, a delivered message would be sent again by a restart.
+        if not self._confirm_timer:
+            self._confirm_timer = True
+            self._clock.call_later(CONFIRM_RETRY_SECS, self._self.confirms_due.defer)
+
+    def delivery_attempted(self, key: str, result: Delivery,
+                           unconfirmed: str | None = None) -> None:
         """Internal: a send greenlet finished (told by ``_attempt``)."""
         self._in_flight -= 1
+        if unconfirmed is not None:
+            self._unconfirmed.append(unconfirmed)
+            self._schedule_confirms()
         queue = self._queues[key]
         if result.ok or not result.retry:
             message = queue.popleft().message

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pykka
 
+from actors.clock import Clock
 from actors.config import CsConfig
 from actors.messages import Outbound, Seat, Servicer, text_payload
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 POOL_SNAPSHOT_VERSION = 1
+SAVE_RETRY_SECS = 1.0
 
 
 class ServicerPool(pykka.ThreadingActor):
@@ -24,8 +26,10 @@ class ServicerPool(pykka.ThreadingActor):
     use_daemon_thread = True
 
     def __init__(self, config: CsConfig, *, robot_id: str, outbox: Any,
-                 store: Store | None = None) -> None:
+                 store: Store | None = None, clock: Clock | None = None) -> None:
         super().__init__()
+        self._clock = clock
+        self._save_retry = False
         self._config = config
         self._robot_id = robot_id
         self._outbox = outbox
@@ -36,6 +40,7 @@ class ServicerPool(pykka.ThreadingActor):
         self._seat_of: dict[str, str] = {}  # customer id -> servicer id
 
     def on_start(self) -> None:
+        self._self = self.actor_ref.proxy()
         if self._store is None:
             return
         try:
@@ -63,7 +68,15 @@ class ServicerPool(pykka.ThreadingActor):
         try:
             self._store.save_pool(self.to_snapshot())
         except Exception:
-            log.exception("pool snapshot not saved")
+            log.exception("pool snapshot not saved; retrying in %.0fs", SAVE_RETRY_SECS)
+            if not self._save_retry and self._clock is not None:
+                self._save_retry = True
+                self._clock.call_later(SAVE_RETRY_SECS, self._self.save_due.defer)
+
+    def save_due(self) -> None:
+        """Internal: retry a snapshot that storage refused (told by a timer)."""
+        self._save_retry = False
+        self._save()
 
     def set_duty(self, servicer_id: str, on_duty: bool) -> bool:
         """Put a servicer on or off duty and tell them (runs in the pool).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import uuid
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -100,8 +101,14 @@ class SessionActor(pykka.ThreadingActor):
         self._timer_at = 0.0
         self._pending_history: list[dict[str, Any]] = []
         self._pending_out: list[Outbound] = []
-        self._handled: list[str] = []  # inbound journal ids dealt with
+        self._handled: list[int] = []  # message ids to drop from the inbound journal
+        # History of commits that failed, by commit number: a failure may hide a
+        # commit that Redis applied (the reply was lost), so before writing it
+        # again we check which commit the stored snapshot records.
+        self._unsaved: list[tuple[int, list[dict[str, Any]]]] = []
         self._commit_retry: Cancellable | None = None
+        self._seq = 0
+        self._opened = f"{int(deps.clock.now() * 1000):013d}.{uuid.uuid4().hex[:8]}"
         self._dirty = snapshot is None
         if snapshot is not None:
             self._restore(snapshot)
@@ -229,7 +236,7 @@ class SessionActor(pykka.ThreadingActor):
         return self.to_snapshot()
 
     def on_stop(self) -> None:
-        if self._dirty or self._pending_history or self._handled:
+        if self._dirty or self._pending_history or self._handled or self._unsaved:
             self._commit()
         if self._commit_retry is not None:
             self._commit_retry.cancel()
@@ -246,6 +253,8 @@ class SessionActor(pykka.ThreadingActor):
             "servicer": list(servicer) if servicer else None,
             "deadline": self._deadline,
             "recent": list(self._recent),
+            "seq": self._seq,
+            "opened": self._opened,
         }
 
     def _restore(self, snapshot: dict[str, Any]) -> None:
@@ -259,12 +268,13 @@ class SessionActor(pykka.ThreadingActor):
             self._servicer = Servicer(*snapshot["servicer"])
         self._deadline = float(snapshot.get("deadline", 0.0))
         self._recent.extend(snapshot.get("recent", []))
+        self._seq = int(snapshot.get("seq", 0))
+        self._opened = str(snapshot.get("opened", self._opened))
 
     # Internals -------------------------------------------------------------
 
     def _handle(self, message: Inbound) -> None:
-        if message.journal_id is not None:
-            self._handled.append(message.journal_id)
+        self._handled.append(message.message_id)
 
     def _seen(self, message_id: int) -> bool:
         if message_id in self._recent:
@@ -390,37 +400,51 @@ class SessionActor(pykka.ThreadingActor):
         If Redis is unreachable the messages still go out (the customer is
         answered), and the rest is kept and retried.
         """
-        if not (self._dirty or self._pending_history or self._pending_out or self._handled):
+        if not (self._dirty or self._pending_history or self._pending_out
+                or self._handled or self._unsaved):
             return
+        self._seq += 1
         history, self._pending_history = self._pending_history, []
         outbound, self._pending_out = self._pending_out, []
         handled, self._handled = self._handled, []
+        tokens = [f"{self.customer_id}\x1f{self._opened}.{self._seq:010d}.{i:04d}"
+                  for i in range(len(outbound))]
         snapshot = None if self._mode == CLOSED else self.to_snapshot()
-        journal_ids: list[str | None]
         try:
-            journal_ids = list(self._deps.store.commit(
-                self.customer_id, snapshot, history,
-                [m.to_record() for m in outbound], handled))
+            earlier = self._unsaved_history()
+            self._deps.store.commit(
+                self.customer_id, snapshot, earlier + history,
+                [(t, m.to_record()) for t, m in zip(tokens, outbound, strict=True)], handled)
             self._dirty = False
+            self._unsaved = []
         except Exception:
             log.exception("session %s not saved; retrying in %.0fs",
                           self.customer_id, COMMIT_RETRY_SECS)
-            journal_ids = [None] * len(outbound)
             self._keep_unsaved(history, handled)
         try:
-            for message, journal_id in zip(outbound, journal_ids, strict=True):
-                self._deps.outbox.send.defer(message, journal_id)
+            for message, token in zip(outbound, tokens, strict=True):
+                self._deps.outbox.send.defer(message, token)
         except pykka.ActorDeadError:
             log.warning("outbox stopped; session %s's messages wait in the journal",
                         self.customer_id)
 
-    def _keep_unsaved(self, history: list[dict[str, Any]], handled: list[str]) -> None:
-        kept = history + self._pending_history
-        if len(kept) > MAX_UNSAVED_HISTORY:
+    def _unsaved_history(self) -> list[dict[str, Any]]:
+        """History of failed commits that Redis did not apply after all."""
+        if not self._unsaved:
+            return []
+        stored = self._deps.store.load_session(self.customer_id)
+        applied = int(stored.get("seq", 0)) if stored else 0
+        return [e for seq, entries in self._unsaved if seq > applied for e in entries]
+
+    def _keep_unsaved(self, history: list[dict[str, Any]], handled: list[int]) -> None:
+        self._unsaved.append((self._seq, history))
+        unsaved = sum(len(entries) for _, entries in self._unsaved)
+        while unsaved > MAX_UNSAVED_HISTORY and len(self._unsaved) > 1:
+            _, dropped = self._unsaved.pop(0)
+            unsaved -= len(dropped)
             log.error("session %s dropped %d unsaved history entries",
-                      self.customer_id, len(kept) - MAX_UNSAVED_HISTORY)
-            kept = kept[-MAX_UNSAVED_HISTORY:]
-        self._pending_history = kept
+                      self.customer_id, len(dropped))
         self._handled = handled + self._handled
+        self._dirty = True
         if self._commit_retry is None and self._mode != CLOSED:
             self._commit_retry = self._tell_self_later(COMMIT_RETRY_SECS, "retry_commit")

@@ -50,7 +50,8 @@ def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deli
     """Start the outbox, pool and directory; restore open sessions from storage."""
     clock = clock or SystemClock()
     outbox = Outbox.start(deliver, clock, rate_limit=rate_limit, journal=store).proxy()
-    pool = ServicerPool.start(config, robot_id=robot_id, outbox=outbox, store=store).proxy()
+    pool = ServicerPool.start(config, robot_id=robot_id, outbox=outbox, store=store,
+                              clock=clock).proxy()
     autoreply = AutoReply(config)
 
     def start_session(customer_id: str, directory: Any,

@@ -11,11 +11,12 @@ arguments, never interpolated into commands or scan patterns, so an id with
 {p}:history:{customer}   list    msgpack history entries, oldest first; trimmed to
                                  HISTORY_MAX_ENTRIES
 {p}:pool                 string  msgpack snapshot of the servicer pool; kept
-{p}:inbound              stream  callbacks accepted but not yet handled (field m: msgpack);
-                                 an entry is deleted in the same transaction that saves
-                                 the session which handled it
-{p}:outbound             stream  messages for the IM server not yet confirmed (field m:
-                                 msgpack); deleted once the IM server answered
+{p}:inbound              hash    message id -> msgpack callback accepted but not yet
+                                 handled; deleted in the same transaction that saves the
+                                 session which handled it
+{p}:outbound             hash    token -> msgpack message for the IM server, until the IM
+                                 server answered; tokens are chosen by the sender, so a
+                                 write whose reply was lost can still be confirmed
 {p}:seen:{message id}    string  "1": a callback's messageId was accepted; expires after
                                  SEEN_TTL_SECS
 """

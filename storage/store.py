@@ -51,12 +51,13 @@ def _text(value: Any) -> str:
 # Accept a callback once: remember its messageId, then journal it, atomically.
 _ACCEPT_INBOUND = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  return redis.call('XADD', KEYS[2], '*', 'm', ARGV[2])
+  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+  return 1
 end
-return false
+return 0
 """
 
-JOURNAL_READ_CHUNK = 1000
+READ_CHUNK = 1000
 
 
 class Store:
@@ -82,17 +83,14 @@ class Store:
 
     def commit(self, customer_id: str, snapshot: Mapping[str, Any] | None,
                history: Iterable[Mapping[str, Any]] = (),
-               outbound: Iterable[Any] = (), handled: Iterable[str] = ()) -> list[str]:
+               outbound: Iterable[tuple[str, Any]] = (), handled: Iterable[int] = ()) -> None:
         """Everything one session message changed, in one transaction.
 
         Args:
             snapshot: the session's snapshot, or None when it closed.
             history: new history entries.
-            outbound: records of messages to send; journaled until confirmed.
-            handled: inbound journal ids this change has dealt with.
-
-        Returns:
-            the outbound journal ids, in the order of ``outbound``.
+            outbound: (token, record) of messages to send, journaled until confirmed.
+            handled: message ids of callbacks this change dealt with.
         """
         pipe = self.client.pipeline(transaction=True)
         if snapshot is None:
@@ -102,15 +100,13 @@ class Store:
             pipe.set(self.keys.session(customer_id), pack(dict(snapshot)))
             pipe.sadd(self.keys.open_sessions, customer_id)
         self._push_history(pipe, customer_id, history)
-        first = len(pipe.command_stack)
-        records = list(outbound)
-        for record in records:
-            pipe.xadd(self.keys.outbound, {"m": pack(record)})
-        handled_ids = list(handled)
+        records = {token: pack(record) for token, record in outbound}
+        if records:
+            pipe.hset(self.keys.outbound, mapping=records)  # type: ignore[arg-type]
+        handled_ids = [str(m) for m in handled]
         if handled_ids:
-            pipe.xdel(self.keys.inbound, *handled_ids)
-        results = pipe.execute()
-        return [_text(r) for r in results[first:first + len(records)]]
+            pipe.hdel(self.keys.inbound, *handled_ids)
+        pipe.execute()
 
     def load_session(self, customer_id: str) -> dict[str, Any] | None:
         data = self.client.get(self.keys.session(customer_id))
@@ -122,8 +118,8 @@ class Store:
     def load_open_sessions(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every readable open-session snapshot; unreadable ones are logged and skipped."""
         ids = self.open_session_ids()
-        for start in range(0, len(ids), JOURNAL_READ_CHUNK):
-            chunk = ids[start:start + JOURNAL_READ_CHUNK]
+        for start in range(0, len(ids), READ_CHUNK):
+            chunk = ids[start:start + READ_CHUNK]
             values = self.client.mget([self.keys.session(c) for c in chunk])
             for customer_id, data in zip(chunk, values, strict=True):
                 if data is None:
@@ -136,60 +132,54 @@ class Store:
 
     # Journals: inbound callbacks and outbound messages ----------------------
 
-    def accept_inbound(self, message_id: int, record: Any) -> str | None:
+    def accept_inbound(self, message_id: int, record: Any) -> bool:
         """Journal a callback unless its messageId was seen recently.
 
         Returns:
-            the journal id, or None for a repeat.
+            False for a repeat (nothing was written).
         """
         result = self._accept(keys=[self.keys.seen(message_id), self.keys.inbound],
-                              args=[SEEN_TTL_SECS, pack(record)])
-        return None if result is None else _text(result)
+                              args=[SEEN_TTL_SECS, str(message_id), pack(record)])
+        return bool(result)
 
-    def journal_outbound(self, records: Iterable[Any]) -> list[str]:
-        pipe = self.client.pipeline(transaction=False)
-        for record in records:
-            pipe.xadd(self.keys.outbound, {"m": pack(record)})
-        return [_text(r) for r in pipe.execute()]
-
-    def confirm_outbound(self, journal_ids: Iterable[str]) -> None:
-        ids = list(journal_ids)
+    def forget_inbound(self, message_ids: Iterable[int]) -> None:
+        ids = [str(m) for m in message_ids]
         if ids:
-            self.client.xdel(self.keys.outbound, *ids)
+            self.client.hdel(self.keys.inbound, *ids)
 
-    def forget_inbound(self, journal_ids: Iterable[str]) -> None:
-        ids = list(journal_ids)
+    def pending_inbound(self) -> list[tuple[int, Any]]:
+        """Accepted callbacks not yet handled, in messageId (arrival) order."""
+        entries = self._read_journal(self.keys.inbound)
+        return sorted(((int(k), v) for k, v in entries), key=lambda e: e[0])
+
+    def journal_outbound(self, items: Iterable[tuple[str, Any]]) -> None:
+        records = {token: pack(record) for token, record in items}
+        if records:
+            self.client.hset(self.keys.outbound, mapping=records)  # type: ignore[arg-type]
+
+    def confirm_outbound(self, tokens: Iterable[str]) -> None:
+        ids = list(tokens)
         if ids:
-            self.client.xdel(self.keys.inbound, *ids)
+            self.client.hdel(self.keys.outbound, *ids)
 
-    def pending_inbound(self) -> Iterator[tuple[str, Any]]:
-        """Accepted callbacks not yet handled, oldest first."""
-        return self._read_journal(self.keys.inbound)
+    def pending_outbound(self) -> list[tuple[str, Any]]:
+        """Messages not yet confirmed by the IM server, in token order."""
+        return sorted(self._read_journal(self.keys.outbound), key=lambda e: e[0])
 
-    def pending_outbound(self) -> Iterator[tuple[str, Any]]:
-        """Messages not yet confirmed by the IM server, oldest first."""
-        return self._read_journal(self.keys.outbound)
-
-    def _read_journal(self, key: str) -> Iterator[tuple[str, Any]]:
-        start = "-"
-        while True:
-            entries: list[Any] = self.client.xrange(key, min=start,
-                                                    count=JOURNAL_READ_CHUNK) or []
-            for entry_id, fields in entries:
-                try:
-                    yield _text(entry_id), unpack(fields[b"m"])
-                except (KeyError, ValueError, TypeError, msgpack.UnpackException):
-                    log.exception("unreadable journal entry %s in %s; skipped",
-                                  entry_id, key)
-            if len(entries) < JOURNAL_READ_CHUNK:
-                return
-            start = "(" + _text(entries[-1][0])
+    def _read_journal(self, key: str) -> list[tuple[str, Any]]:
+        entries = []
+        for field, data in self.client.hscan_iter(key, count=READ_CHUNK):
+            try:
+                entries.append((_text(field), unpack(data)))
+            except (ValueError, TypeError, msgpack.UnpackException):
+                log.exception("unreadable journal entry %r in %s; skipped", field, key)
+        return entries
 
     def journal_sizes(self) -> tuple[int, int]:
         """(inbound, outbound) entries waiting."""
         pipe = self.client.pipeline(transaction=False)
-        pipe.xlen(self.keys.inbound)
-        pipe.xlen(self.keys.outbound)
+        pipe.hlen(self.keys.inbound)
+        pipe.hlen(self.keys.outbound)
         inbound, outbound = pipe.execute()
         return int(inbound), int(outbound)
 

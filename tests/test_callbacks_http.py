@@ -3,8 +3,8 @@
 import json
 
 import pytest
-from conftest import ROBOT_ID
 
+from conftest import ROBOT_ID
 from transport.http import JsonClient
 
 http = JsonClient()

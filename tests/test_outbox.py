@@ -1,11 +1,11 @@
 """The Outbox: order per conversation, retries, permanent rejections, rate limit."""
 
 import pytest
-from fakes import ManualClock, RecordingDeliver, settle
 
 from actors.messages import Outbound, text_payload
 from actors.outbox import Delivery, Outbox
 from actors.ratelimit import LeakyBucket
+from fakes import ManualClock, RecordingDeliver, settle
 
 
 def message(target, text, sender="cs_robot"):

@@ -4,11 +4,11 @@ import itertools
 import json
 
 import pytest
-from conftest import make_config
-from fakes import ManualClock, RecordingDeliver, ShadowMaker, settle
 
 from actors.messages import Inbound, Payload, text_payload
 from actors.system import start_actors
+from conftest import make_config
+from fakes import ManualClock, RecordingDeliver, ShadowMaker, settle
 
 ROBOT = "cs_robot"
 ENTER = Payload(type=10001, persistFlag=0)

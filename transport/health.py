@@ -26,11 +26,13 @@ class Readiness:
     def report(self) -> dict[str, Any]:
         redis_ok = self._redis_reachable()
         im_ok = self._im_reachable()
+        if redis_ok:
+            self._intake.storage_is_back()
         report: dict[str, Any] = {
             "ready": redis_ok and im_ok,
             "redis": "ok" if redis_ok else "unreachable",
             "im": "ok" if im_ok else "unreachable",
-            "storage": "degraded" if (not redis_ok or self._intake.degraded_since) else "ok",
+            "storage": "degraded" if self._intake.degraded_since else "ok",
             "degraded_since": self._intake.degraded_since,
             "callbacks_in_memory_only": self._intake.unjournaled,
             "duplicate_callbacks": self._intake.duplicates,

@@ -29,6 +29,17 @@ class Intake:
         self.duplicates = 0
         self.unjournaled = 0
 
+    def storage_failed(self, exc: Exception) -> None:
+        if self.degraded_since is None:
+            self.degraded_since = time.time()
+            log.error("storage degraded: callbacks are accepted in memory only (%s)",
+                      exc.__class__.__name__)
+
+    def storage_is_back(self) -> None:
+        if self.degraded_since is not None:
+            log.warning("storage back after %.1fs", time.time() - self.degraded_since)
+            self.degraded_since = None
+
     def accept(self, message: Inbound, for_robot: bool) -> bool:
         """Journal and route one callback.
 
@@ -36,23 +47,16 @@ class Intake:
             False if it repeats a messageId seen recently (then nothing is done).
         """
         try:
-            journal_id = self._store.accept_inbound(message.message_id, message.to_record())
+            first_time = self._store.accept_inbound(message.message_id, message.to_record())
         except StorageError as exc:
-            if self.degraded_since is None:
-                self.degraded_since = time.time()
-                log.error("storage degraded: callbacks are accepted in memory only (%s)",
-                          exc.__class__.__name__)
+            self.storage_failed(exc)
             self.unjournaled += 1
-            journal_id = None
         else:
-            if self.degraded_since is not None:
-                log.warning("storage back after %.1fs", time.time() - self.degraded_since)
-                self.degraded_since = None
-            if journal_id is None:
+            self.storage_is_back()
+            if not first_time:
                 self.duplicates += 1
                 log.info("repeated callback %s ignored", message.message_id)
                 return False
-        message = message._replace(journal_id=journal_id)
         if for_robot:
             self._directory.route_customer.defer(message)
         else:
