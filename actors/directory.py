@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pykka
 
+from actors.call import tell
 from actors.config import CsConfig
 from actors.messages import Inbound, Outbound, text_payload
 
@@ -43,8 +44,7 @@ class Directory(pykka.ThreadingActor):
         self._pool = pool
         self._outbox = outbox
         self._store = store
-        self._sessions: dict[str, Any] = {}  # customer id -> SessionActor proxy
-        self._refs: dict[str, pykka.ActorRef[Any]] = {}
+        self._sessions: dict[str, pykka.ActorRef[Any]] = {}  # customer id -> SessionActor
         self._shadows: dict[str, str] = {}  # shadow id -> customer id
         self._servicer_ids = frozenset(s.id for s in config.servicers)
 
@@ -89,11 +89,9 @@ class Directory(pykka.ThreadingActor):
                 self._handled_here(message)  # nothing to close
                 return
             session = self._start(customer_id, None)
-        try:
-            session.receive_customer_message.defer(message)
-        except pykka.ActorDeadError:
-            self._forget(customer_id)
-            self._start(customer_id, None).receive_customer_message.defer(message)
+        if not tell(session, "receive_customer_message", message):
+            self._sessions.pop(customer_id, None)
+            tell(self._start(customer_id, None), "receive_customer_message", message)
 
     def route_shadow(self, message: Inbound) -> None:
         """A callback to a Shadow: a servicer writing to a customer."""
@@ -107,10 +105,8 @@ class Directory(pykka.ThreadingActor):
                     text_payload(self._config.texts.servicer_session_over), shadow_id))
             self._handled_here(message)
             return
-        try:
-            session.receive_servicer_message.defer(message)
-        except pykka.ActorDeadError:
-            self._forget(customer_id or "")
+        if not tell(session, "receive_servicer_message", message):
+            self._sessions.pop(customer_id or "", None)
             self._handled_here(message)
 
     def replay_inbound(self) -> int:
@@ -148,8 +144,8 @@ class Directory(pykka.ThreadingActor):
 
     def session_closed(self, customer_id: str, ref: pykka.ActorRef[Any]) -> None:
         """A session ended (told by the session): forget and stop it."""
-        if self._refs.get(customer_id) is ref:
-            self._forget(customer_id)
+        if self._sessions.get(customer_id) is ref:
+            del self._sessions[customer_id]
         ref.stop(block=False)
 
     def open_sessions(self) -> list[str]:
@@ -158,8 +154,8 @@ class Directory(pykka.ThreadingActor):
     def session_count(self) -> int:
         return len(self._sessions)
 
-    def session(self, customer_id: str) -> Any:
-        """The session's proxy, or None (for tests and the API)."""
+    def session(self, customer_id: str) -> pykka.ActorRef[Any] | None:
+        """The session's actor ref, or None (for tests and the API)."""
         return self._sessions.get(customer_id)
 
     def stop_sessions(self, timeout_secs: float = 10.0) -> None:
@@ -168,25 +164,19 @@ class Directory(pykka.ThreadingActor):
         Sessions only tell the Directory, never ask it, so waiting here
         cannot deadlock.
         """
-        futures = [ref.stop(block=False) for ref in self._refs.values()]
+        futures = [ref.stop(block=False) for ref in self._sessions.values()]
         self._sessions.clear()
-        self._refs.clear()
         for future in futures:
             try:
                 future.get(timeout=timeout_secs)
             except Exception:
                 log.warning("a session did not stop in time")
 
-    def _start(self, customer_id: str, snapshot: dict[str, Any] | None) -> Any:
+    def _start(self, customer_id: str,
+               snapshot: dict[str, Any] | None) -> pykka.ActorRef[Any]:
         ref = self._start_session(customer_id, self._self, snapshot)
-        proxy = ref.proxy()
-        self._sessions[customer_id] = proxy
-        self._refs[customer_id] = ref
-        return proxy
-
-    def _forget(self, customer_id: str) -> None:
-        self._sessions.pop(customer_id, None)
-        self._refs.pop(customer_id, None)
+        self._sessions[customer_id] = ref
+        return ref
 
     def _handled_here(self, message: Inbound) -> None:
         """The message needs no session: drop its journal entry now."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pykka
 
+from actors.call import tell
 from actors.clock import Clock
 from actors.config import CsConfig
 from actors.messages import Outbound, Seat, Servicer, text_payload
@@ -108,18 +109,17 @@ class ServicerPool(pykka.ThreadingActor):
 
         Args:
             customer_id: the customer asking for a person.
-            session: proxy of the SessionActor, told ``seat_assigned(Seat)`` or
-                ``seat_unavailable()``.
+            session: ref of the SessionActor, told ``seat_assigned(Seat)`` or
+                ``seat_unavailable(customer_id)``.
         """
         servicer_id = self._seat_of.get(customer_id) or self._least_loaded()
         if servicer_id is None:
-            self._tell(session, "seat_unavailable", customer_id)
+            tell(session, "seat_unavailable", customer_id)
             return
         self._seats[servicer_id].add(customer_id)
         self._seat_of[customer_id] = servicer_id
         self._save()
-        seat = Seat(customer_id, self._servicers[servicer_id])
-        if not self._tell(session, "seat_assigned", seat):
+        if not tell(session, "seat_assigned", Seat(customer_id, self._servicers[servicer_id])):
             self.release_customer(customer_id)
 
     def release_customer(self, customer_id: str) -> None:
@@ -150,14 +150,6 @@ class ServicerPool(pykka.ThreadingActor):
     def _say(self, servicer_id: str, text: str) -> None:
         self._outbox.send.defer(Outbound(self._robot_id, servicer_id,
                                          text_payload(text), servicer_id))
-
-    @staticmethod
-    def _tell(session: Any, method: str, *args: Any) -> bool:
-        try:
-            getattr(session, method).defer(*args)
-            return True
-        except pykka.ActorDeadError:
-            return False
 
 
 def servicer_info(servicer: Servicer) -> dict[str, str]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import pykka
 
 from actors.autoreply import AutoReply
+from actors.call import CallReceiver, tell
 from actors.clock import Cancellable, Clock
 from actors.config import CsConfig
 from actors.messages import Inbound, Outbound, Payload, Seat, Servicer, ShadowInfo, text_payload
@@ -81,8 +82,11 @@ def _message(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class SessionActor(pykka.ThreadingActor):
-    """One customer's session. Started and stopped by the Directory."""
+class SessionActor(CallReceiver, pykka.ThreadingActor):
+    """One customer's session. Started and stopped by the Directory.
+
+    Addressed with ``actors.call.tell(ref, "method", ...)``, not a proxy.
+    """
 
     use_daemon_thread = True
 
@@ -114,7 +118,6 @@ class SessionActor(pykka.ThreadingActor):
             self._restore(snapshot)
 
     def on_start(self) -> None:
-        self._self = self.actor_ref.proxy()
         if not self._deadline:
             self._touch()
         self._arm()
@@ -125,7 +128,7 @@ class SessionActor(pykka.ThreadingActor):
     def receive_customer_message(self, message: Inbound) -> None:
         """A message the customer sent to the CS Robot (runs in the session)."""
         if self._mode == CLOSED:
-            self._deps.directory.route_customer.defer(message)
+            self._deps.directory.route_customer.defer(message)  # to a new session
             return
         self._handle(message)
         if self._seen(message.message_id):
@@ -296,7 +299,7 @@ class SessionActor(pykka.ThreadingActor):
                 servicer_name=self._servicer.name)))
         elif self._mode == AUTO:
             self._set_mode(REQUESTING)
-            self._deps.pool.request_seat.defer(self.customer_id, self._self)
+            self._deps.pool.request_seat.defer(self.customer_id, self.actor_ref)
 
     def _touch(self) -> None:
         idle = (self._config.idle_human_secs if self._mode == HUMAN
@@ -318,11 +321,10 @@ class SessionActor(pykka.ThreadingActor):
     def _tell_self_later(self, delay_secs: float, method: str) -> Cancellable:
         """A timer is a message to ourselves; a stopped session just ignores it."""
 
+        ref = self.actor_ref
+
         def fire() -> None:
-            try:
-                getattr(self._self, method).defer()
-            except pykka.ActorDeadError:
-                pass
+            tell(ref, method)
 
         return self._deps.clock.call_later(delay_secs, fire)
 

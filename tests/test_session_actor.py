@@ -50,7 +50,7 @@ class World:
         settle(self.actors.directory, self.actors.pool, self.actors.outbox, rounds=3)
 
     def session(self, customer):
-        return self.actors.directory.session(customer).get(timeout=2)
+        return self.actors.directory.session(customer).get(timeout=2).proxy()
 
 
 @pytest.fixture
