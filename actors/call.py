@@ -9,9 +9,12 @@ started by the thousand, are addressed with ``tell``.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pykka
+
+if TYPE_CHECKING:
+    from actors.clock import Cancellable, Clock
 
 
 class Call(NamedTuple):
@@ -35,3 +38,13 @@ class CallReceiver:
         if isinstance(message, Call) and not message.method.startswith("_"):
             return getattr(self, message.method)(*message.args)
         return super().on_receive(message)  # type: ignore[misc]
+
+
+def tell_later(clock: Clock, delay_secs: float, ref: pykka.ActorRef[Any], method: str,
+               *args: Any) -> Cancellable:
+    """A timer is a message to the actor; one that has stopped just misses it."""
+
+    def fire() -> None:
+        tell(ref, method, *args)
+
+    return clock.call_later(delay_secs, fire)

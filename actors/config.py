@@ -7,7 +7,9 @@ to the defaults below, so a business only writes what it changes.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, fields, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +52,21 @@ class Texts:
     duty_on: str = "已上班 (on duty): {load}/{capacity} sessions."
     duty_off: str = "已下班 (off duty). Open sessions stay with you until they end."
     duty_refused: str = "只有登记的客服可以上班。Only registered servicers can go on duty."
-    servicer_help: str = "客服指令 / commands: /on 上班, /off 下班."
+    duty_paused: str = "已暂停 (paused): no new customers until /on."
+    auto_paused: str = "您已长时间未回复，已自动暂停接待。You were paused after {minutes} minutes without a reply; write /on to resume."
+    servicer_help: str = "客服指令 / commands: /on 上班, /pause 暂停, /off 下班. In a customer chat: /end, /transfer <servicer id>."
+    queued: str = "当前客服繁忙，您前面还有 {ahead} 位。All servicers are busy; you are number {position} in the queue."
+    queue_full: str = "当前排队人数已满，请稍后再试。The queue is full; please try again later."
+    queue_timeout: str = "抱歉，等待时间过长，请稍后再试。Sorry, nobody could take your request in time; please try again later."
+    offline: str = "现在是非工作时间，人工客服工作时间为 {hours}。Our servicers work {hours}; please come back then."
+    transferred: str = "已为您转接客服 {servicer_name}。{servicer_name} will take over now."
+    servicer_transferred_away: str = "会话已转给 {servicer_name}。The session now goes to {servicer_name}."
+    servicer_transferred_in: str = "{previous_name} 转来的客户 {customer_name} ({customer_id})。Transferred from {previous_name}."
+    transfer_failed: str = "转接失败：{reason}。Transfer failed: {reason}."
+    servicer_not_yours: str = "该会话不由您接待。This customer is served by someone else."
+    rating_request: str = "请为本次服务打分（1-5）。Please rate this conversation from 1 to 5."
+    rating_thanks: str = "感谢您的评价！Thank you for your rating!"
+    rating_invalid: str = "请输入 1 到 5 之间的数字。Please answer with a number from 1 to 5."
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,34 @@ class FaqEntry:
 
 
 DEFAULT_HUMAN_WORDS = ("人工", "转人工", "人工客服", "human", "agent")
+
+STRATEGIES = ("least_loaded", "round_robin", "sticky")
+OFF_DUTY_POLICIES = ("keep", "requeue")
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """When servicers work, in one fixed UTC offset (no time-zone database needed)."""
+
+    utc_offset_minutes: int = 480
+    days: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)  # ISO weekdays, Monday = 1
+    open_minute: int = 9 * 60
+    close_minute: int = 18 * 60
+
+    def is_open(self, epoch_secs: float) -> bool:
+        local = datetime.fromtimestamp(epoch_secs, timezone.utc) + timedelta(
+            minutes=self.utc_offset_minutes)
+        minute = local.hour * 60 + local.minute
+        return local.isoweekday() in self.days and self.open_minute <= minute < self.close_minute
+
+    def describe(self) -> str:
+        def hhmm(m: int) -> str:
+            return f"{m // 60:02d}:{m % 60:02d}"
+
+        sign = "+" if self.utc_offset_minutes >= 0 else "-"
+        offset = abs(self.utc_offset_minutes)
+        return (f"{hhmm(self.open_minute)}-{hhmm(self.close_minute)} "
+                f"(UTC{sign}{offset // 60:02d}:{offset % 60:02d})")
 
 
 @dataclass(frozen=True)
@@ -77,6 +121,13 @@ class CsConfig:
     idle_auto_secs: float = 300.0
     idle_human_secs: float = 900.0
     history_on_seat: int = 10
+    strategy: str = "least_loaded"
+    queue_max_length: int = 50
+    queue_max_wait_secs: float = 600.0
+    off_duty_policy: str = "keep"
+    auto_pause_secs: float = 600.0  # 0: never
+    rating_window_secs: float = 300.0
+    business_hours: BusinessHours | None = None
 
     def shadow_id(self, customer_id: str) -> str:
         return self.shadow_id_pattern.replace("{customer}", customer_id)
@@ -124,12 +175,57 @@ def _servicers(items: Any) -> tuple[Servicer, ...]:
         capacity = item.get("capacity", 5)
         if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
             raise ConfigError(f"servicers[{i}].capacity: expected a whole number >= 1")
+        groups = item.get("groups", [])
+        if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+            raise ConfigError(f"servicers[{i}].groups: expected a list of group names")
         result.append(Servicer(id=item["id"], name=str(item.get("name", item["id"])),
-                               portrait=str(item.get("portrait", "")), capacity=capacity))
+                               portrait=str(item.get("portrait", "")), capacity=capacity,
+                               groups=tuple(groups)))
     ids = [s.id for s in result]
     if len(set(ids)) != len(ids):
         raise ConfigError("servicers: duplicate ids")
     return tuple(result)
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+def _business_hours(data: Any) -> BusinessHours | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict) or set(data) - {"utc_offset", "days", "open", "close"}:
+        raise ConfigError("business_hours: expected {utc_offset, days, open, close}")
+    offset = _OFFSET.match(str(data.get("utc_offset", "+08:00")))
+    opens, closes = (_HHMM.match(str(data.get(k, d)))
+                     for k, d in (("open", "09:00"), ("close", "18:00")))
+    days = data.get("days", [1, 2, 3, 4, 5, 6, 7])
+    if offset is None:
+        raise ConfigError("business_hours.utc_offset: expected like +08:00")
+    if opens is None or closes is None:
+        raise ConfigError("business_hours.open/close: expected HH:MM")
+    if not isinstance(days, list) or not days or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7 for d in days):
+        raise ConfigError("business_hours.days: expected ISO weekdays 1 (Monday) to 7")
+    sign = -1 if offset.group(1) == "-" else 1
+    open_minute = int(opens.group(1)) * 60 + int(opens.group(2))
+    close_minute = int(closes.group(1)) * 60 + int(closes.group(2))
+    if close_minute <= open_minute:
+        raise ConfigError("business_hours: close must be after open")
+    return BusinessHours(sign * (int(offset.group(2)) * 60 + int(offset.group(3))),
+                         tuple(days), open_minute, close_minute)
+
+
+def _choice(key: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{key}: expected one of {', '.join(allowed)}")
+    return str(value)
+
+
+def _number(key: str, value: Any, minimum: float = 0.0) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < minimum:
+        raise ConfigError(f"{key}: expected a number >= {minimum:g}")
+    return float(value)
 
 
 def _faq(items: Any) -> tuple[FaqEntry, ...]:
@@ -170,14 +266,23 @@ def config_from_dict(data: dict[str, Any]) -> CsConfig:
             if not isinstance(value, str) or value.count("{customer}") != 1:
                 raise ConfigError("shadow_id_pattern: must contain {customer} once")
             changes[key] = value
-        elif key in ("idle_auto_secs", "idle_human_secs"):
+        elif key in ("idle_auto_secs", "idle_human_secs", "queue_max_wait_secs",
+                     "rating_window_secs"):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{key}: expected a positive number of seconds")
             changes[key] = float(value)
-        elif key == "history_on_seat":
+        elif key == "auto_pause_secs":
+            changes[key] = _number(key, value)
+        elif key in ("history_on_seat", "queue_max_length"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ConfigError("history_on_seat: expected a whole number >= 0")
+                raise ConfigError(f"{key}: expected a whole number >= 0")
             changes[key] = value
+        elif key == "strategy":
+            changes[key] = _choice(key, value, STRATEGIES)
+        elif key == "off_duty_policy":
+            changes[key] = _choice(key, value, OFF_DUTY_POLICIES)
+        elif key == "business_hours":
+            changes[key] = _business_hours(value)
         else:
             raise ConfigError(f"unknown key {key!r}")
     return replace(config, **changes)

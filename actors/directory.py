@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pykka
 
 from actors.call import tell
+from actors.commands import status_command
 from actors.config import CsConfig
 from actors.messages import Inbound, Outbound, text_payload
 
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DUTY_ON = frozenset({"/on", "上班"})
-DUTY_OFF = frozenset({"/off", "下班"})
 
 SessionFactory = Callable[[str, Any, "dict[str, Any] | None"], pykka.ActorRef[Any]]
 """(customer id, directory proxy, snapshot or None) -> a started SessionActor."""
@@ -72,10 +71,10 @@ class Directory(pykka.ThreadingActor):
 
     def route_customer(self, message: Inbound) -> None:
         """A callback to the CS Robot: a customer's message or a servicer's command."""
-        text = message.payload.text.strip().lower()
-        if text in DUTY_ON or text in DUTY_OFF:
-            # The pool refuses anyone who is not a configured servicer.
-            self._pool.set_duty.defer(message.sender, text in DUTY_ON)
+        status = status_command(message.payload.text)
+        if status is not None:
+            # The pool refuses anyone who is not a servicer.
+            self._pool.set_status.defer(message.sender, status)
             self._handled_here(message)
             return
         if message.sender in self._servicer_ids:
@@ -131,6 +130,10 @@ class Directory(pykka.ThreadingActor):
         if replayed:
             log.info("replayed %d callbacks accepted before the restart", replayed)
         return replayed
+
+    def servicers_changed(self, servicer_ids: frozenset[str]) -> None:
+        """The pool's servicers changed (told by the pool)."""
+        self._servicer_ids = servicer_ids
 
     def shadow_bound(self, shadow_id: str, customer_id: str) -> None:
         """A session got its Shadow (told by the session)."""

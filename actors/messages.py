@@ -129,19 +129,37 @@ class Outbound(NamedTuple):
 
 
 class Servicer(NamedTuple):
-    """A servicer as configured: who they are and how many sessions they take."""
+    """A servicer: who they are, how many sessions they take, which groups they serve.
+
+    No groups means any group.
+    """
 
     id: str
     name: str
     portrait: str = ""
     capacity: int = 5
+    groups: tuple[str, ...] = ()
+
+    def serves(self, group: str) -> bool:
+        return not group or not self.groups or group in self.groups
+
+    @classmethod
+    def from_record(cls, record: list[Any]) -> Servicer:
+        id_, name, portrait, capacity, *rest = record
+        return cls(str(id_), str(name), str(portrait), int(capacity),
+                   tuple(rest[0]) if rest else ())
 
 
 class Seat(NamedTuple):
-    """The pool's answer to a seat request: who serves the customer."""
+    """The pool's answer to a seat request: who serves the customer.
+
+    ``previous`` is set when the seat moved from another servicer (a
+    transfer, or a servicer going off duty under the requeue policy).
+    """
 
     customer_id: str
     servicer: Servicer
+    previous: Servicer | None = None
 
 
 class ShadowInfo(NamedTuple):

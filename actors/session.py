@@ -1,14 +1,16 @@
 """SessionActor: one customer's conversation, from the first message to its end.
 
-Mode goes ``auto`` -> ``requesting`` (waiting for the pool) -> ``human`` ->
-``closed``. The actor owns its mode, Shadow, servicer and idle timer, and
-writes its snapshot and history once per message it handles.
+Mode goes ``auto`` -> ``requesting`` (waiting for the pool's answer) ->
+``queued`` (no free seat yet) -> ``human`` -> ``rating`` (the human part
+ended; the customer may rate it) -> ``closed``. The actor owns its mode,
+Shadow, servicer and idle timer; its Ledger saves what each message changed.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import logging
 import uuid
 from collections import deque
@@ -18,31 +20,31 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import pykka
 
 from actors.autoreply import AutoReply
-from actors.call import CallReceiver, tell
+from actors.call import CallReceiver, tell_later
 from actors.clock import Cancellable, Clock
+from actors.commands import shadow_command
 from actors.config import CsConfig
+from actors.ledger import Ledger
 from actors.messages import Inbound, Outbound, Payload, Seat, Servicer, ShadowInfo, text_payload
 from actors.pool import servicer_info
+from actors.rating import read_rating
+from actors.transcript import transcript
 
 if TYPE_CHECKING:
     from storage import Store
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2
 # Callbacks are not retried by the IM server, but proxies and replays can
 # repeat one; the last ids seen are enough to catch a repeat in practice.
 RECENT_IDS_KEPT = 64
-
-AUTO, REQUESTING, HUMAN, CLOSED = "auto", "requesting", "human", "closed"
-
-END_COMMANDS = frozenset({"/end", "结束"})
-
-# While Redis is unreachable a session keeps its unsaved history in memory and
-# retries every COMMIT_RETRY_SECS; past this many entries the oldest go (and
-# the loss is logged), so a long outage cannot exhaust memory.
-MAX_UNSAVED_HISTORY = 1000
 COMMIT_RETRY_SECS = 1.0
+MAX_GROUP_CHARS = 64
+
+AUTO, REQUESTING, QUEUED, HUMAN, RATING, CLOSED = (
+    "auto", "requesting", "queued", "human", "rating", "closed")
+WAITING = (REQUESTING, QUEUED)
 
 
 class ShadowError(Exception):
@@ -96,31 +98,45 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self.customer_id = customer_id
         self._deps = deps
         self._config = deps.config
+        self._control_types = frozenset(dataclasses.astuple(deps.config.content_types))
         self._mode = AUTO
+        self._group = ""
         self._shadow: ShadowInfo | None = None
         self._servicer: Servicer | None = None
+        self._last_servicer: Servicer | None = None  # who the rating is for
+        self._seated_at = 0.0
+        self._replied = False
         self._deadline = 0.0
         self._recent: deque[int] = deque(maxlen=RECENT_IDS_KEPT)
         self._timer: Cancellable | None = None
         self._timer_at = 0.0
-        self._pending_history: list[dict[str, Any]] = []
-        self._pending_out: list[Outbound] = []
-        self._handled: list[int] = []  # message ids to drop from the inbound journal
-        # History of commits that failed, by commit number: a failure may hide a
-        # commit that Redis applied (the reply was lost), so before writing it
-        # again we check which commit the stored snapshot records.
-        self._unsaved: list[tuple[int, list[dict[str, Any]]]] = []
         self._commit_retry: Cancellable | None = None
-        self._seq = 0
         self._opened = f"{int(deps.clock.now() * 1000):013d}.{uuid.uuid4().hex[:8]}"
-        self._dirty = snapshot is None
         if snapshot is not None:
             self._restore(snapshot)
+        self._ledger = Ledger(customer_id, deps.store, deps.outbox, self._opened)
+        self._ledger.seq = int(snapshot.get("seq", 0)) if snapshot else 0
+        self._ledger.dirty = snapshot is None
+
+    @property
+    def session_id(self) -> str:
+        return f"{self.customer_id}:{self._opened}"
 
     def on_start(self) -> None:
         if not self._deadline:
             self._touch()
         self._arm()
+        if self._mode in WAITING or self._mode == HUMAN:
+            # Re-attach to the pool after a restart: it answers with the same
+            # seat, or with the place in the queue it kept.
+            self._deps.pool.request_seat.defer(self.customer_id, self.actor_ref, self._group)
+
+    def on_stop(self) -> None:
+        if self._ledger.pending:
+            self._ledger.commit(self._snapshot_or_none)
+        for timer in (self._timer, self._commit_retry):
+            if timer is not None:
+                timer.cancel()
 
     # Messages from the Directory -----------------------------------------
 
@@ -130,8 +146,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         if self._mode == CLOSED:
             self._deps.directory.route_customer.defer(message)  # to a new session
             return
-        self._handle(message)
-        if self._seen(message.message_id):
+        if self._seen(message):
             return
         payload = message.payload
         types = self._config.content_types
@@ -140,17 +155,21 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
             self._close("left")
             return
         self._touch()
+        if self._mode == RATING and self._take_rating(payload):
+            return
+        if self._mode == RATING:
+            self._set_mode(AUTO)  # no rating: a new question
         if payload.type == types.enter:
-            if self._mode != HUMAN:
+            if self._mode == AUTO:
                 self._to_customer(text_payload(self._config.texts.welcome))
         elif payload.type == types.request_human:
-            self._request_human()
+            self._request_human(_group_of(payload))
         elif self._mode == HUMAN:
             self._to_servicer(payload)
         elif payload.text:
             result = self._deps.autoreply.reply(payload.text)
             if result.wants_human:
-                self._request_human()
+                self._request_human("")
             else:
                 self._to_customer(text_payload(result.answer))
         else:
@@ -159,24 +178,28 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
     @_message
     def receive_servicer_message(self, message: Inbound) -> None:
         """A message a servicer sent to this customer's Shadow (runs in the session)."""
-        self._handle(message)
-        if self._seen(message.message_id):
+        if self._seen(message):
             return
         servicer = self._servicer
-        if self._mode != HUMAN or servicer is None:
-            if self._config.servicer(message.sender) is not None:
-                self._say_as_shadow(message.target, message.sender,
-                                    text_payload(self._config.texts.servicer_session_over))
+        if self._mode != HUMAN or servicer is None or message.sender != servicer.id:
+            self._refuse_servicer(message)
             return
-        if message.sender != servicer.id:
-            log.warning("ignored message from %s to the shadow of %s, served by %s",
-                        message.sender, self.customer_id, servicer.id)
-            return
-        if message.payload.text.strip().lower() in END_COMMANDS:
+        self._deps.pool.servicer_active.defer(servicer.id)
+        command = shadow_command(message.payload.text)
+        if command is not None:
             self._record("in", message.sender, message.payload, servicer=servicer.id)
-            self._close("servicer_ended")
+            if command.name == "end":
+                self._close("servicer_ended")
+            else:
+                self._deps.pool.transfer.defer(self.customer_id, command.argument or None)
             return
         self._touch()
+        if not self._replied:
+            self._replied = True
+            elapsed_ms = int((self._deps.clock.now() - self._seated_at) * 1000)
+            self._ledger.count(servicer.id, "first_response_ms", max(0, elapsed_ms))
+            self._ledger.count(servicer.id, "first_responses")
+        self._ledger.count(servicer.id, "replies")
         relayed = message.payload.with_extra({"cs": servicer_info(servicer)})
         self._to_customer(relayed, servicer=servicer.id)
 
@@ -184,40 +207,51 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
 
     @_message
     def seat_assigned(self, seat: Seat) -> None:
-        """The pool gave this customer a servicer (runs in the session)."""
-        if self._mode != REQUESTING:
-            if self._servicer is None or self._servicer.id != seat.servicer.id:
-                self._deps.pool.release_customer.defer(self.customer_id)
-            return
-        try:
-            shadow = self._deps.ensure_shadow(self.customer_id)
-        except ShadowError:
-            log.exception("no shadow for %s", self.customer_id)
+        """The pool gave this customer a servicer, or moved them to another."""
+        current = self._servicer
+        if self._mode in WAITING:
+            self._take_seat(seat)
+        elif (self._mode == HUMAN and current is not None and seat.previous is not None
+              and seat.previous.id == current.id):
+            self._hand_over(seat)
+        elif not (self._mode == HUMAN and current is not None
+                  and current.id == seat.servicer.id):
             self._deps.pool.release_customer.defer(self.customer_id)
-            self._set_mode(AUTO)
-            self._to_customer(text_payload(self._config.texts.shadow_failed))
-            return
-        self._deps.directory.shadow_bound.defer(shadow.shadow_id, self.customer_id)
-        self._shadow, self._servicer = shadow, seat.servicer
-        self._set_mode(HUMAN)
-        texts = self._config.texts
-        self._to_customer(text_payload(texts.seat_assigned.format(
-            servicer_name=seat.servicer.name)))
-        self._to_servicer(text_payload(texts.servicer_seat.format(
-            customer_name=shadow.customer_name, customer_id=self.customer_id)))
-        history = self._history_text()
-        if history:
-            self._to_servicer(text_payload(texts.servicer_history.format(history=history)))
-        log.info("customer %s seated with %s", self.customer_id, seat.servicer.id)
 
     @_message
-    def seat_unavailable(self, customer_id: str) -> None:
-        """The pool had no free seat (runs in the session)."""
-        if self._mode == REQUESTING:
-            self._set_mode(AUTO)
-            self._to_customer(text_payload(self._config.texts.no_servicer))
+    def queued(self, position: int) -> None:
+        """No seat yet: this is the customer's place in the queue."""
+        if self._mode in WAITING:
+            self._set_mode(QUEUED)
+            self._to_customer(text_payload(self._config.texts.queued.format(
+                position=position, ahead=position - 1)))
 
-    # Timer and queries ---------------------------------------------------
+    @_message
+    def seat_unavailable(self, customer_id: str, reason: str = "no_servicer") -> None:
+        """No seat and no queue: nobody on duty, a full queue, or waited too long."""
+        if self._mode not in WAITING:
+            return
+        self._set_mode(AUTO)
+        texts = self._config.texts
+        text = {"queue_full": texts.queue_full,
+                "queue_timeout": texts.queue_timeout}.get(reason, texts.no_servicer)
+        self._to_customer(text_payload(text))
+
+    @_message
+    def seat_revoked(self, servicer: Servicer) -> None:
+        """The servicer went off duty under the requeue policy; the queue follows."""
+        if self._mode == HUMAN and self._servicer is not None \
+                and self._servicer.id == servicer.id:
+            self._servicer = None
+            self._set_mode(QUEUED)
+
+    @_message
+    def transfer_failed(self, reason: str) -> None:
+        if self._mode == HUMAN and self._servicer is not None:
+            self._to_servicer(text_payload(
+                self._config.texts.transfer_failed.format(reason=reason)))
+
+    # Timers and queries --------------------------------------------------
 
     @_message
     def idle_expired(self) -> None:
@@ -226,7 +260,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         if self._mode == CLOSED:
             return
         if self._deps.clock.now() >= self._deadline:
-            self._close("idle")
+            self._close("rating_over" if self._mode == RATING else "idle")
         else:
             self._arm()
 
@@ -238,118 +272,228 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
     def state(self) -> dict[str, Any]:
         return self.to_snapshot()
 
-    def on_stop(self) -> None:
-        if self._dirty or self._pending_history or self._handled or self._unsaved:
-            self._commit()
-        if self._commit_retry is not None:
-            self._commit_retry.cancel()
-
     # Snapshot -------------------------------------------------------------
 
     def to_snapshot(self) -> dict[str, Any]:
-        shadow, servicer = self._shadow, self._servicer
         return {
             "version": SNAPSHOT_VERSION,
             "customer": self.customer_id,
             "mode": self._mode,
-            "shadow": list(shadow) if shadow else None,
-            "servicer": list(servicer) if servicer else None,
+            "group": self._group,
+            "shadow": list(self._shadow) if self._shadow else None,
+            "servicer": list(self._servicer) if self._servicer else None,
+            "last_servicer": list(self._last_servicer) if self._last_servicer else None,
+            "seated_at": self._seated_at,
+            "replied": self._replied,
             "deadline": self._deadline,
             "recent": list(self._recent),
-            "seq": self._seq,
+            "seq": self._ledger.seq,
             "opened": self._opened,
         }
 
+    def _snapshot_or_none(self) -> dict[str, Any] | None:
+        return None if self._mode == CLOSED else self.to_snapshot()
+
     def _restore(self, snapshot: dict[str, Any]) -> None:
-        mode = snapshot.get("mode", AUTO)
-        # The pool's answer to a request in flight is lost with the process:
-        # a restored "requesting" session is back in auto mode.
-        self._mode = AUTO if mode == REQUESTING else mode
+        # Version 1 had no group, last_servicer, seated_at or replied.
+        self._mode = snapshot.get("mode", AUTO)
+        self._group = str(snapshot.get("group", ""))
         if snapshot.get("shadow"):
             self._shadow = ShadowInfo(*snapshot["shadow"])
         if snapshot.get("servicer"):
-            self._servicer = Servicer(*snapshot["servicer"])
+            self._servicer = Servicer.from_record(snapshot["servicer"])
+        if snapshot.get("last_servicer"):
+            self._last_servicer = Servicer.from_record(snapshot["last_servicer"])
+        self._seated_at = float(snapshot.get("seated_at", 0.0))
+        self._replied = bool(snapshot.get("replied", False))
         self._deadline = float(snapshot.get("deadline", 0.0))
         self._recent.extend(snapshot.get("recent", []))
-        self._seq = int(snapshot.get("seq", 0))
         self._opened = str(snapshot.get("opened", self._opened))
+
+    # Seats ----------------------------------------------------------------
+
+    def _request_human(self, group: str) -> None:
+        texts = self._config.texts
+        hours = self._config.business_hours
+        if self._mode == HUMAN and self._servicer is not None:
+            self._to_customer(text_payload(texts.already_human.format(
+                servicer_name=self._servicer.name)))
+        elif self._mode == AUTO and hours and not hours.is_open(self._deps.clock.now()):
+            self._to_customer(text_payload(texts.offline.format(hours=hours.describe())))
+        elif self._mode == AUTO:
+            self._group = group
+            self._set_mode(REQUESTING)
+            self._deps.pool.request_seat.defer(self.customer_id, self.actor_ref, group)
+
+    def _take_seat(self, seat: Seat) -> None:
+        try:
+            shadow = self._shadow or self._deps.ensure_shadow(self.customer_id)
+        except ShadowError:
+            log.exception("no shadow for %s", self.customer_id)
+            self._deps.pool.release_customer.defer(self.customer_id)
+            self._set_mode(AUTO)
+            self._to_customer(text_payload(self._config.texts.shadow_failed))
+            return
+        self._deps.directory.shadow_bound.defer(shadow.shadow_id, self.customer_id)
+        self._shadow = shadow
+        self._seat_with(seat.servicer)
+        texts = self._config.texts
+        self._to_customer(text_payload(texts.seat_assigned.format(
+            servicer_name=seat.servicer.name)))
+        self._brief_servicer(texts.servicer_seat.format(
+            customer_name=shadow.customer_name, customer_id=self.customer_id))
+        log.info("customer %s seated with %s", self.customer_id, seat.servicer.id)
+
+    def _hand_over(self, seat: Seat) -> None:
+        texts = self._config.texts
+        assert seat.previous is not None and self._shadow is not None
+        self._to_servicer(text_payload(texts.servicer_transferred_away.format(
+            servicer_name=seat.servicer.name)))
+        self._seat_with(seat.servicer)
+        self._to_customer(text_payload(texts.transferred.format(
+            servicer_name=seat.servicer.name)))
+        self._brief_servicer(texts.servicer_transferred_in.format(
+            previous_name=seat.previous.name, customer_name=self._shadow.customer_name,
+            customer_id=self.customer_id))
+        log.info("customer %s moved from %s to %s", self.customer_id, seat.previous.id,
+                 seat.servicer.id)
+
+    def _seat_with(self, servicer: Servicer) -> None:
+        self._servicer = self._last_servicer = servicer
+        self._seated_at = self._deps.clock.now()
+        self._replied = False
+        self._set_mode(HUMAN)
+
+    def _brief_servicer(self, notice: str) -> None:
+        """The seat notice, then the recent history, as the Shadow."""
+        self._to_servicer(text_payload(notice))
+        limit = self._config.history_on_seat
+        if limit <= 0:
+            return
+        try:
+            entries = self._deps.store.history(self.customer_id, limit)
+        except Exception:
+            log.exception("history of %s not read", self.customer_id)
+            return
+        text = transcript(entries, self.customer_id, self._control_types)
+        if text:
+            self._to_servicer(text_payload(
+                self._config.texts.servicer_history.format(history=text)))
+
+    def _refuse_servicer(self, message: Inbound) -> None:
+        """Only the seated servicer talks to the customer; others are told, or ignored."""
+        known = (self._servicer, self._last_servicer)
+        if any(s is not None and s.id == message.sender for s in known):
+            texts = self._config.texts
+            notice = (texts.servicer_session_over if self._mode != HUMAN
+                      else texts.servicer_not_yours)
+            self._say_as_shadow(message.target, message.sender, text_payload(notice))
+        else:
+            log.warning("ignored message from %s to the shadow of %s", message.sender,
+                        self.customer_id)
+
+    # Ending and rating ---------------------------------------------------
+
+    def _close(self, reason: str) -> None:
+        """End the conversation; after a human part, wait a while for a rating."""
+        texts = self._config.texts
+        was_human = self._mode == HUMAN and self._servicer is not None
+        if was_human:
+            assert self._servicer is not None
+            notice = {"idle": texts.servicer_idle_end, "left": texts.servicer_customer_left,
+                      "servicer_ended": texts.servicer_ended}[reason]
+            self._to_servicer(text_payload(notice))
+            self._ledger.count(self._servicer.id, "sessions")
+        if reason == "idle":
+            self._to_customer(text_payload(texts.idle_end))
+        elif reason == "servicer_ended":
+            self._to_customer(text_payload(texts.servicer_end))
+        if self._mode in WAITING or was_human:
+            self._deps.pool.release_customer.defer(self.customer_id)
+        self._servicer = None
+        if was_human:
+            self._ask_for_rating()
+            return
+        self._set_mode(CLOSED)
+        for timer in (self._timer, self._commit_retry):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._commit_retry = None
+        self._deps.directory.session_closed.defer(self.customer_id, self.actor_ref)
+        log.info("session %s closed (%s)", self.customer_id, reason)
+
+    def _ask_for_rating(self) -> None:
+        servicer = self._last_servicer
+        assert servicer is not None
+        self._set_mode(RATING)
+        content = json.dumps({"sessionId": self.session_id, "servicerId": servicer.id,
+                              "servicerName": servicer.name}, ensure_ascii=False)
+        self._to_customer(Payload(type=self._config.content_types.rating_request,
+                                  searchableContent=self._config.texts.rating_request,
+                                  content=content, persistFlag=0))
+
+    def _take_rating(self, payload: Payload) -> bool:
+        """Store the customer's rating; False if this message is not one."""
+        answer = read_rating(payload, self._config.content_types.rating)
+        if answer is None or self._last_servicer is None:
+            return False
+        if answer.stars is None:
+            self._to_customer(text_payload(self._config.texts.rating_invalid))
+            return True
+        servicer_id = self._last_servicer.id
+        self._ledger.rate({"session": self.session_id, "customer": self.customer_id,
+                           "servicer": servicer_id, "stars": answer.stars,
+                           "comment": answer.comment,
+                           "t": int(self._deps.clock.now() * 1000)})
+        self._ledger.count(servicer_id, "rated")
+        self._ledger.count(servicer_id, "stars", answer.stars)
+        self._to_customer(text_payload(self._config.texts.rating_thanks))
+        self._close("rated")
+        return True
 
     # Internals -------------------------------------------------------------
 
-    def _handle(self, message: Inbound) -> None:
-        self._handled.append(message.message_id)
-
-    def _seen(self, message_id: int) -> bool:
-        if message_id in self._recent:
-            log.info("duplicate message %s for %s ignored", message_id, self.customer_id)
+    def _seen(self, message: Inbound) -> bool:
+        self._ledger.handled(message.message_id)
+        if message.message_id in self._recent:
+            log.info("duplicate message %s for %s ignored", message.message_id,
+                     self.customer_id)
             return True
-        self._recent.append(message_id)
-        self._dirty = True
+        self._recent.append(message.message_id)
+        self._ledger.dirty = True
         return False
 
     def _set_mode(self, mode: str) -> None:
         self._mode = mode
-        self._dirty = True
-        if mode in (AUTO, HUMAN):
+        self._ledger.dirty = True
+        if mode != CLOSED:
             self._touch()
 
-    def _request_human(self) -> None:
-        if self._mode == HUMAN and self._servicer is not None:
-            self._to_customer(text_payload(self._config.texts.already_human.format(
-                servicer_name=self._servicer.name)))
-        elif self._mode == AUTO:
-            self._set_mode(REQUESTING)
-            self._deps.pool.request_seat.defer(self.customer_id, self.actor_ref)
+    def _idle_secs(self) -> float:
+        if self._mode == HUMAN:
+            return self._config.idle_human_secs
+        if self._mode == RATING:
+            return self._config.rating_window_secs
+        return self._config.idle_auto_secs
 
     def _touch(self) -> None:
-        idle = (self._config.idle_human_secs if self._mode == HUMAN
-                else self._config.idle_auto_secs)
-        self._deadline = self._deps.clock.now() + idle
-        self._dirty = True
+        self._deadline = self._deps.clock.now() + self._idle_secs()
+        self._ledger.dirty = True
         if self._timer is not None and self._timer_at > self._deadline:
             self._timer.cancel()
             self._timer = None
-            self._arm()
+        self._arm()
 
     def _arm(self) -> None:
         if self._timer is not None or self._mode == CLOSED:
             return
         self._timer_at = self._deadline
-        self._timer = self._tell_self_later(
-            self._deadline - self._deps.clock.now(), "idle_expired")
-
-    def _tell_self_later(self, delay_secs: float, method: str) -> Cancellable:
-        """A timer is a message to ourselves; a stopped session just ignores it."""
-
-        ref = self.actor_ref
-
-        def fire() -> None:
-            tell(ref, method)
-
-        return self._deps.clock.call_later(delay_secs, fire)
-
-    def _close(self, reason: str) -> None:
-        texts = self._config.texts
-        if self._mode == HUMAN:
-            notice = {"idle": texts.servicer_idle_end, "left": texts.servicer_customer_left,
-                      "servicer_ended": texts.servicer_ended}[reason]
-            self._to_servicer(text_payload(notice))
-        if reason == "idle":
-            self._to_customer(text_payload(texts.idle_end))
-        elif reason == "servicer_ended":
-            self._to_customer(text_payload(texts.servicer_end))
-        self._deps.pool.release_customer.defer(self.customer_id)
-        self._mode = CLOSED
-        self._dirty = True
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._deps.directory.session_closed.defer(self.customer_id, self.actor_ref)
-        log.info("session %s closed (%s)", self.customer_id, reason)
+        self._timer = tell_later(self._deps.clock, self._deadline - self._deps.clock.now(),
+                                 self.actor_ref, "idle_expired")
 
     def _to_customer(self, payload: Payload, servicer: str | None = None) -> None:
         robot = self._deps.robot_id
-        self._send(Outbound(robot, self.customer_id, payload, self.customer_id))
+        self._ledger.send(Outbound(robot, self.customer_id, payload, self.customer_id))
         self._record("out", robot, payload, servicer=servicer)
 
     def _to_servicer(self, payload: Payload) -> None:
@@ -358,11 +502,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._say_as_shadow(self._shadow.shadow_id, self._servicer.id, payload)
 
     def _say_as_shadow(self, shadow_id: str, servicer_id: str, payload: Payload) -> None:
-        self._send(Outbound(shadow_id, servicer_id, payload, self.customer_id))
-
-    def _send(self, message: Outbound) -> None:
-        """Queued until the commit journals it with the state change that made it."""
-        self._pending_out.append(message)
+        self._ledger.send(Outbound(shadow_id, servicer_id, payload, self.customer_id))
 
     def _record(self, direction: str, sender: str, payload: Payload,
                 servicer: str | None = None) -> None:
@@ -370,83 +510,21 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
                                  "from": sender, "payload": payload.to_wire()}
         if servicer:
             entry["servicer"] = servicer
-        self._pending_history.append(entry)
-
-    def _history_text(self) -> str:
-        limit = self._config.history_on_seat
-        if limit <= 0:
-            return ""
-        try:
-            entries = self._deps.store.history(self.customer_id, limit)
-        except Exception:
-            log.exception("history of %s not read", self.customer_id)
-            return ""
-        control = set(dataclasses.astuple(self._config.content_types))
-        lines = []
-        for e in entries:
-            payload = e.get("payload", {})
-            if payload.get("type") in control:
-                continue
-            text = payload.get("searchableContent") or f"[type {payload.get('type')}]"
-            if e.get("dir") == "in":
-                who = "客户" if e.get("from") == self.customer_id else "客服"
-            else:
-                who = "客服" if e.get("servicer") else "机器人"
-            lines.append(f"{who}: {text}")
-        return "\n".join(lines)
+        self._ledger.record(entry)
 
     def _commit(self) -> None:
-        """Save snapshot, history and outbound messages, and drop handled journal
-        entries, in one transaction; then hand the messages to the Outbox.
-
-        If Redis is unreachable the messages still go out (the customer is
-        answered), and the rest is kept and retried.
-        """
-        if not (self._dirty or self._pending_history or self._pending_out
-                or self._handled or self._unsaved):
+        if self._ledger.commit(self._snapshot_or_none):
             return
-        self._seq += 1
-        history, self._pending_history = self._pending_history, []
-        outbound, self._pending_out = self._pending_out, []
-        handled, self._handled = self._handled, []
-        tokens = [f"{self.customer_id}\x1f{self._opened}.{self._seq:010d}.{i:04d}"
-                  for i in range(len(outbound))]
-        snapshot = None if self._mode == CLOSED else self.to_snapshot()
-        try:
-            earlier = self._unsaved_history()
-            self._deps.store.commit(
-                self.customer_id, snapshot, earlier + history,
-                [(t, m.to_record()) for t, m in zip(tokens, outbound, strict=True)], handled)
-            self._dirty = False
-            self._unsaved = []
-        except Exception:
-            log.exception("session %s not saved; retrying in %.0fs",
-                          self.customer_id, COMMIT_RETRY_SECS)
-            self._keep_unsaved(history, handled)
-        try:
-            for message, token in zip(outbound, tokens, strict=True):
-                self._deps.outbox.send.defer(message, token)
-        except pykka.ActorDeadError:
-            log.warning("outbox stopped; session %s's messages wait in the journal",
-                        self.customer_id)
-
-    def _unsaved_history(self) -> list[dict[str, Any]]:
-        """History of failed commits that Redis did not apply after all."""
-        if not self._unsaved:
-            return []
-        stored = self._deps.store.load_session(self.customer_id)
-        applied = int(stored.get("seq", 0)) if stored else 0
-        return [e for seq, entries in self._unsaved if seq > applied for e in entries]
-
-    def _keep_unsaved(self, history: list[dict[str, Any]], handled: list[int]) -> None:
-        self._unsaved.append((self._seq, history))
-        unsaved = sum(len(entries) for _, entries in self._unsaved)
-        while unsaved > MAX_UNSAVED_HISTORY and len(self._unsaved) > 1:
-            _, dropped = self._unsaved.pop(0)
-            unsaved -= len(dropped)
-            log.error("session %s dropped %d unsaved history entries",
-                      self.customer_id, len(dropped))
-        self._handled = handled + self._handled
-        self._dirty = True
         if self._commit_retry is None and self._mode != CLOSED:
-            self._commit_retry = self._tell_self_later(COMMIT_RETRY_SECS, "retry_commit")
+            self._commit_retry = tell_later(self._deps.clock, COMMIT_RETRY_SECS,
+                                            self.actor_ref, "retry_commit")
+
+
+def _group_of(payload: Payload) -> str:
+    """The group a request-human message asks for: content ``{"group": "..."}``."""
+    try:
+        data = json.loads(payload.content) if payload.content else {}
+    except ValueError:
+        return ""
+    group = data.get("group", "") if isinstance(data, dict) else ""
+    return group[:MAX_GROUP_CHARS] if isinstance(group, str) else ""

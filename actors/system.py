@@ -63,6 +63,7 @@ def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deli
 
     directory = Directory.start(config, robot_id=robot_id, start_session=start_session,
                                 pool=pool, outbox=outbox, store=store).proxy()
+    pool.attach_directory(directory).get(timeout=STOP_TIMEOUT_SECS)
     if restore:
         directory.restore_sessions().get(timeout=RESTORE_TIMEOUT_SECS)
         directory.replay_inbound().get(timeout=RESTORE_TIMEOUT_SECS)

@@ -17,6 +17,10 @@ arguments, never interpolated into commands or scan patterns, so an id with
 {p}:outbound             hash    token -> msgpack message for the IM server, until the IM
                                  server answered; tokens are chosen by the sender, so a
                                  write whose reply was lost can still be confirmed
+{p}:stats:{servicer}     hash    counters: sessions, replies, first_response_ms,
+                                 rated, stars; kept
+{p}:ratings:{servicer}   list    msgpack ratings, oldest first; trimmed to RATINGS_KEPT
+{p}:rating:{session id}  string  msgpack rating of one session; kept
 {p}:seen:{message id}    string  "1": a callback's messageId was accepted; expires after
                                  SEEN_TTL_SECS
 """
@@ -31,6 +35,7 @@ HISTORY_MAX_ENTRIES = 2000
 # replays within seconds or minutes. Ten minutes of ids costs ~100 bytes per
 # message; older repeats are still caught by the session's own recent ids.
 SEEN_TTL_SECS = 600
+RATINGS_KEPT = 1000
 
 
 class Keys:
@@ -52,3 +57,12 @@ class Keys:
 
     def seen(self, message_id: int) -> str:
         return f"{self.prefix}:seen:{message_id}"
+
+    def stats(self, servicer_id: str) -> str:
+        return f"{self.prefix}:stats:{servicer_id}"
+
+    def ratings(self, servicer_id: str) -> str:
+        return f"{self.prefix}:ratings:{servicer_id}"
+
+    def rating(self, session_id: str) -> str:
+        return f"{self.prefix}:rating:{session_id}"

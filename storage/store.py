@@ -13,7 +13,7 @@ from typing import Any
 import msgpack
 import redis
 
-from storage.keys import HISTORY_MAX_ENTRIES, SEEN_TTL_SECS, Keys
+from storage.keys import HISTORY_MAX_ENTRIES, RATINGS_KEPT, SEEN_TTL_SECS, Keys
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,9 @@ class Store:
 
     def commit(self, customer_id: str, snapshot: Mapping[str, Any] | None,
                history: Iterable[Mapping[str, Any]] = (),
-               outbound: Iterable[tuple[str, Any]] = (), handled: Iterable[int] = ()) -> None:
+               outbound: Iterable[tuple[str, Any]] = (), handled: Iterable[int] = (),
+               stats: Iterable[tuple[str, str, int]] = (),
+               ratings: Iterable[Mapping[str, Any]] = ()) -> None:
         """Everything one session message changed, in one transaction.
 
         Args:
@@ -91,6 +93,8 @@ class Store:
             history: new history entries.
             outbound: (token, record) of messages to send, journaled until confirmed.
             handled: message ids of callbacks this change dealt with.
+            stats: (servicer id, counter, increment) for servicer statistics.
+            ratings: ratings to keep, each with ``servicer`` and ``session`` ids.
         """
         pipe = self.client.pipeline(transaction=True)
         if snapshot is None:
@@ -106,6 +110,13 @@ class Store:
         handled_ids = [str(m) for m in handled]
         if handled_ids:
             pipe.hdel(self.keys.inbound, *handled_ids)
+        for servicer_id, counter, increment in stats:
+            pipe.hincrby(self.keys.stats(servicer_id), counter, increment)
+        for rating in ratings:
+            packed = pack(dict(rating))
+            pipe.set(self.keys.rating(str(rating["session"])), packed)
+            pipe.rpush(self.keys.ratings(str(rating["servicer"])), packed)
+            pipe.ltrim(self.keys.ratings(str(rating["servicer"])), -RATINGS_KEPT, -1)
         pipe.execute()
 
     def load_session(self, customer_id: str) -> dict[str, Any] | None:
@@ -207,6 +218,37 @@ class Store:
             return []
         raw = self.client.lrange(self.keys.history(customer_id), -limit, -1)
         return [dict(unpack(r)) for r in raw]
+
+    def history_page(self, customer_id: str, limit: int, before_ms: int | None = None,
+                     after_ms: int | None = None, newest_first: bool = True
+                     ) -> list[dict[str, Any]]:
+        """Up to ``limit`` entries strictly between ``after_ms`` and ``before_ms``.
+
+        The list is capped at HISTORY_MAX_ENTRIES, so reading it whole is bounded.
+        """
+        entries = self.history(customer_id, HISTORY_MAX_ENTRIES)
+        picked = [e for e in entries
+                  if (before_ms is None or int(e.get("t", 0)) < before_ms)
+                  and (after_ms is None or int(e.get("t", 0)) > after_ms)]
+        if newest_first:
+            return picked[::-1][:limit]
+        if before_ms is not None and after_ms is None:
+            return picked[-limit:]  # the page just before the cursor
+        return picked[:limit]
+
+    # Servicer statistics and ratings ---------------------------------------
+
+    def servicer_stats(self, servicer_id: str) -> dict[str, int]:
+        raw = self.client.hgetall(self.keys.stats(servicer_id))
+        return {_text(k): int(v) for k, v in raw.items()}
+
+    def ratings(self, servicer_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        raw = self.client.lrange(self.keys.ratings(servicer_id), -limit, -1)
+        return [dict(unpack(r)) for r in raw]
+
+    def rating(self, session_id: str) -> dict[str, Any] | None:
+        data = self.client.get(self.keys.rating(session_id))
+        return None if data is None else dict(unpack(data))
 
     # Shadows and the pool -----------------------------------------------
 

@@ -82,8 +82,12 @@ def test_demo_runs_the_whole_flow_across_processes(demo):
     assert json.loads(reply["payload"]["extra"])["cs"]["servicerId"] == "servicer1"
 
     sim.send("servicer1", "customer1*Shadow", "/end")
-    [end] = sim.wait_for("customer1", timeout=10)
+    end, rating_request = sim.wait_for("customer1", 2, timeout=10)
     assert "ended" in end["payload"]["searchableContent"]
+    assert rating_request["payload"]["type"] == 10005
+    sim.send("customer1", "cs_robot", "5 很好")
+    [thanks] = sim.wait_for("customer1", timeout=10)
+    assert "Thank you" in thanks["payload"]["searchableContent"]
     codes = {k for k in sim.stats() if k.startswith("robot_send_code_")}
     assert codes == {"robot_send_code_0"}
 

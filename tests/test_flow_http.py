@@ -1,12 +1,22 @@
 """The seed's flow end to end over loopback HTTP: IM simulator, App Server, CS server."""
 
 import json
+import time
+
+import gevent
 
 from conftest import ROBOT_ID, make_config, start_stack
 
 ENTER = {"type": 10001, "persistFlag": 0}
 LEAVE = {"type": 10002, "persistFlag": 0}
 REQUEST_HUMAN = {"type": 10003, "persistFlag": 0}
+
+
+def wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        gevent.sleep(0.02)
+    return predicate()
 
 
 def texts(messages):
@@ -71,8 +81,11 @@ def test_human_session_relays_both_ways_and_servicer_ends_it(stack):
     assert forwarded_image["payload"] == image
 
     c.send("alice", shadow, "/end")
-    [end] = c.wait_for("carol")
+    end, rating_request = c.wait_for("carol", 2)
     assert "ended this conversation" in end["payload"]["searchableContent"]
+    assert rating_request["payload"]["type"] == 10005
+    assert rating_request["payload"]["persistFlag"] == 0
+    assert json.loads(rating_request["payload"]["content"])["servicerId"] == "alice"
     [ended] = c.wait_for("alice")
     assert "ended the session" in ended["payload"]["searchableContent"]
 
@@ -131,19 +144,22 @@ def test_customer_leaving_frees_the_seat_and_tells_the_servicer(stack):
 
 
 def test_idle_session_ends_with_notice(redis_url):
-    stack = start_stack(redis_url, make_config(idle_auto_secs=0.3, idle_human_secs=0.3))
+    stack = start_stack(redis_url, make_config(idle_auto_secs=0.3, idle_human_secs=0.3,
+                                               rating_window_secs=0.3))
     try:
         c = stack.client
         go_on_duty(stack, "alice")
         c.send("gina", ROBOT_ID, "human")
         c.wait_for("gina")
         c.wait_for("alice", 1)
-        [end] = c.wait_for("gina", timeout=5)
+        end, rating_request = c.wait_for("gina", 2, timeout=5)
         assert "idle" in end["payload"]["searchableContent"]
+        assert rating_request["payload"]["type"] == 10005
         [notice] = c.wait_for("alice", timeout=5)
         assert "idle" in notice["payload"]["searchableContent"]
+        # the rating window (0.3 s here, like the idle time) closes the session too
+        assert wait_until(lambda: stack.cs.store.open_session_ids() == [])
         assert stack.cs.actors.directory.open_sessions().get(timeout=2) == []
-        assert stack.cs.store.open_session_ids() == []
     finally:
         stack.stop()
 

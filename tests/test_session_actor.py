@@ -44,7 +44,7 @@ class World:
 
     def on_duty(self, *servicers):
         for s in servicers:
-            assert self.actors.pool.set_duty(s, True).get(timeout=2)
+            assert self.actors.pool.set_status(s, "on").get(timeout=2)
 
     def settle(self):
         settle(self.actors.directory, self.actors.pool, self.actors.outbox, rounds=3)
@@ -85,7 +85,8 @@ def test_pool_allocates_least_loaded_and_never_over_capacity(world):
         world.deliver.wait_for(customer, 1)
     status = world.actors.pool.status().get(timeout=2)
     assert status["alice"]["load"] == 1 and status["bob"]["load"] == 2
-    assert world.deliver.texts_to("c4") == [world.config.texts.no_servicer]
+    assert world.deliver.texts_to("c4") == [world.config.texts.queued.format(
+        position=1, ahead=0)]
 
 
 def test_seat_switches_to_human_and_snapshot_records_it(world):
