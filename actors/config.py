@@ -163,28 +163,37 @@ def _build(cls: Any, data: Any, where: str) -> Any:
     return cls(**values)
 
 
+def servicer_from_dict(item: Any, where: str = "servicer") -> Servicer:
+    """A servicer from ``"id"`` or ``{"id", "name", "portrait", "capacity", "groups"}``."""
+    if isinstance(item, str):
+        item = {"id": item}
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+        raise ConfigError(f"{where}: expected an object with an 'id'")
+    unknown = set(item) - {"id", "name", "portrait", "capacity", "groups"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    capacity = item.get("capacity", 5)
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
+        raise ConfigError(f"{where}.capacity: expected a whole number >= 1")
+    groups = item.get("groups", [])
+    if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+        raise ConfigError(f"{where}.groups: expected a list of group names")
+    for key in ("name", "portrait"):
+        if not isinstance(item.get(key, ""), str):
+            raise ConfigError(f"{where}.{key}: expected a string")
+    return Servicer(id=item["id"], name=item.get("name") or item["id"],
+                    portrait=item.get("portrait", ""), capacity=capacity,
+                    groups=tuple(groups))
+
+
 def _servicers(items: Any) -> tuple[Servicer, ...]:
     if not isinstance(items, list):
         raise ConfigError("servicers: expected a list")
-    result = []
-    for i, item in enumerate(items):
-        if isinstance(item, str):
-            item = {"id": item}
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-            raise ConfigError(f"servicers[{i}]: expected an object with an 'id'")
-        capacity = item.get("capacity", 5)
-        if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
-            raise ConfigError(f"servicers[{i}].capacity: expected a whole number >= 1")
-        groups = item.get("groups", [])
-        if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
-            raise ConfigError(f"servicers[{i}].groups: expected a list of group names")
-        result.append(Servicer(id=item["id"], name=str(item.get("name", item["id"])),
-                               portrait=str(item.get("portrait", "")), capacity=capacity,
-                               groups=tuple(groups)))
+    result = tuple(servicer_from_dict(item, f"servicers[{i}]") for i, item in enumerate(items))
     ids = [s.id for s in result]
     if len(set(ids)) != len(ids):
         raise ConfigError("servicers: duplicate ids")
-    return tuple(result)
+    return result
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")

@@ -104,6 +104,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._shadow: ShadowInfo | None = None
         self._servicer: Servicer | None = None
         self._last_servicer: Servicer | None = None  # who the rating is for
+        self._served_by: list[str] = []  # every servicer of this session, in order
         self._seated_at = 0.0
         self._replied = False
         self._deadline = 0.0
@@ -283,6 +284,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
             "shadow": list(self._shadow) if self._shadow else None,
             "servicer": list(self._servicer) if self._servicer else None,
             "last_servicer": list(self._last_servicer) if self._last_servicer else None,
+            "served_by": list(self._served_by),
             "seated_at": self._seated_at,
             "replied": self._replied,
             "deadline": self._deadline,
@@ -295,7 +297,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         return None if self._mode == CLOSED else self.to_snapshot()
 
     def _restore(self, snapshot: dict[str, Any]) -> None:
-        # Version 1 had no group, last_servicer, seated_at or replied.
+        # Version 1 had no group, last_servicer, served_by, seated_at or replied.
         self._mode = snapshot.get("mode", AUTO)
         self._group = str(snapshot.get("group", ""))
         if snapshot.get("shadow"):
@@ -304,6 +306,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
             self._servicer = Servicer.from_record(snapshot["servicer"])
         if snapshot.get("last_servicer"):
             self._last_servicer = Servicer.from_record(snapshot["last_servicer"])
+        self._served_by = [str(s) for s in snapshot.get("served_by", [])]
         self._seated_at = float(snapshot.get("seated_at", 0.0))
         self._replied = bool(snapshot.get("replied", False))
         self._deadline = float(snapshot.get("deadline", 0.0))
@@ -360,6 +363,8 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
 
     def _seat_with(self, servicer: Servicer) -> None:
         self._servicer = self._last_servicer = servicer
+        if servicer.id not in self._served_by:
+            self._served_by.append(servicer.id)
         self._seated_at = self._deps.clock.now()
         self._replied = False
         self._set_mode(HUMAN)
@@ -382,8 +387,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
 
     def _refuse_servicer(self, message: Inbound) -> None:
         """Only the seated servicer talks to the customer; others are told, or ignored."""
-        known = (self._servicer, self._last_servicer)
-        if any(s is not None and s.id == message.sender for s in known):
+        if message.sender in self._served_by:
             texts = self._config.texts
             notice = (texts.servicer_session_over if self._mode != HUMAN
                       else texts.servicer_not_yours)

@@ -91,7 +91,7 @@ def test_api_requires_the_bearer_token_when_one_is_set(redis_url):
         url = stack.cs.url + "/api/customers/carol/history"
         assert http.get(url).status == 403
         ok = http.get(url, {"Authorization": "Bearer t0ken"})
-        assert ok.status == 200 and ok.body == {"customer": "carol", "messages": []}
+        assert ok.status == 200 and ok.body["messages"] == []
         bad_limit = http.get(url + "?limit=0", {"Authorization": "Bearer t0ken"})
         assert bad_limit.status == 400
     finally:
@@ -101,7 +101,7 @@ def test_api_requires_the_bearer_token_when_one_is_set(redis_url):
 def test_history_api_returns_messages_in_order(stack):
     stack.client.send("carol", ROBOT_ID, "price")
     stack.client.wait_for("carol")
-    response = http.get(stack.cs.url + "/api/customers/carol/history?limit=10")
+    response = http.get(stack.cs.url + "/api/customers/carol/history?limit=10&order=oldest")
     assert response.status == 200
     entries = response.body["messages"]
     assert [(e["dir"], e["payload"]["searchableContent"]) for e in entries] == [

@@ -1,56 +1,10 @@
 """SessionActor, ServicerPool and Directory, driven by messages, against a real Redis."""
 
-import itertools
 import json
 
 import pytest
 
-from actors.messages import Inbound, Payload, text_payload
-from actors.system import start_actors
-from conftest import make_config
-from fakes import ManualClock, RecordingDeliver, ShadowMaker, settle
-
-ROBOT = "cs_robot"
-ENTER = Payload(type=10001, persistFlag=0)
-LEAVE = Payload(type=10002, persistFlag=0)
-REQUEST_HUMAN = Payload(type=10003, persistFlag=0)
-MESSAGE_IDS = itertools.count(1)  # unique across worlds, as the IM server's are
-
-
-class World:
-    """The actors of one CS server with fakes at the edges."""
-
-    def __init__(self, store, config=None, shadow_fail=False):
-        self.config = config or make_config(idle_auto_secs=60, idle_human_secs=120)
-        self.clock = ManualClock()
-        self.deliver = RecordingDeliver()
-        self.shadows = ShadowMaker(fail=shadow_fail)
-        self.store = store
-        self.actors = start_actors(self.config, robot_id=ROBOT, store=store,
-                                   deliver=self.deliver, ensure_shadow=self.shadows,
-                                   clock=self.clock)
-        self._ids = MESSAGE_IDS
-
-    def customer(self, sender, payload, message_id=None):
-        if isinstance(payload, str):
-            payload = text_payload(payload)
-        message_id = message_id or next(self._ids)
-        self.actors.directory.route_customer.defer(Inbound(message_id, sender, ROBOT, payload, 0))
-        return message_id
-
-    def servicer(self, sender, customer, text):
-        message = Inbound(next(self._ids), sender, f"{customer}*Shadow", text_payload(text), 0)
-        self.actors.directory.route_shadow.defer(message)
-
-    def on_duty(self, *servicers):
-        for s in servicers:
-            assert self.actors.pool.set_status(s, "on").get(timeout=2)
-
-    def settle(self):
-        settle(self.actors.directory, self.actors.pool, self.actors.outbox, rounds=3)
-
-    def session(self, customer):
-        return self.actors.directory.session(customer).get(timeout=2).proxy()
+from world import ENTER, LEAVE, REQUEST_HUMAN, ROBOT, World
 
 
 @pytest.fixture

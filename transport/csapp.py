@@ -1,4 +1,4 @@
-"""The CS server's HTTP face: the IM callbacks and a small JSON API.
+"""The CS server's HTTP face: the IM callbacks, health, and the JSON API.
 
 A callback handler checks the token, parses, checks the target and tells
 the Directory; it never waits for business logic, so the IM server's
@@ -16,6 +16,7 @@ import bottle
 from actors.config import CsConfig
 from actors.system import CsActors
 from storage import Store
+from transport.api import bearer_check, install_api
 from transport.callbacks import parse_callback
 from transport.health import Readiness
 from transport.intake import Intake
@@ -23,8 +24,6 @@ from transport.web import ApiError, json_body, json_error_app
 
 log = logging.getLogger(__name__)
 
-ASK_TIMEOUT_SECS = 5.0
-HISTORY_MAX_LIMIT = 500
 
 
 def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: str,
@@ -38,13 +37,6 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
         if not hmac.compare_digest(token.encode(), callback_token.encode()):
             log.warning("callback with a wrong token from %s", bottle.request.remote_addr)
             raise ApiError(403, "bad_token", "unknown callback token")
-
-    def check_api() -> None:
-        if not api_token:
-            return
-        given = bottle.request.get_header("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {api_token}".encode()):
-            raise ApiError(403, "bad_token", "missing or wrong bearer token")
 
     @app.post("/im/robot/<token>")
     def robot_callback(token: str) -> dict[str, Any]:
@@ -75,23 +67,5 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
             bottle.response.status = 503
         return report
 
-    @app.get("/api/sessions")
-    def sessions() -> dict[str, Any]:
-        check_api()
-        return {"sessions": directory.open_sessions().get(timeout=ASK_TIMEOUT_SECS)}
-
-    @app.get("/api/servicers")
-    def servicers() -> dict[str, Any]:
-        check_api()
-        return {"servicers": actors.pool.status().get(timeout=ASK_TIMEOUT_SECS)}
-
-    @app.get("/api/customers/<customer_id:path>/history")
-    def history(customer_id: str) -> dict[str, Any]:
-        check_api()
-        limit_text = bottle.request.query.get("limit", "50")
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= HISTORY_MAX_LIMIT:
-            raise ApiError(400, "bad_limit", f"limit must be 1..{HISTORY_MAX_LIMIT}")
-        return {"customer": customer_id,
-                "messages": store.history(customer_id, int(limit_text))}
-
+    install_api(app, actors=actors, store=store, check=bearer_check(api_token))
     return app

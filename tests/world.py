@@ -1,0 +1,67 @@
+"""The actors of one CS server with small fakes at the edges, for actor-level tests."""
+
+import itertools
+
+import gevent
+import pykka
+
+from actors.call import Call
+from actors.messages import Inbound, Payload, text_payload
+from actors.system import start_actors
+from conftest import make_config
+from fakes import ManualClock, RecordingDeliver, ShadowMaker, settle
+
+ROBOT = "cs_robot"
+ENTER = Payload(type=10001, persistFlag=0)
+LEAVE = Payload(type=10002, persistFlag=0)
+REQUEST_HUMAN = Payload(type=10003, persistFlag=0)
+MESSAGE_IDS = itertools.count(1)  # unique across worlds, as the IM server's are
+
+
+class World:
+    """The actors of one CS server with fakes at the edges."""
+
+    def __init__(self, store, config=None, shadow_fail=False):
+        self.config = config or make_config(idle_auto_secs=60, idle_human_secs=120)
+        self.clock = ManualClock()
+        self.deliver = RecordingDeliver()
+        self.shadows = ShadowMaker(fail=shadow_fail)
+        self.store = store
+        self.actors = start_actors(self.config, robot_id=ROBOT, store=store,
+                                   deliver=self.deliver, ensure_shadow=self.shadows,
+                                   clock=self.clock)
+        self._ids = MESSAGE_IDS
+
+    def customer(self, sender, payload, message_id=None):
+        if isinstance(payload, str):
+            payload = text_payload(payload)
+        message_id = message_id or next(self._ids)
+        self.actors.directory.route_customer.defer(Inbound(message_id, sender, ROBOT, payload, 0))
+        return message_id
+
+    def servicer(self, sender, customer, text):
+        message = Inbound(next(self._ids), sender, f"{customer}*Shadow", text_payload(text), 0)
+        self.actors.directory.route_shadow.defer(message)
+
+    def on_duty(self, *servicers):
+        for s in servicers:
+            assert self.actors.pool.set_status(s, "on").get(timeout=2)
+
+    def settle(self, rounds=3):
+        """Wait until the directory, pool, every session and the outbox are idle."""
+        for _ in range(rounds):
+            settle(self.actors.directory, self.actors.pool, rounds=1)
+            for customer in self.actors.directory.open_sessions().get(timeout=3):
+                ref = self.actors.directory.session(customer).get(timeout=3)
+                if ref is not None and ref.is_alive():
+                    try:
+                        ref.ask(Call("state", ()), timeout=3)
+                    except pykka.ActorDeadError:
+                        pass
+            settle(self.actors.outbox, rounds=1)
+            with gevent.Timeout(3, False):  # a conversation's messages go one at a time
+                while self.actors.outbox.backlog().get(timeout=3):
+                    gevent.sleep(0.005)
+
+    def session(self, customer):
+        return self.actors.directory.session(customer).get(timeout=2).proxy()
