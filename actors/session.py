@@ -108,6 +108,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._seated_at = 0.0
         self._replied = False
         self._deadline = 0.0
+        self._last_t = 0  # time (ms) of the last history entry
         self._recent: deque[int] = deque(maxlen=RECENT_IDS_KEPT)
         self._timer: Cancellable | None = None
         self._timer_at = 0.0
@@ -510,7 +511,9 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
 
     def _record(self, direction: str, sender: str, payload: Payload,
                 servicer: str | None = None) -> None:
-        entry: dict[str, Any] = {"t": int(self._deps.clock.now() * 1000), "dir": direction,
+        # Strictly increasing per customer, so "t" can serve as a paging cursor.
+        self._last_t = max(int(self._deps.clock.now() * 1000), self._last_t + 1)
+        entry: dict[str, Any] = {"t": self._last_t, "dir": direction,
                                  "from": sender, "payload": payload.to_wire()}
         if servicer:
             entry["servicer"] = servicer
