@@ -14,6 +14,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import secrets  # noqa: E402
@@ -34,11 +35,18 @@ DEMO_CONFIG = HERE / "config" / "demo.json"
 
 
 def env_arg(parser, flag, env, help, default=None, type=str, secret=False):
-    """A flag whose default comes from an environment variable."""
+    """A flag whose default comes from an environment variable.
+
+    A secret may also come from a file named by ``<ENV>_FILE`` (Docker and
+    Kubernetes secrets are files), so it never has to be on a command line.
+    """
     value = os.environ.get(env, default)
+    if secret and os.environ.get(env + "_FILE"):
+        value = Path(os.environ[env + "_FILE"]).read_text(encoding="utf-8").strip()
     shown = "(set)" if secret and value else value
+    where = f"env {env} or {env}_FILE" if secret else f"env {env}"
     parser.add_argument(flag, default=type(value) if value is not None else None, type=type,
-                        help=f"{help} [env {env}; default {shown}]")
+                        help=f"{help} [{where}; default {shown}]")
 
 
 def add_serve_args(p):
@@ -61,8 +69,14 @@ def add_serve_args(p):
             "IM admin secret: trusted mode, we create Shadows ourselves", "", secret=True)
     env_arg(p, "--config", "CS_CONFIG", "JSON file: servicers, texts, FAQ, time-outs", "")
     env_arg(p, "--servicers", "CS_SERVICERS", "comma-separated servicer ids to add", "")
-    env_arg(p, "--api-token", "CS_API_TOKEN", "bearer token for /api (empty: open)", "",
+    env_arg(p, "--api-token", "CS_API_TOKEN", "a supervisor bearer token for /api", "",
             secret=True)
+    env_arg(p, "--api-tokens-file", "CS_API_TOKENS_FILE",
+            "JSON file of hashed API tokens with roles (see new-token)", "")
+    env_arg(p, "--callback-allow", "CS_CALLBACK_ALLOW",
+            "comma-separated networks (CIDR) allowed to call back; empty: any", "")
+    env_arg(p, "--max-body-bytes", "CS_MAX_BODY_BYTES", "largest request body accepted",
+            str(256 * 1024), type=int)
     env_arg(p, "--rate-limit", "CS_RATE_LIMIT",
             "robot sends allowed per 10 s (the IM server's limit; 0 = none)", "1000", type=int)
     env_arg(p, "--data-dir", "CS_DATA_DIR", "where the embedded Redis keeps its data",
@@ -104,11 +118,14 @@ def cmd_serve(args):
         appserver_url=args.appserver_url, appserver_key=args.appserver_key or "",
         im_admin_url=args.im_admin_url, admin_secret=args.admin_secret or "",
         redis_prefix=args.redis_prefix, api_token=args.api_token or "",
+        api_tokens_file=args.api_tokens_file,
+        callback_sources=tuple(n.strip() for n in args.callback_allow.split(",") if n.strip()),
+        max_body_bytes=args.max_body_bytes,
         rate_limit=(args.rate_limit, 10.0) if args.rate_limit > 0 else None,
         config=load_cs_config(args))
     try:
         server = CsServer(settings)
-    except ValueError as exc:
+    except ValueError as exc:  # settings, tokens file, networks
         sys.exit(f"serve: {exc}")
     print(f"CS server on {server.url}; robot callback {settings.public_url or server.url}"
           f"/im/robot/<token>", flush=True)
@@ -125,9 +142,15 @@ def cmd_appserver(args):
 
     if not args.admin_secret or not args.key:
         sys.exit("appserver: --admin-secret and --key are required")
+    nonces = None
+    if args.redis_url:
+        from storage import Store, connect
+        from transport.signing import RedisNonces
+
+        nonces = RedisNonces(Store(connect(args.redis_url), prefix=args.redis_prefix))
     app = make_appserver_app(admin=AdminApi(args.im_admin_url, args.admin_secret),
                              key=args.key, robot_id=args.robot_id,
-                             shadow_id_pattern=args.shadow_id_pattern)
+                             shadow_id_pattern=args.shadow_id_pattern, nonces=nonces)
     server = start_server(app, args.host, args.port)
     print(f"App Server on {server.url}", flush=True)
     wait_for_stop()
@@ -172,7 +195,7 @@ def cmd_demo(args):
     try:
         child(["imsim", "--port", str(im_port)], CS_ADMIN_SECRET=admin_secret)
         child(["appserver", "--port", str(app_port),
-               "--im-admin-url", f"http://127.0.0.1:{im_port}"],
+               "--im-admin-url", f"http://127.0.0.1:{im_port}", "--redis-url", redis.url],
               CS_ADMIN_SECRET=admin_secret, CS_APPSERVER_KEY=app_key)
         child(["serve", "--port", str(cs_port), "--im-url", f"http://127.0.0.1:{im_port}",
                "--redis-url", redis.url, "--appserver-url", f"http://127.0.0.1:{app_port}",
@@ -200,6 +223,19 @@ def cmd_demo(args):
             except subprocess.TimeoutExpired:
                 proc.kill()
         redis.stop()
+
+
+def cmd_new_token(args):
+    from transport.auth import new_token, token_hash
+
+    if args.role == "servicer" and not args.servicer:
+        sys.exit("new-token: --servicer is required for the servicer role")
+    token = new_token()
+    entry = {"sha256": token_hash(token), "role": args.role}
+    if args.role == "servicer":
+        entry["servicer"] = args.servicer
+    print(f"token (give it to its holder; it is not stored): {token}")
+    print(f"tokens-file entry: {json.dumps(entry)}")
 
 
 def wait_http(url, children, timeout=30.0):
@@ -268,6 +304,13 @@ def main(argv=None):
     env_arg(app, "--robot-id", "CS_ROBOT_ID", "user id of the CS Robot", "cs_robot")
     env_arg(app, "--shadow-id-pattern", "CS_SHADOW_ID_PATTERN", "Shadow id pattern",
             "{customer}*Shadow")
+    env_arg(app, "--redis-url", "APPSERVER_REDIS_URL",
+            "Redis for the replay cache (empty: in memory)", "")
+    env_arg(app, "--redis-prefix", "CS_REDIS_PREFIX", "prefix of every Redis key", "cs")
+
+    token = sub.add_parser("new-token", help="make an API token and its tokens-file entry")
+    token.add_argument("--role", choices=("supervisor", "servicer"), required=True)
+    token.add_argument("--servicer", default="", help="the servicer id (role servicer)")
 
     sim = sub.add_parser("imsim", help="run the IM simulator")
     env_arg(sim, "--host", "IMSIM_HOST", "address to listen on", "127.0.0.1")
@@ -283,7 +326,7 @@ def main(argv=None):
     if command == "demo" and not hasattr(args, "base_port"):
         args = parser.parse_args(["demo", *(argv or sys.argv[1:])])
     {"demo": cmd_demo, "serve": cmd_serve, "appserver": cmd_appserver,
-     "imsim": cmd_imsim}[command](args)
+     "imsim": cmd_imsim, "new-token": cmd_new_token}[command](args)
 
 
 if __name__ == "__main__":

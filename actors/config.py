@@ -67,6 +67,7 @@ class Texts:
     rating_request: str = "请为本次服务打分（1-5）。Please rate this conversation from 1 to 5."
     rating_thanks: str = "感谢您的评价！Thank you for your rating!"
     rating_invalid: str = "请输入 1 到 5 之间的数字。Please answer with a number from 1 to 5."
+    too_fast: str = "您发送得太快了，请稍候再发。You are sending messages too fast; please wait a moment."
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,9 @@ class CsConfig:
     auto_pause_secs: float = 600.0  # 0: never
     rating_window_secs: float = 300.0
     business_hours: BusinessHours | None = None
+    # A customer may send this many messages per 10 s (bursts included);
+    # more are not processed, and the customer is told once. 0: no limit.
+    customer_rate_limit: int = 20
 
     def shadow_id(self, customer_id: str) -> str:
         return self.shadow_id_pattern.replace("{customer}", customer_id)
@@ -282,7 +286,7 @@ def config_from_dict(data: dict[str, Any]) -> CsConfig:
             changes[key] = float(value)
         elif key == "auto_pause_secs":
             changes[key] = _number(key, value)
-        elif key in ("history_on_seat", "queue_max_length"):
+        elif key in ("history_on_seat", "queue_max_length", "customer_rate_limit"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{key}: expected a whole number >= 0")
             changes[key] = value

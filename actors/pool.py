@@ -263,6 +263,11 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
     def servicer(self, servicer_id: str) -> dict[str, Any] | None:
         return self._describe(servicer_id) if servicer_id in self._servicers else None
 
+    def serves_customer(self, servicer_id: str, customer_id: str) -> bool:
+        """Whether the customer is, or was last, with this servicer."""
+        return (self._seat_of.get(customer_id) == servicer_id
+                or self._last_servicer.get(customer_id) == servicer_id)
+
     def queue(self) -> list[dict[str, Any]]:
         now = self._now()
         return [{"customer": w.customer_id, "group": w.group,

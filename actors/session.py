@@ -27,6 +27,7 @@ from actors.config import CsConfig
 from actors.ledger import Ledger
 from actors.messages import Inbound, Outbound, Payload, Seat, Servicer, ShadowInfo, text_payload
 from actors.pool import servicer_info
+from actors.ratelimit import LeakyBucket
 from actors.rating import read_rating
 from actors.transcript import transcript
 
@@ -40,6 +41,7 @@ SNAPSHOT_VERSION = 2
 # repeat one; the last ids seen are enough to catch a repeat in practice.
 RECENT_IDS_KEPT = 64
 COMMIT_RETRY_SECS = 1.0
+FLOOD_PERIOD_SECS = 10.0
 MAX_GROUP_CHARS = 64
 
 AUTO, REQUESTING, QUEUED, HUMAN, RATING, CLOSED = (
@@ -113,6 +115,8 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._timer: Cancellable | None = None
         self._timer_at = 0.0
         self._commit_retry: Cancellable | None = None
+        self._flood: LeakyBucket | None = None
+        self._flood_told = False
         self._opened = f"{int(deps.clock.now() * 1000):013d}.{uuid.uuid4().hex[:8]}"
         if snapshot is not None:
             self._restore(snapshot)
@@ -152,6 +156,9 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
             return
         payload = message.payload
         types = self._config.content_types
+        if self._flooding():
+            self._record("in", message.sender, payload, dropped=True)
+            return
         self._record("in", message.sender, payload)
         if payload.type == types.leave:
             self._close("left")
@@ -468,6 +475,23 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._ledger.dirty = True
         return False
 
+    def _flooding(self) -> bool:
+        """Over the per-customer rate: tell the customer once, handle nothing."""
+        limit = self._config.customer_rate_limit
+        if limit <= 0:
+            return False
+        now = self._deps.clock.now()
+        if self._flood is None:
+            self._flood = LeakyBucket(limit, FLOOD_PERIOD_SECS, now)
+        if self._flood.take(now) == 0:
+            self._flood_told = False
+            return False
+        if not self._flood_told:
+            self._flood_told = True
+            self._to_customer(text_payload(self._config.texts.too_fast))
+        log.warning("customer %s over the rate limit; message not handled", self.customer_id)
+        return True
+
     def _set_mode(self, mode: str) -> None:
         self._mode = mode
         self._ledger.dirty = True
@@ -510,13 +534,15 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._ledger.send(Outbound(shadow_id, servicer_id, payload, self.customer_id))
 
     def _record(self, direction: str, sender: str, payload: Payload,
-                servicer: str | None = None) -> None:
+                servicer: str | None = None, dropped: bool = False) -> None:
         # Strictly increasing per customer, so "t" can serve as a paging cursor.
         self._last_t = max(int(self._deps.clock.now() * 1000), self._last_t + 1)
         entry: dict[str, Any] = {"t": self._last_t, "dir": direction,
                                  "from": sender, "payload": payload.to_wire()}
         if servicer:
             entry["servicer"] = servicer
+        if dropped:
+            entry["dropped"] = True
         self._ledger.record(entry)
 
     def _commit(self) -> None:

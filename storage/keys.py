@@ -21,6 +21,8 @@ arguments, never interpolated into commands or scan patterns, so an id with
                                  rated, stars; kept
 {p}:ratings:{servicer}   list    msgpack ratings, oldest first; trimmed to RATINGS_KEPT
 {p}:rating:{session id}  string  msgpack rating of one session; kept
+{p}:nonce:{nonce}        string  "1": an App Server request nonce was used; expires with
+                                 the signature window
 {p}:seen:{message id}    string  "1": a callback's messageId was accepted; expires after
                                  SEEN_TTL_SECS
 """
@@ -66,3 +68,6 @@ class Keys:
 
     def rating(self, session_id: str) -> str:
         return f"{self.prefix}:rating:{session_id}"
+
+    def nonce(self, nonce: str) -> str:
+        return f"{self.prefix}:nonce:{nonce}"

@@ -236,6 +236,10 @@ class Store:
             return picked[-limit:]  # the page just before the cursor
         return picked[:limit]
 
+    def first_use_of_nonce(self, nonce: str, ttl_secs: int) -> bool:
+        """True the first time a nonce is seen within ``ttl_secs`` (a replay cache)."""
+        return bool(self.client.set(self.keys.nonce(nonce), b"1", nx=True, ex=ttl_secs))
+
     # Servicer statistics and ratings ---------------------------------------
 
     def servicer_stats(self, servicer_id: str) -> dict[str, int]:

@@ -66,7 +66,7 @@ class Stack(SimpleNamespace):
 
 
 def start_stack(redis_url, config=None, *, trusted=False, rate_limit=1000,
-                callback_token=None, api_token=""):
+                callback_token=None, api_token="", **settings_overrides):
     admin_secret = secrets.token_hex(8)
     robot_secret = secrets.token_hex(8)
     key = secrets.token_hex(16)
@@ -81,7 +81,7 @@ def start_stack(redis_url, config=None, *, trusted=False, rate_limit=1000,
         callback_token=callback_token or secrets.token_hex(16), redis_url=redis_url,
         redis_prefix=f"test-{secrets.token_hex(4)}", appserver_url=appserver_http.url,
         appserver_key=key, admin_secret=admin_secret if trusted else "",
-        im_admin_url=sim_http.url, config=config, api_token=api_token)
+        im_admin_url=sim_http.url, config=config, api_token=api_token, **settings_overrides)
     cs = CsServer(settings)
     AppServerClient(appserver_http.url, key).create_cs_robot(
         secret=robot_secret, callback=cs.robot_callback_url)

@@ -6,7 +6,6 @@ Every answer is JSON; errors are ``{"error": {"code", "message"}}`` with a
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +14,7 @@ import bottle
 from actors.config import ConfigError, servicer_from_dict
 from actors.system import CsActors
 from storage import Store
+from transport.auth import SUPERVISOR, Principal, Tokens
 from transport.web import ApiError, json_body
 
 ASK_TIMEOUT_SECS = 5.0
@@ -22,17 +22,26 @@ HISTORY_MAX_LIMIT = 500
 MAX_ID_CHARS = 128
 
 
-def bearer_check(api_token: str) -> Callable[[], None]:
-    """Checks ``Authorization: Bearer <token>`` when a token is configured."""
+def authenticator(tokens: Tokens) -> Callable[[], Principal]:
+    """Who is calling: a Principal, or an ApiError(403).
 
-    def check() -> None:
-        if not api_token:
-            return
-        given = bottle.request.get_header("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {api_token}".encode()):
-            raise ApiError(403, "bad_token", "missing or wrong bearer token")
+    With no tokens configured at all the API is open (everyone a
+    supervisor), for local use; the server logs a warning at start.
+    """
 
-    return check
+    def authenticate() -> Principal:
+        if not tokens.configured:
+            return Principal(SUPERVISOR)
+        principal = tokens.principal(bottle.request.get_header("Authorization", ""))
+        if principal is None:
+            raise ApiError(403, "bad_token", "missing or unknown bearer token")
+        return principal
+
+    return authenticate
+
+
+def _forbidden() -> ApiError:
+    return ApiError(403, "forbidden", "this token may not see or change that")
 
 
 def _int_query(name: str, default: int | None, low: int, high: int) -> int | None:
@@ -51,28 +60,57 @@ def _id(value: str, what: str) -> str:
 
 
 def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store,
-                check: Callable[[], None]) -> None:
+                authenticate: Callable[[], Principal]) -> None:
     pool, directory = actors.pool, actors.directory
 
     def ask(future: Any) -> Any:
         return future.get(timeout=ASK_TIMEOUT_SECS)
 
-    @app.get("/api/servicers")
-    def servicers() -> dict[str, Any]:
-        check()
-        return {"servicers": sorted(ask(pool.status()).values(), key=lambda s: s["id"])}
+    def supervisor() -> Principal:
+        principal = authenticate()
+        if not principal.is_supervisor:
+            raise _forbidden()
+        return principal
 
-    @app.get("/api/servicers/<servicer_id>")
-    def servicer(servicer_id: str) -> dict[str, Any]:
-        check()
+    def self_or_supervisor(servicer_id: str) -> Principal:
+        principal = authenticate()
+        if not principal.is_supervisor and principal.servicer_id != servicer_id:
+            raise _forbidden()
+        return principal
+
+    def customer_visible(customer_id: str) -> None:
+        principal = authenticate()
+        if not principal.is_supervisor and not ask(
+                pool.serves_customer(principal.servicer_id, customer_id)):
+            raise _forbidden()
+
+    def known_servicer(servicer_id: str) -> dict[str, Any]:
         found = ask(pool.servicer(_id(servicer_id, "servicer id")))
         if found is None:
             raise ApiError(404, "no_servicer", f"no servicer {servicer_id}")
         return dict(found)
 
+    @app.get("/api/me")
+    def me() -> dict[str, Any]:
+        principal = authenticate()
+        return {"role": principal.role, "servicer": principal.servicer_id or None}
+
+    @app.get("/api/servicers")
+    def servicers() -> dict[str, Any]:
+        principal = authenticate()
+        listed = sorted(ask(pool.status()).values(), key=lambda s: s["id"])
+        if not principal.is_supervisor:
+            listed = [s for s in listed if s["id"] == principal.servicer_id]
+        return {"servicers": listed}
+
+    @app.get("/api/servicers/<servicer_id>")
+    def servicer(servicer_id: str) -> dict[str, Any]:
+        self_or_supervisor(servicer_id)
+        return known_servicer(servicer_id)
+
     @app.put("/api/servicers/<servicer_id>")
     def put_servicer(servicer_id: str) -> dict[str, Any]:
-        check()
+        supervisor()
         body = json_body()
         body["id"] = _id(servicer_id, "servicer id")
         try:
@@ -83,20 +121,18 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store,
 
     @app.post("/api/servicers/<servicer_id>/status")
     def set_status(servicer_id: str) -> dict[str, Any]:
-        check()
+        self_or_supervisor(servicer_id)
         status = json_body().get("status")
         if status not in ("on", "paused", "off"):
             raise ApiError(400, "bad_status", "status must be on, paused or off")
-        if ask(pool.servicer(servicer_id)) is None:
-            raise ApiError(404, "no_servicer", f"no servicer {servicer_id}")
+        known_servicer(servicer_id)
         ask(pool.set_status(servicer_id, status))
-        return dict(ask(pool.servicer(servicer_id)))
+        return known_servicer(servicer_id)
 
     @app.get("/api/servicers/<servicer_id>/stats")
     def stats(servicer_id: str) -> dict[str, Any]:
-        check()
-        if ask(pool.servicer(_id(servicer_id, "servicer id"))) is None:
-            raise ApiError(404, "no_servicer", f"no servicer {servicer_id}")
+        self_or_supervisor(servicer_id)
+        known_servicer(servicer_id)
         counters = store.servicer_stats(servicer_id)
         first = counters.get("first_responses", 0)
         rated = counters.get("rated", 0)
@@ -113,36 +149,45 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store,
 
     @app.get("/api/queue")
     def queue() -> dict[str, Any]:
-        check()
-        return {"queue": ask(pool.queue())}
+        principal = authenticate()
+        waiting = ask(pool.queue())
+        if not principal.is_supervisor:  # how long, not who
+            waiting = [{k: v for k, v in w.items() if k != "customer"} for w in waiting]
+        return {"queue": waiting}
 
     @app.get("/api/sessions")
     def sessions() -> dict[str, Any]:
-        check()
-        return {"sessions": ask(directory.open_sessions())}
+        principal = authenticate()
+        if principal.is_supervisor:
+            return {"sessions": ask(directory.open_sessions())}
+        mine = known_servicer(principal.servicer_id)["customers"]
+        return {"sessions": mine}
 
     @app.post("/api/sessions/<customer_id>/transfer")
     def transfer(customer_id: str) -> dict[str, Any]:
-        check()
+        customer_visible(_id(customer_id, "customer id"))
         target = json_body().get("to")
         if target is not None and not isinstance(target, str):
             raise ApiError(400, "bad_target", "to must be a servicer id, or null for the queue")
-        reason = ask(pool.transfer(_id(customer_id, "customer id"), target or None))
+        reason = ask(pool.transfer(customer_id, target or None))
         if reason:
             raise ApiError(409, "transfer_refused", reason)
         return {"ok": True}
 
     @app.get("/api/ratings/<session_id>")
     def rating(session_id: str) -> dict[str, Any]:
-        check()
+        principal = authenticate()
         found = store.rating(_id(session_id, "session id"))
+        if found is not None and not principal.is_supervisor \
+                and found.get("servicer") != principal.servicer_id:
+            raise _forbidden()
         if found is None:
             raise ApiError(404, "no_rating", "this session has no rating")
         return found
 
     @app.get("/api/customers/<customer_id>/history")
     def history(customer_id: str) -> dict[str, Any]:
-        check()
+        customer_visible(_id(customer_id, "customer id"))
         limit = _int_query("limit", 50, 1, HISTORY_MAX_LIMIT)
         before = _int_query("before", None, 0, 2**53)
         after = _int_query("after", None, 0, 2**53)
@@ -150,6 +195,7 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store,
         if order not in ("newest", "oldest"):
             raise ApiError(400, "bad_order", "order must be newest or oldest")
         assert limit is not None
-        messages = store.history_page(_id(customer_id, "customer id"), limit, before, after,
+        messages = store.history_page(customer_id, limit, before, after,
                                       newest_first=order == "newest")
         return {"customer": customer_id, "order": order, "messages": messages}
+

@@ -16,22 +16,44 @@ import bottle
 
 from actors.messages import ShadowInfo
 from transport.http import HttpError, JsonClient
-from transport.signing import NonceCache, hmac_headers, verify_hmac
+from transport.signing import NonceCache, Nonces, hmac_headers, verify_hmac
 from transport.web import ApiError, json_body, json_error_app
 from transport.wildfire import CODE_NOT_EXIST, AdminApi, ImApiError
 
 log = logging.getLogger(__name__)
 
 
-def create_shadow(admin: AdminApi, *, customer_id: str, shadow_id: str, secret: str,
-                  callback: str, owner: str) -> ShadowInfo:
-    """Create (or refresh) the Shadow robot with the customer's name and portrait."""
+ROBOT_USER_TYPE = 1  # WildfireChat's user type of a robot
+
+
+class IdTaken(Exception):
+    """The id names a real user, not a robot: creating it would take over their account."""
+
+
+def _user_or_empty(admin: AdminApi, user_id: str) -> dict[str, Any]:
     try:
-        user = admin.get_user(customer_id)
+        return admin.get_user(user_id)
     except ImApiError as exc:
         if exc.code != CODE_NOT_EXIST:
             raise
-        user = {}
+        return {}
+
+
+def refuse_real_user(admin: AdminApi, robot_id: str) -> None:
+    existing = _user_or_empty(admin, robot_id)
+    if existing and existing.get("type") != ROBOT_USER_TYPE:
+        raise IdTaken(robot_id)
+
+
+def create_shadow(admin: AdminApi, *, customer_id: str, shadow_id: str, secret: str,
+                  callback: str, owner: str) -> ShadowInfo:
+    """Create (or refresh) the Shadow robot with the customer's name and portrait.
+
+    Raises:
+        IdTaken: the Shadow id is a real user's id.
+    """
+    refuse_real_user(admin, shadow_id)
+    user = _user_or_empty(admin, customer_id)
     name = str(user.get("displayName") or user.get("name") or customer_id)
     portrait = str(user.get("portrait") or "")
     admin.create_robot(user_id=shadow_id, name=shadow_id, display_name=name,
@@ -40,9 +62,10 @@ def create_shadow(admin: AdminApi, *, customer_id: str, shadow_id: str, secret: 
 
 
 def make_appserver_app(*, admin: AdminApi, key: str, robot_id: str,
-                       shadow_id_pattern: str) -> bottle.Bottle:
+                       shadow_id_pattern: str, nonces: Nonces | None = None) -> bottle.Bottle:
+    """``nonces``: the replay cache; Redis-backed in production, in memory by default."""
     app = json_error_app()
-    nonces = NonceCache()
+    nonces = nonces or NonceCache()
 
     def signed_body() -> dict[str, Any]:
         raw = bottle.request.body.read()
@@ -72,6 +95,9 @@ def make_appserver_app(*, admin: AdminApi, key: str, robot_id: str,
             shadow = create_shadow(admin, customer_id=customer_id, shadow_id=shadow_id,
                                    secret=text_field(body, "secret"),
                                    callback=text_field(body, "callback"), owner=robot_id)
+        except IdTaken:
+            log.warning("refused to create Shadow %s: a real user has that id", shadow_id)
+            raise ApiError(403, "id_taken", "a real user has that id") from None
         except (ImApiError, HttpError) as exc:
             log.error("shadow %s not created: %s", shadow_id, exc)
             raise ApiError(502, "im_error", "the IM server refused or did not answer") from None
@@ -82,11 +108,15 @@ def make_appserver_app(*, admin: AdminApi, key: str, robot_id: str,
     def cs_robot() -> dict[str, Any]:
         body = signed_body()
         try:
+            refuse_real_user(admin, robot_id)
             admin.create_robot(user_id=robot_id, name=robot_id,
                                display_name=str(body.get("name") or "客服"),
                                portrait=str(body.get("portrait") or ""), owner=robot_id,
                                secret=text_field(body, "secret"),
                                callback=text_field(body, "callback"))
+        except IdTaken:
+            log.warning("refused to create the CS Robot %s: a real user has that id", robot_id)
+            raise ApiError(403, "id_taken", "a real user has that id") from None
         except (ImApiError, HttpError) as exc:
             log.error("CS Robot not created: %s", exc)
             raise ApiError(502, "im_error", "the IM server refused or did not answer") from None

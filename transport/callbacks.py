@@ -13,6 +13,9 @@ from transport.web import ApiError
 
 MAX_ID_CHARS = 128
 MAX_TEXT_CHARS = 16_000
+# ``extra`` is ours to fill (servicer name and portrait); a client that sends
+# more than this is not sending anything we should relay.
+MAX_EXTRA_CHARS = 8_000
 _STR_FIELDS = ("searchableContent", "content", "base64edData", "remoteMediaUrl",
                "extra", "pushContent", "pushData")
 _INT_FIELDS = ("persistFlag", "expireDuration", "mentionedType", "mediaType")
@@ -55,6 +58,8 @@ def parse_payload(data: Any) -> Payload:
         values["mentionedTarget"] = tuple(targets)
     if len(values.get("searchableContent", "")) > MAX_TEXT_CHARS:
         raise _bad(f"payload.searchableContent over {MAX_TEXT_CHARS} characters")
+    if len(values.get("extra", "")) > MAX_EXTRA_CHARS:
+        raise _bad(f"payload.extra over {MAX_EXTRA_CHARS} characters")
     return Payload(**values)
 
 

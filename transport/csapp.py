@@ -8,7 +8,9 @@ fire-and-forget POST is answered in microseconds.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import bottle
@@ -16,32 +18,42 @@ import bottle
 from actors.config import CsConfig
 from actors.system import CsActors
 from storage import Store
-from transport.api import bearer_check, install_api
+from transport.api import authenticator, install_api
+from transport.auth import Tokens
 from transport.callbacks import parse_callback
 from transport.health import Readiness
 from transport.intake import Intake
-from transport.web import ApiError, json_body, json_error_app
+from transport.web import MAX_BODY_BYTES, ApiError, json_body, json_error_app
 
 log = logging.getLogger(__name__)
 
 
 
 def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: str,
-                callback_token: str, im_url: str, api_token: str = "") -> bottle.Bottle:
+                callback_token: str, im_url: str, tokens: Tokens | None = None,
+                callback_sources: Sequence[str] = (),
+                max_body_bytes: int = MAX_BODY_BYTES) -> bottle.Bottle:
+    """The Bottle app. ``callback_sources``: networks (CIDR) allowed to call back;
+    empty allows any (the token still guards)."""
     app = json_error_app()
+    allowed = [ipaddress.ip_network(n, strict=False) for n in callback_sources]
     directory = actors.directory
     intake = Intake(store, directory)
     readiness = Readiness(store, actors, intake, im_url)
 
-    def check_token(token: str) -> None:
+    def check_caller(token: str) -> None:
+        source = bottle.request.remote_addr
+        if allowed and not _in_networks(source, allowed):
+            log.warning("callback from %s refused: not an allowed source", source)
+            raise ApiError(403, "source_not_allowed", "this address may not call back")
         if not hmac.compare_digest(token.encode(), callback_token.encode()):
-            log.warning("callback with a wrong token from %s", bottle.request.remote_addr)
+            log.warning("callback with a wrong token from %s", source)
             raise ApiError(403, "bad_token", "unknown callback token")
 
     @app.post("/im/robot/<token>")
     def robot_callback(token: str) -> dict[str, Any]:
-        check_token(token)
-        message = parse_callback(json_body())
+        check_caller(token)
+        message = parse_callback(json_body(max_body_bytes))
         if message.target != robot_id:
             raise ApiError(400, "wrong_target", "callback is not for the CS Robot")
         if message.sender == robot_id or config.is_shadow_id(message.sender):
@@ -50,8 +62,8 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
 
     @app.post("/im/shadow/<token>")
     def shadow_callback(token: str) -> dict[str, Any]:
-        check_token(token)
-        message = parse_callback(json_body())
+        check_caller(token)
+        message = parse_callback(json_body(max_body_bytes))
         if not config.is_shadow_id(message.target):
             raise ApiError(400, "wrong_target", "callback is not for a Shadow")
         return {"ok": True, "duplicate": not intake.accept(message, for_robot=False)}
@@ -67,5 +79,13 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
             bottle.response.status = 503
         return report
 
-    install_api(app, actors=actors, store=store, check=bearer_check(api_token))
+    install_api(app, actors=actors, store=store, authenticate=authenticator(tokens or Tokens()))
     return app
+
+
+def _in_networks(address: str | None, networks: list[Any]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)

@@ -14,9 +14,11 @@ from actors.config import CsConfig
 from actors.system import CsActors, start_actors
 from storage import Store, connect
 from transport.appserver import AppServerClient
+from transport.auth import SUPERVISOR, Principal, Tokens, token_hash
 from transport.csapp import make_cs_app
 from transport.server import RunningServer, listen, start_server
 from transport.shadows import ShadowProvisioner, robot_secrets
+from transport.web import MAX_BODY_BYTES
 from transport.wildfire import AdminApi, RobotApi
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,10 @@ class CsSettings:
     im_admin_url: str = ""
     admin_secret: str = ""  # trusted mode: we create Shadows ourselves
     redis_prefix: str = "cs"
-    api_token: str = ""
+    api_token: str = ""  # a supervisor token given in plain (environment)
+    api_tokens_file: str = ""  # hashed tokens with roles (see run.py new-token)
+    callback_sources: tuple[str, ...] = ()  # CIDRs allowed to call back; () = any
+    max_body_bytes: int = MAX_BODY_BYTES
     rate_limit: tuple[int, float] | None = (1000, 10.0)
     config: CsConfig = field(default_factory=CsConfig)
 
@@ -80,9 +85,21 @@ class CsServer:
         self.app = make_cs_app(actors=self.actors, config=settings.config, store=self.store,
                                robot_id=settings.robot_id,
                                callback_token=settings.callback_token,
-                               im_url=settings.im_url, api_token=settings.api_token)
+                               im_url=settings.im_url, tokens=self._tokens(),
+                               callback_sources=settings.callback_sources,
+                               max_body_bytes=settings.max_body_bytes)
         self.http: RunningServer = start_server(self.app, listener=listener)
         log.info("CS server listening on %s:%s", settings.host, self.port)
+
+    def _tokens(self) -> Tokens:
+        s = self.settings
+        tokens = Tokens.load(s.api_tokens_file) if s.api_tokens_file else Tokens()
+        if s.api_token:
+            tokens.add(token_hash(s.api_token), Principal(SUPERVISOR))
+        if not tokens.configured:
+            log.warning("no API tokens configured: /api is open to anyone who can reach "
+                        "this port")
+        return tokens
 
     def _provisioner(self) -> ShadowProvisioner:
         s = self.settings

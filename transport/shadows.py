@@ -9,7 +9,7 @@ from typing import Protocol
 from actors.config import CsConfig
 from actors.messages import ShadowInfo
 from actors.session import ShadowError
-from transport.appserver import AppServerClient, create_shadow
+from transport.appserver import AppServerClient, IdTaken, create_shadow
 from transport.http import HttpError
 from transport.signing import shadow_secret
 from transport.wildfire import AdminApi, ImApiError
@@ -39,8 +39,8 @@ class ShadowProvisioner:
             return self._maker(customer_id=customer_id, shadow_id=shadow_id,
                                secret=shadow_secret(self._robot_secret, shadow_id),
                                callback=self._callback_url)
-        except (HttpError, ImApiError) as exc:
-            raise ShadowError(str(exc)) from None
+        except (HttpError, ImApiError, IdTaken) as exc:
+            raise ShadowError(f"{exc.__class__.__name__}: {exc}") from None
 
     @classmethod
     def via_app_server(cls, config: CsConfig, *, robot_id: str, robot_secret: str,

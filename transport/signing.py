@@ -8,6 +8,10 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from storage import Store
 
 
 def wildfire_sign(nonce: str, secret: str, timestamp: str) -> str:
@@ -58,12 +62,23 @@ def hmac_headers(key: str, method: str, path: str, body: bytes) -> dict[str, str
             HEADER_SIGNATURE: hmac_signature(key, method, path, timestamp, nonce, body)}
 
 
-class NonceCache:
-    """Nonces seen within the signature window; a second use is a replay.
+class Nonces(Protocol):
+    def first_use(self, nonce: str, now: float) -> bool: ...
 
-    In memory, bounded by the window and a size cap: the App Server is one
-    process. (A Redis replay cache is for a multi-process App Server.)
-    """
+
+class RedisNonces:
+    """The replay cache in Redis: shared by every App Server process, kept across restarts."""
+
+    def __init__(self, store: Store, window_secs: int = HMAC_WINDOW_SECS) -> None:
+        self._store = store
+        self._ttl = 2 * window_secs
+
+    def first_use(self, nonce: str, now: float) -> bool:
+        return self._store.first_use_of_nonce(nonce, self._ttl)
+
+
+class NonceCache:
+    """Nonces seen within the signature window, in memory (one process, no Redis)."""
 
     def __init__(self, window_secs: int = HMAC_WINDOW_SECS, max_entries: int = 100_000) -> None:
         self._window = window_secs
@@ -83,7 +98,7 @@ class NonceCache:
 
 
 def verify_hmac(key: str, method: str, path: str, headers: Mapping[str, str], body: bytes,
-                nonces: NonceCache, now: float | None = None) -> str | None:
+                nonces: Nonces, now: float | None = None) -> str | None:
     """None if the request is authentic and fresh, else the reason it is not."""
     now = time.time() if now is None else now
     timestamp = headers.get(HEADER_TIMESTAMP, "")
@@ -91,6 +106,8 @@ def verify_hmac(key: str, method: str, path: str, headers: Mapping[str, str], bo
     signature = headers.get(HEADER_SIGNATURE, "")
     if not (timestamp and nonce and signature):
         return "missing signature headers"
+    if len(nonce) > 64 or not nonce.isalnum():
+        return "bad nonce"
     try:
         age = abs(now - int(timestamp))
     except ValueError:
