@@ -32,6 +32,7 @@ log = logging.getLogger("wildfire-cs")
 
 HERE = Path(__file__).resolve().parent
 DEMO_CONFIG = HERE / "config" / "demo.json"
+DEMO_KNOWLEDGE = HERE / "config" / "knowledge.yaml"
 
 
 def env_arg(parser, flag, env, help, default=None, type=str, secret=False):
@@ -69,6 +70,8 @@ def add_serve_args(p):
             "IM admin secret: trusted mode, we create Shadows ourselves", "", secret=True)
     env_arg(p, "--config", "CS_CONFIG", "JSON file: servicers, texts, FAQ, time-outs", "")
     env_arg(p, "--servicers", "CS_SERVICERS", "comma-separated servicer ids to add", "")
+    env_arg(p, "--knowledge", "CS_KNOWLEDGE",
+            "knowledge base (YAML or JSON); reloaded on SIGHUP", "")
     env_arg(p, "--api-token", "CS_API_TOKEN", "a supervisor bearer token for /api", "",
             secret=True)
     env_arg(p, "--api-tokens-file", "CS_API_TOKENS_FILE",
@@ -120,7 +123,7 @@ def cmd_serve(args):
         redis_prefix=args.redis_prefix, api_token=args.api_token or "",
         api_tokens_file=args.api_tokens_file,
         callback_sources=tuple(n.strip() for n in args.callback_allow.split(",") if n.strip()),
-        max_body_bytes=args.max_body_bytes,
+        max_body_bytes=args.max_body_bytes, knowledge_path=args.knowledge,
         rate_limit=(args.rate_limit, 10.0) if args.rate_limit > 0 else None,
         config=load_cs_config(args))
     try:
@@ -129,6 +132,14 @@ def cmd_serve(args):
         sys.exit(f"serve: {exc}")
     print(f"CS server on {server.url}; robot callback {settings.public_url or server.url}"
           f"/im/robot/<token>", flush=True)
+
+    def reload_knowledge():
+        try:
+            server.reload_knowledge()
+        except ValueError as exc:
+            log.error("knowledge base not reloaded: %s", exc)
+
+    gevent.signal_handler(signal.SIGHUP, reload_knowledge)
     wait_for_stop()
     server.stop()
     if embedded:
@@ -199,7 +210,7 @@ def cmd_demo(args):
               CS_ADMIN_SECRET=admin_secret, CS_APPSERVER_KEY=app_key)
         child(["serve", "--port", str(cs_port), "--im-url", f"http://127.0.0.1:{im_port}",
                "--redis-url", redis.url, "--appserver-url", f"http://127.0.0.1:{app_port}",
-               "--config", args.config],
+               "--config", args.config, "--knowledge", str(DEMO_KNOWLEDGE)],
               CS_ROBOT_SECRET=robot_secret, CS_CALLBACK_TOKEN=callback_token,
               CS_APPSERVER_KEY=app_key, CS_API_TOKEN=api_token)
         for port in (im_port, app_port, cs_port):

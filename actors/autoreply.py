@@ -1,7 +1,15 @@
-"""The simple auto-reply: a keyword table and a list of words that ask for a person.
+"""The auto-reply engine: answers from the knowledge base, or a clean hand-off.
 
-Deliberately small; a retrieval engine replaces it behind the same
-``reply(text)`` call.
+For each question it ranks the knowledge base's questions with BM25 over
+character n-grams (actors/retrieval.py) and trusts the best one when it
+explains enough of the question (``threshold``). Below that it offers the
+closest questions ("did you mean"); the session offers a person after
+``misses_before_human`` misses in a row. Asking for a person is itself
+knowledge: the ``human`` phrases are indexed like any question, besides an
+exact list of one-word requests.
+
+The engine is immutable: ``reload`` builds a new one and swaps it in, so a
+session mid-question never sees half a knowledge base.
 """
 
 from __future__ import annotations
@@ -9,37 +17,91 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from actors.config import CsConfig
+from actors.knowledge import Knowledge
+from actors.retrieval import Bm25Index
 
-# Punctuation and spaces a customer wraps around a one-word request ("人工！").
+HUMAN = "\x00human"  # the pseudo-entry of asking for a person
+ANSWER, ASK_HUMAN, SUGGEST = "answer", "human", "suggest"
 _TRIM = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
 
 
 class AutoReplyResult(NamedTuple):
-    """``wants_human`` means the customer asked for a person; else ``answer`` is the reply."""
+    kind: str  # ANSWER, ASK_HUMAN or SUGGEST
+    answer: str = ""
+    entry_id: str = ""
+    confidence: float = 0.0
+    suggestions: tuple[str, ...] = ()  # entry ids, best first
 
-    wants_human: bool
-    answer: str
+    @property
+    def wants_human(self) -> bool:
+        return self.kind == ASK_HUMAN
+
+
+class _Engine:
+    def __init__(self, knowledge: Knowledge, human_words: tuple[str, ...]) -> None:
+        self.knowledge = knowledge
+        self.human_words = frozenset(w.lower() for w in human_words)
+        self.owners: list[str] = []
+        documents: list[str] = []
+        for entry in knowledge.entries:
+            for question in entry.questions:
+                documents.append(question)
+                self.owners.append(entry.id)
+        for phrase in knowledge.human:
+            documents.append(phrase)
+            self.owners.append(HUMAN)
+        self.index = Bm25Index(documents)
+        self.answers = {e.id: e.answer for e in knowledge.entries}
 
 
 class AutoReply:
-    """Answers a customer's text from the configured FAQ."""
+    """Shared by every session; reads are of an immutable engine."""
 
-    def __init__(self, config: CsConfig) -> None:
-        self._faq = config.faq
-        self._human_words = frozenset(config.human_words)
-        self._fallback = config.texts.fallback
+    def __init__(self, knowledge: Knowledge, human_words: tuple[str, ...] = ()) -> None:
+        self._engine = _Engine(knowledge, human_words)
+
+    @property
+    def knowledge(self) -> Knowledge:
+        return self._engine.knowledge
+
+    def reload(self, knowledge: Knowledge) -> None:
+        """Swap in a new knowledge base (one reference assignment)."""
+        self._engine = _Engine(knowledge, tuple(self._engine.human_words))
 
     def wants_human(self, text: str) -> bool:
         """A short message that is just a request for a person, in either language."""
-        core = _TRIM.sub("", text.strip().lower())
-        return core in self._human_words
+        return _TRIM.sub("", text.strip().lower()) in self._engine.human_words
 
     def reply(self, text: str) -> AutoReplyResult:
+        engine = self._engine
         if self.wants_human(text):
-            return AutoReplyResult(True, "")
-        lowered = text.lower()
-        for entry in self._faq:
-            if any(keyword in lowered for keyword in entry.keywords):
-                return AutoReplyResult(False, entry.answer)
-        return AutoReplyResult(False, self._fallback)
+            return AutoReplyResult(ASK_HUMAN, confidence=1.0)
+        best: dict[str, float] = {}
+        confidence = 0.0
+        for hit in engine.index.search(text, limit=30):
+            owner = engine.owners[hit.doc]
+            if owner not in best:
+                if not best:
+                    confidence = hit.query_coverage
+                best[owner] = hit.score
+        ranked = list(best)
+        if ranked and confidence >= engine.knowledge.threshold:
+            top = ranked[0]
+            if top == HUMAN:
+                return AutoReplyResult(ASK_HUMAN, confidence=confidence)
+            return AutoReplyResult(ANSWER, engine.answers[top], top, confidence)
+        suggestions = tuple(e for e in ranked if e != HUMAN)[:engine.knowledge.suggestions]
+        return AutoReplyResult(SUGGEST, confidence=confidence,
+                               suggestions=suggestions or self.suggested())
+
+    def suggested(self) -> tuple[str, ...]:
+        knowledge = self._engine.knowledge
+        return knowledge.suggested[:knowledge.suggestions] if knowledge.suggestions else ()
+
+    def question(self, entry_id: str) -> str:
+        """How an entry is shown in a list of suggestions: its first question."""
+        entry = self._engine.knowledge.entry(entry_id)
+        return entry.questions[0] if entry else entry_id
+
+    def answer(self, entry_id: str) -> str | None:
+        return self._engine.answers.get(entry_id)

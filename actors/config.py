@@ -67,6 +67,9 @@ class Texts:
     rating_request: str = "请为本次服务打分（1-5）。Please rate this conversation from 1 to 5."
     rating_thanks: str = "感谢您的评价！Thank you for your rating!"
     rating_invalid: str = "请输入 1 到 5 之间的数字。Please answer with a number from 1 to 5."
+    suggest: str = "您是不是想问 / Did you mean:\n{options}\n回复数字即可 / reply with a number."
+    welcome_suggestions: str = "猜你想问 / You may ask:\n{options}"
+    offer_human: str = "还没解决？输入“人工”转人工客服。Still stuck? Type 'human' to reach a person."
     too_fast: str = "您发送得太快了，请稍候再发。You are sending messages too fast; please wait a moment."
 
 
@@ -132,6 +135,10 @@ class CsConfig:
     # A customer may send this many messages per 10 s (bursts included);
     # more are not processed, and the customer is told once. 0: no limit.
     customer_rate_limit: int = 20
+    # Ask an external bot (a company's own, or an LLM gateway) first; on failure
+    # or time-out the knowledge base answers.
+    bot_webhook: str = ""
+    bot_webhook_timeout_secs: float = 3.0
 
     def shadow_id(self, customer_id: str) -> str:
         return self.shadow_id_pattern.replace("{customer}", customer_id)
@@ -279,8 +286,13 @@ def config_from_dict(data: dict[str, Any]) -> CsConfig:
             if not isinstance(value, str) or value.count("{customer}") != 1:
                 raise ConfigError("shadow_id_pattern: must contain {customer} once")
             changes[key] = value
+        elif key == "bot_webhook":
+            if not isinstance(value, str) or not (value == "" or value.startswith(
+                    ("http://", "https://"))):
+                raise ConfigError("bot_webhook: expected an http(s) URL")
+            changes[key] = value
         elif key in ("idle_auto_secs", "idle_human_secs", "queue_max_wait_secs",
-                     "rating_window_secs"):
+                     "rating_window_secs", "bot_webhook_timeout_secs"):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{key}: expected a positive number of seconds")
             changes[key] = float(value)

@@ -43,6 +43,7 @@ class Ledger:
         self._handled: list[int] = []  # message ids to drop from the inbound journal
         self._stats: list[tuple[str, str, int]] = []  # (servicer, field, increment)
         self._ratings: list[dict[str, Any]] = []
+        self._answer_stats: list[tuple[str, str]] = []  # (entry id, counter)
         # History of commits that failed, by commit number: a failure may hide
         # a commit that Redis applied (its reply was lost), so before writing
         # it again we check which commit the stored snapshot records.
@@ -63,10 +64,13 @@ class Ledger:
     def rate(self, rating: dict[str, Any]) -> None:
         self._ratings.append(rating)
 
+    def count_answer(self, entry_id: str, counter: str) -> None:
+        self._answer_stats.append((entry_id, counter))
+
     @property
     def pending(self) -> bool:
         return bool(self.dirty or self._history or self._outbound or self._handled
-                    or self._unsaved or self._stats or self._ratings)
+                    or self._unsaved or self._stats or self._ratings or self._answer_stats)
 
     def commit(self, snapshot: Callable[[], dict[str, Any] | None]) -> bool:
         """Save everything pending, then hand the messages to the Outbox.
@@ -85,6 +89,7 @@ class Ledger:
         handled, self._handled = self._handled, []
         stats, self._stats = self._stats, []
         ratings, self._ratings = self._ratings, []
+        answer_stats, self._answer_stats = self._answer_stats, []
         tokens = [f"{self._customer_id}\x1f{self._opened}.{self.seq:010d}.{i:04d}"
                   for i in range(len(outbound))]
         saved = True
@@ -92,13 +97,14 @@ class Ledger:
             self._store.commit(
                 self._customer_id, snapshot(), self._unsaved_history() + history,
                 [(t, m.to_record()) for t, m in zip(tokens, outbound, strict=True)], handled,
-                stats=stats, ratings=ratings)
+                stats=stats, ratings=ratings, answer_stats=answer_stats)
             self.dirty = False
             self._unsaved = []
         except Exception:
             log.exception("session %s not saved", self._customer_id)
             saved = False
             self._keep(history, handled, stats, ratings)
+            self._answer_stats = answer_stats + self._answer_stats
         try:
             for message, token in zip(outbound, tokens, strict=True):
                 self._outbox.send.defer(message, token)

@@ -168,3 +168,10 @@ class ShadowInfo(NamedTuple):
     shadow_id: str
     customer_name: str
     customer_portrait: str
+
+
+class BotAnswer(NamedTuple):
+    """What an external bot said: an answer, or that a person should take over."""
+
+    answer: str = ""
+    handoff: bool = False

@@ -17,15 +17,25 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
+import gevent
 import pykka
 
-from actors.autoreply import AutoReply
-from actors.call import CallReceiver, tell_later
+from actors.autoreply import ANSWER, AutoReply
+from actors.call import CallReceiver, tell, tell_later
 from actors.clock import Cancellable, Clock
 from actors.commands import shadow_command
 from actors.config import CsConfig
 from actors.ledger import Ledger
-from actors.messages import Inbound, Outbound, Payload, Seat, Servicer, ShadowInfo, text_payload
+from actors.messages import (
+    BotAnswer,
+    Inbound,
+    Outbound,
+    Payload,
+    Seat,
+    Servicer,
+    ShadowInfo,
+    text_payload,
+)
 from actors.pool import servicer_info
 from actors.ratelimit import LeakyBucket
 from actors.rating import read_rating
@@ -65,6 +75,9 @@ class SessionDeps(NamedTuple):
     ensure_shadow: Callable[[str], ShadowInfo]
     clock: Clock
     autoreply: AutoReply
+    # (customer id, question) -> the external bot's answer, or None on failure;
+    # blocking with a time-out, so it runs in a greenlet of its own.
+    ask_bot: Callable[[str, str], BotAnswer | None] | None = None
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,6 +128,9 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._timer: Cancellable | None = None
         self._timer_at = 0.0
         self._commit_retry: Cancellable | None = None
+        self._misses = 0  # auto-reply misses in a row
+        self._offered: tuple[str, ...] = ()  # entry ids the customer may pick by number
+        self._last_answer = ""  # entry id of the last answer shown
         self._flood: LeakyBucket | None = None
         self._flood_told = False
         self._opened = f"{int(deps.clock.now() * 1000):013d}.{uuid.uuid4().hex[:8]}"
@@ -170,19 +186,27 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
             self._set_mode(AUTO)  # no rating: a new question
         if payload.type == types.enter:
             if self._mode == AUTO:
-                self._to_customer(text_payload(self._config.texts.welcome))
+                self._welcome()
         elif payload.type == types.request_human:
             self._request_human(_group_of(payload))
         elif self._mode == HUMAN:
             self._to_servicer(payload)
         elif payload.text:
-            result = self._deps.autoreply.reply(payload.text)
-            if result.wants_human:
-                self._request_human("")
-            else:
-                self._to_customer(text_payload(result.answer))
+            self._answer(payload.text)
         else:
             self._to_customer(text_payload(self._config.texts.fallback))
+
+    @_message
+    def bot_answered(self, question: str, answer: BotAnswer | None) -> None:
+        """The external bot answered, or failed (told by the webhook greenlet)."""
+        if self._mode != AUTO:
+            return  # the customer moved on (to a person, or away)
+        if answer is None:
+            self._answer_from_knowledge(question)
+        elif answer.handoff:
+            self._request_human("")
+        else:
+            self._to_customer(text_payload(answer.answer))
 
     @_message
     def receive_servicer_message(self, message: Inbound) -> None:
@@ -321,9 +345,67 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._recent.extend(snapshot.get("recent", []))
         self._opened = str(snapshot.get("opened", self._opened))
 
+    # Auto-reply -------------------------------------------------------------
+
+    def _welcome(self) -> None:
+        texts = self._config.texts
+        offered = self._deps.autoreply.suggested()
+        text = texts.welcome
+        if offered:
+            text += "\n" + texts.welcome_suggestions.format(options=self._options(offered))
+        self._offered = offered
+        self._to_customer(text_payload(text))
+
+    def _answer(self, text: str) -> None:
+        autoreply = self._deps.autoreply
+        choice = text.strip()
+        if choice.isdigit() and 1 <= int(choice) <= len(self._offered):
+            self._give_answer(self._offered[int(choice) - 1])
+        elif autoreply.wants_human(text):
+            self._request_human("")
+        elif self._deps.ask_bot is not None:
+            ask, ref, customer = self._deps.ask_bot, self.actor_ref, self.customer_id
+            gevent.spawn(lambda: tell(ref, "bot_answered", text, ask(customer, text)))
+        else:
+            self._answer_from_knowledge(text)
+
+    def _answer_from_knowledge(self, text: str) -> None:
+        result = self._deps.autoreply.reply(text)
+        if result.wants_human:
+            self._request_human("")
+        elif result.kind == ANSWER:
+            self._give_answer(result.entry_id)
+        else:
+            self._misses += 1
+            texts = self._config.texts
+            reply = (texts.suggest.format(options=self._options(result.suggestions))
+                     if result.suggestions else texts.fallback)
+            if self._misses >= self._deps.autoreply.knowledge.misses_before_human:
+                reply += "\n" + texts.offer_human
+            self._offered = result.suggestions
+            self._to_customer(text_payload(reply))
+
+    def _give_answer(self, entry_id: str) -> None:
+        answer = self._deps.autoreply.answer(entry_id)
+        if answer is None:  # the knowledge base was reloaded without it
+            self._to_customer(text_payload(self._config.texts.fallback))
+            return
+        self._misses = 0
+        self._offered = ()
+        self._last_answer = entry_id
+        self._ledger.count_answer(entry_id, "shown")
+        self._to_customer(text_payload(answer))
+
+    def _options(self, entry_ids: tuple[str, ...]) -> str:
+        question = self._deps.autoreply.question
+        return "\n".join(f"{i}. {question(e)}" for i, e in enumerate(entry_ids, 1))
+
     # Seats ----------------------------------------------------------------
 
     def _request_human(self, group: str) -> None:
+        if self._last_answer:  # the answer did not help
+            self._ledger.count_answer(self._last_answer, "then_human")
+            self._last_answer = ""
         texts = self._config.texts
         hours = self._config.business_hours
         if self._mode == HUMAN and self._servicer is not None:

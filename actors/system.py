@@ -12,7 +12,8 @@ from actors.autoreply import AutoReply
 from actors.clock import Clock, SystemClock
 from actors.config import CsConfig
 from actors.directory import Directory
-from actors.messages import ShadowInfo
+from actors.knowledge import Knowledge, knowledge_from_config
+from actors.messages import BotAnswer, ShadowInfo
 from actors.outbox import Deliver, Outbox
 from actors.pool import ServicerPool
 from actors.session import SessionActor, SessionDeps
@@ -32,6 +33,7 @@ class CsActors(NamedTuple):
     directory: Any
     pool: Any
     outbox: Any
+    autoreply: AutoReply
 
     def stop(self) -> None:
         """Stop sessions first, then the directory, pool and outbox."""
@@ -45,20 +47,24 @@ class CsActors(NamedTuple):
 
 def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deliver,
                  ensure_shadow: Callable[[str], ShadowInfo], clock: Clock | None = None,
-                 rate_limit: tuple[int, float] | None = None,
-                 restore: bool = True) -> CsActors:
-    """Start the outbox, pool and directory; restore open sessions from storage."""
+                 rate_limit: tuple[int, float] | None = None, restore: bool = True,
+                 knowledge: Knowledge | None = None,
+                 ask_bot: Callable[[str, str], BotAnswer | None] | None = None) -> CsActors:
+    """Start the outbox, pool and directory; restore open sessions from storage.
+
+    ``knowledge`` defaults to the config file's keyword FAQ.
+    """
     clock = clock or SystemClock()
     outbox = Outbox.start(deliver, clock, rate_limit=rate_limit, journal=store).proxy()
     pool = ServicerPool.start(config, robot_id=robot_id, outbox=outbox, store=store,
                               clock=clock).proxy()
-    autoreply = AutoReply(config)
+    autoreply = AutoReply(knowledge or knowledge_from_config(config), config.human_words)
 
     def start_session(customer_id: str, directory: Any,
                       snapshot: dict[str, Any] | None) -> pykka.ActorRef[Any]:
         deps = SessionDeps(config=config, robot_id=robot_id, outbox=outbox, pool=pool,
                            directory=directory, store=store, ensure_shadow=ensure_shadow,
-                           clock=clock, autoreply=autoreply)
+                           clock=clock, autoreply=autoreply, ask_bot=ask_bot)
         return SessionActor.start(customer_id, deps, snapshot)
 
     directory = Directory.start(config, robot_id=robot_id, start_session=start_session,
@@ -67,4 +73,4 @@ def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deli
     if restore:
         directory.restore_sessions().get(timeout=RESTORE_TIMEOUT_SECS)
         directory.replay_inbound().get(timeout=RESTORE_TIMEOUT_SECS)
-    return CsActors(directory, pool, outbox)
+    return CsActors(directory, pool, outbox, autoreply)

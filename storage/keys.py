@@ -21,6 +21,8 @@ arguments, never interpolated into commands or scan patterns, so an id with
                                  rated, stars; kept
 {p}:ratings:{servicer}   list    msgpack ratings, oldest first; trimmed to RATINGS_KEPT
 {p}:rating:{session id}  string  msgpack rating of one session; kept
+{p}:answers              hash    "<entry id>:shown" and "<entry id>:then_human" counters
+                                 of the auto-reply's answers; kept
 {p}:nonce:{nonce}        string  "1": an App Server request nonce was used; expires with
                                  the signature window
 {p}:seen:{message id}    string  "1": a callback's messageId was accepted; expires after
@@ -50,6 +52,7 @@ class Keys:
         self.pool = f"{prefix}:pool"
         self.inbound = f"{prefix}:inbound"
         self.outbound = f"{prefix}:outbound"
+        self.answers = f"{prefix}:answers"
 
     def session(self, customer_id: str) -> str:
         return f"{self.prefix}:session:{customer_id}"

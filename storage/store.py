@@ -85,7 +85,8 @@ class Store:
                history: Iterable[Mapping[str, Any]] = (),
                outbound: Iterable[tuple[str, Any]] = (), handled: Iterable[int] = (),
                stats: Iterable[tuple[str, str, int]] = (),
-               ratings: Iterable[Mapping[str, Any]] = ()) -> None:
+               ratings: Iterable[Mapping[str, Any]] = (),
+               answer_stats: Iterable[tuple[str, str]] = ()) -> None:
         """Everything one session message changed, in one transaction.
 
         Args:
@@ -95,6 +96,7 @@ class Store:
             handled: message ids of callbacks this change dealt with.
             stats: (servicer id, counter, increment) for servicer statistics.
             ratings: ratings to keep, each with ``servicer`` and ``session`` ids.
+            answer_stats: (knowledge entry id, counter) to count one more of.
         """
         pipe = self.client.pipeline(transaction=True)
         if snapshot is None:
@@ -112,6 +114,8 @@ class Store:
             pipe.hdel(self.keys.inbound, *handled_ids)
         for servicer_id, counter, increment in stats:
             pipe.hincrby(self.keys.stats(servicer_id), counter, increment)
+        for entry_id, counter in answer_stats:
+            pipe.hincrby(self.keys.answers, f"{entry_id}:{counter}", 1)
         for rating in ratings:
             packed = pack(dict(rating))
             pipe.set(self.keys.rating(str(rating["session"])), packed)
@@ -245,6 +249,14 @@ class Store:
     def servicer_stats(self, servicer_id: str) -> dict[str, int]:
         raw = self.client.hgetall(self.keys.stats(servicer_id))
         return {_text(k): int(v) for k, v in raw.items()}
+
+    def answer_stats(self) -> dict[str, dict[str, int]]:
+        """Entry id -> {counter: count} for the auto-reply's answers."""
+        stats: dict[str, dict[str, int]] = {}
+        for field, value in self.client.hgetall(self.keys.answers).items():
+            entry_id, _, counter = _text(field).rpartition(":")
+            stats.setdefault(entry_id, {})[counter] = int(value)
+        return stats
 
     def ratings(self, servicer_id: str, limit: int = 50) -> list[dict[str, Any]]:
         raw = self.client.lrange(self.keys.ratings(servicer_id), -limit, -1)

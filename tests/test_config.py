@@ -6,6 +6,7 @@ import pytest
 
 from actors.autoreply import AutoReply
 from actors.config import ConfigError, CsConfig, config_from_dict, load_config
+from actors.knowledge import knowledge_from_config
 
 
 def test_empty_config_gives_the_documented_defaults():
@@ -55,10 +56,15 @@ def test_demo_config_loads():
     assert len(config.servicers) == 2 and config.faq
 
 
+def engine():
+    config = CsConfig()
+    return AutoReply(knowledge_from_config(config), config.human_words)
+
+
 @pytest.mark.parametrize("text", ["人工", "转人工！", " Human ", "agent.", "人工客服"])
 def test_requests_for_a_person_are_recognised(text):
-    assert AutoReply(CsConfig()).reply(text).wants_human
+    assert engine().wants_human(text)
 
 
-def test_a_sentence_mentioning_human_is_not_a_hand_off():
-    assert not AutoReply(CsConfig()).reply("are you a human being?").wants_human
+def test_a_sentence_mentioning_human_is_not_a_quick_hand_off():
+    assert not engine().wants_human("are you a human being?")

@@ -21,7 +21,7 @@ MESSAGE_IDS = itertools.count(1)  # unique across worlds, as the IM server's are
 class World:
     """The actors of one CS server with fakes at the edges."""
 
-    def __init__(self, store, config=None, shadow_fail=False):
+    def __init__(self, store, config=None, shadow_fail=False, ask_bot=None):
         self.config = config or make_config(idle_auto_secs=60, idle_human_secs=120)
         self.clock = ManualClock()
         self.deliver = RecordingDeliver()
@@ -29,7 +29,7 @@ class World:
         self.store = store
         self.actors = start_actors(self.config, robot_id=ROBOT, store=store,
                                    deliver=self.deliver, ensure_shadow=self.shadows,
-                                   clock=self.clock)
+                                   clock=self.clock, ask_bot=ask_bot)
         self._ids = MESSAGE_IDS
 
     def customer(self, sender, payload, message_id=None):

@@ -60,7 +60,8 @@ def _id(value: str, what: str) -> str:
 
 
 def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store,
-                authenticate: Callable[[], Principal]) -> None:
+                authenticate: Callable[[], Principal],
+                reload_knowledge: Callable[[], int] | None = None) -> None:
     pool, directory = actors.pool, actors.directory
 
     def ask(future: Any) -> Any:
@@ -184,6 +185,33 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store,
         if found is None:
             raise ApiError(404, "no_rating", "this session has no rating")
         return found
+
+    @app.get("/api/autoreply/stats")
+    def autoreply_stats() -> dict[str, Any]:
+        """How often each answer was shown, and how often a request for a person followed."""
+        supervisor()
+        counters = store.answer_stats()
+        knowledge = actors.autoreply.knowledge
+        rows = []
+        for entry in knowledge.entries:
+            shown = counters.get(entry.id, {}).get("shown", 0)
+            then_human = counters.get(entry.id, {}).get("then_human", 0)
+            rate = then_human / shown if shown else 0.0
+            rows.append((-rate, -shown, {
+                "id": entry.id, "question": entry.questions[0], "shown": shown,
+                "then_human": then_human, "human_rate": round(rate, 3) if shown else None}))
+        rows.sort(key=lambda row: (row[0], row[1]))  # the answers that fail most first
+        return {"answers": [row[2] for row in rows]}
+
+    @app.post("/api/autoreply/reload")
+    def autoreply_reload() -> dict[str, Any]:
+        supervisor()
+        if reload_knowledge is None:
+            raise ApiError(404, "no_reload", "this server has no knowledge file to reload")
+        try:
+            return {"entries": reload_knowledge()}
+        except ConfigError as exc:
+            raise ApiError(400, "bad_knowledge", str(exc)) from None
 
     @app.get("/api/customers/<customer_id>/history")
     def history(customer_id: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import bottle
@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: str,
                 callback_token: str, im_url: str, tokens: Tokens | None = None,
                 callback_sources: Sequence[str] = (),
-                max_body_bytes: int = MAX_BODY_BYTES) -> bottle.Bottle:
+                max_body_bytes: int = MAX_BODY_BYTES,
+                reload_knowledge: Callable[[], int] | None = None) -> bottle.Bottle:
     """The Bottle app. ``callback_sources``: networks (CIDR) allowed to call back;
     empty allows any (the token still guards)."""
     app = json_error_app()
@@ -79,7 +80,8 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
             bottle.response.status = 503
         return report
 
-    install_api(app, actors=actors, store=store, authenticate=authenticator(tokens or Tokens()))
+    install_api(app, actors=actors, store=store, authenticate=authenticator(tokens or Tokens()),
+                reload_knowledge=reload_knowledge)
     return app
 
 

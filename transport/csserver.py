@@ -11,6 +11,7 @@ import gevent
 
 from actors.clock import Clock
 from actors.config import CsConfig
+from actors.knowledge import Knowledge, knowledge_from_config, load_knowledge
 from actors.system import CsActors, start_actors
 from storage import Store, connect
 from transport.appserver import AppServerClient
@@ -19,6 +20,7 @@ from transport.csapp import make_cs_app
 from transport.server import RunningServer, listen, start_server
 from transport.shadows import ShadowProvisioner, robot_secrets
 from transport.web import MAX_BODY_BYTES
+from transport.webhook import bot_client
 from transport.wildfire import AdminApi, RobotApi
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ class CsSettings:
     api_tokens_file: str = ""  # hashed tokens with roles (see run.py new-token)
     callback_sources: tuple[str, ...] = ()  # CIDRs allowed to call back; () = any
     max_body_bytes: int = MAX_BODY_BYTES
+    knowledge_path: str = ""  # YAML or JSON knowledge base; "" = the config's FAQ
     rate_limit: tuple[int, float] | None = (1000, 10.0)
     config: CsConfig = field(default_factory=CsConfig)
 
@@ -78,18 +81,38 @@ class CsServer:
         self.store = Store(connect(settings.redis_url), prefix=settings.redis_prefix)
         robot_api = RobotApi(settings.im_url,
                              robot_secrets(settings.robot_id, settings.robot_secret))
+        config = settings.config
         self.actors: CsActors = start_actors(
-            settings.config, robot_id=settings.robot_id, store=self.store,
+            config, robot_id=settings.robot_id, store=self.store,
             deliver=robot_api.deliver, ensure_shadow=self._provisioner(),
-            clock=clock, rate_limit=settings.rate_limit)
+            clock=clock, rate_limit=settings.rate_limit, knowledge=self._knowledge(),
+            ask_bot=(bot_client(config.bot_webhook, config.bot_webhook_timeout_secs)
+                     if config.bot_webhook else None))
         self.app = make_cs_app(actors=self.actors, config=settings.config, store=self.store,
                                robot_id=settings.robot_id,
                                callback_token=settings.callback_token,
                                im_url=settings.im_url, tokens=self._tokens(),
                                callback_sources=settings.callback_sources,
-                               max_body_bytes=settings.max_body_bytes)
+                               max_body_bytes=settings.max_body_bytes,
+                               reload_knowledge=self.reload_knowledge)
         self.http: RunningServer = start_server(self.app, listener=listener)
         log.info("CS server listening on %s:%s", settings.host, self.port)
+
+    def _knowledge(self) -> Knowledge | None:
+        path = self.settings.knowledge_path
+        return load_knowledge(path, self.settings.config.human_words) if path else None
+
+    def reload_knowledge(self) -> int:
+        """Re-read the knowledge base file (API call or SIGHUP).
+
+        Returns:
+            how many entries it now has. A bad file raises ConfigError and the
+            running knowledge stays.
+        """
+        knowledge = self._knowledge() or knowledge_from_config(self.settings.config)
+        self.actors.autoreply.reload(knowledge)
+        log.info("knowledge base reloaded: %d entries", len(knowledge.entries))
+        return len(knowledge.entries)
 
     def _tokens(self) -> Tokens:
         s = self.settings

@@ -1,0 +1,114 @@
+"""The knowledge base a business feeds the bot: questions, variants, answers.
+
+Loaded from YAML or JSON (see config/knowledge.yaml); every problem is
+reported with where it is, so a bad file is refused at load or reload and
+the running knowledge stays in place.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from actors.config import ConfigError, CsConfig
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    questions: tuple[str, ...]
+    answer: str
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    entries: tuple[Entry, ...]
+    suggested: tuple[str, ...] = ()  # entry ids offered under the welcome
+    human: tuple[str, ...] = ()  # ways of asking for a person
+    threshold: float = 0.22
+    suggestions: int = 3
+    misses_before_human: int = 2
+
+    def entry(self, entry_id: str) -> Entry | None:
+        for entry in self.entries:
+            if entry.id == entry_id:
+                return entry
+        return None
+
+
+def knowledge_from_config(config: CsConfig) -> Knowledge:
+    """The config file's keyword FAQ as a knowledge base (each keyword a question)."""
+    entries = tuple(Entry(f"faq{i + 1}", f.keywords, f.answer) for i, f in enumerate(config.faq))
+    return Knowledge(entries, human=config.human_words)
+
+
+def _strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where}: expected a non-empty list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowledge:
+    if not isinstance(data, dict):
+        raise ConfigError("knowledge: expected a mapping with 'entries'")
+    unknown = set(data) - {"settings", "suggested", "entries", "human"}
+    if unknown:
+        raise ConfigError(f"knowledge: unknown keys {sorted(unknown)}")
+    items = data.get("entries")
+    if not isinstance(items, list) or not items:
+        raise ConfigError("knowledge.entries: expected a non-empty list")
+    entries = []
+    for i, item in enumerate(items):
+        where = f"knowledge.entries[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+            raise ConfigError(f"{where}: expected an object with an 'id'")
+        answer = item.get("answer")
+        if not isinstance(answer, str) or not answer.strip():
+            raise ConfigError(f"{where}.answer: expected text")
+        entries.append(Entry(item["id"], _strings(item.get("questions"), f"{where}.questions"),
+                             answer.strip()))
+    ids = [e.id for e in entries]
+    if len(set(ids)) != len(ids):
+        raise ConfigError("knowledge.entries: duplicate ids")
+    suggested = _strings(data.get("suggested", []), "knowledge.suggested") \
+        if data.get("suggested") else ()
+    missing = [s for s in suggested if s not in ids]
+    if missing:
+        raise ConfigError(f"knowledge.suggested: no entries {missing}")
+    human = _strings(data["human"], "knowledge.human") if data.get("human") else ()
+    settings = data.get("settings") or {}
+    if not isinstance(settings, dict) or set(settings) - {
+            "threshold", "suggestions", "misses_before_human"}:
+        raise ConfigError("knowledge.settings: threshold, suggestions, misses_before_human")
+    threshold = settings.get("threshold", 0.22)
+    if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
+        raise ConfigError("knowledge.settings.threshold: expected a number in (0, 1]")
+    counts = {}
+    for key, default in (("suggestions", 3), ("misses_before_human", 2)):
+        value = settings.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"knowledge.settings.{key}: expected a whole number >= 0")
+        counts[key] = value
+    return Knowledge(tuple(entries), suggested, human + tuple(
+        w for w in human_words if w not in human), float(threshold), **counts)
+
+
+def load_knowledge(path: str | Path, human_words: tuple[str, ...] = ()) -> Knowledge:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text) if path.suffix in (".yaml", ".yml") else json.loads(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot be parsed ({' '.join(str(exc).split())})") from None
+    try:
+        return knowledge_from_dict(data, human_words)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
