@@ -107,3 +107,15 @@ def test_history_api_returns_messages_in_order(stack):
     assert [(e["dir"], e["payload"]["searchableContent"]) for e in entries] == [
         ("in", "price"), ("out", "Our plan costs 10 yuan a month.")]
     assert json.dumps(entries)  # plain JSON all the way down
+
+
+def test_metrics_count_callbacks_and_show_state(stack):
+    stack.client.send("carol", ROBOT_ID, "price")
+    stack.client.wait_for("carol")
+    post(stack, robot_path(stack, token="x" * 32), good_callback())
+    text = http._pool.request("GET", stack.cs.url + "/metrics").data.decode()
+    assert 'cs_callbacks_total{result="accepted",route="robot"} 1.0' in text
+    assert 'cs_callbacks_total{result="refused_403",route="robot"} 1.0' in text
+    assert 'cs_sessions_open{mode="auto"} 1.0' in text
+    assert 'cs_deliveries_total{outcome="sent"} 1.0' in text
+    assert "cs_outbox_backlog 0.0" in text

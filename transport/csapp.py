@@ -23,6 +23,7 @@ from transport.auth import Tokens
 from transport.callbacks import parse_callback
 from transport.health import Readiness
 from transport.intake import Intake
+from transport.metrics import Metrics
 from transport.web import MAX_BODY_BYTES, ApiError, json_body, json_error_app
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
                 callback_token: str, im_url: str, tokens: Tokens | None = None,
                 callback_sources: Sequence[str] = (),
                 max_body_bytes: int = MAX_BODY_BYTES,
-                reload_knowledge: Callable[[], int] | None = None) -> bottle.Bottle:
+                reload_knowledge: Callable[[], int] | None = None,
+                metrics: Metrics | None = None) -> bottle.Bottle:
     """The Bottle app. ``callback_sources``: networks (CIDR) allowed to call back;
     empty allows any (the token still guards)."""
     app = json_error_app()
@@ -41,6 +43,8 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
     directory = actors.directory
     intake = Intake(store, directory)
     readiness = Readiness(store, actors, intake, im_url)
+    metrics = metrics or Metrics()
+    metrics.watch(actors, intake)
 
     def check_caller(token: str) -> None:
         source = bottle.request.remote_addr
@@ -52,6 +56,7 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
             raise ApiError(403, "bad_token", "unknown callback token")
 
     @app.post("/im/robot/<token>")
+    @metrics.timed_callback("robot")
     def robot_callback(token: str) -> dict[str, Any]:
         check_caller(token)
         message = parse_callback(json_body(max_body_bytes))
@@ -62,6 +67,7 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
         return {"ok": True, "duplicate": not intake.accept(message, for_robot=True)}
 
     @app.post("/im/shadow/<token>")
+    @metrics.timed_callback("shadow")
     def shadow_callback(token: str) -> dict[str, Any]:
         check_caller(token)
         message = parse_callback(json_body(max_body_bytes))
@@ -72,6 +78,10 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         return {"ok": True}
+
+    @app.get("/metrics")
+    def prometheus() -> bytes:
+        return metrics.render()
 
     @app.get("/readyz")
     def readyz() -> Any:

@@ -17,6 +17,7 @@ from storage import Store, connect
 from transport.appserver import AppServerClient
 from transport.auth import SUPERVISOR, Principal, Tokens, token_hash
 from transport.csapp import make_cs_app
+from transport.metrics import Metrics
 from transport.server import RunningServer, listen, start_server
 from transport.shadows import ShadowProvisioner, robot_secrets
 from transport.web import MAX_BODY_BYTES
@@ -82,9 +83,11 @@ class CsServer:
         robot_api = RobotApi(settings.im_url,
                              robot_secrets(settings.robot_id, settings.robot_secret))
         config = settings.config
+        self.metrics = Metrics()
         self.actors: CsActors = start_actors(
             config, robot_id=settings.robot_id, store=self.store,
-            deliver=robot_api.deliver, ensure_shadow=self._provisioner(),
+            deliver=self.metrics.timed_delivery(robot_api.deliver),
+            ensure_shadow=self._provisioner(),
             clock=clock, rate_limit=settings.rate_limit, knowledge=self._knowledge(),
             ask_bot=(bot_client(config.bot_webhook, config.bot_webhook_timeout_secs)
                      if config.bot_webhook else None))
@@ -94,7 +97,7 @@ class CsServer:
                                im_url=settings.im_url, tokens=self._tokens(),
                                callback_sources=settings.callback_sources,
                                max_body_bytes=settings.max_body_bytes,
-                               reload_knowledge=self.reload_knowledge)
+                               reload_knowledge=self.reload_knowledge, metrics=self.metrics)
         self.http: RunningServer = start_server(self.app, listener=listener)
         log.info("CS server listening on %s:%s", settings.host, self.port)
 

@@ -1,0 +1,131 @@
+"""``GET /metrics`` in the Prometheus text format (prometheus-client).
+
+Counters and histograms are updated on the request path; the state of the
+actors (sessions by mode, queue, servicer load, outbox backlog) is asked for
+when Prometheus scrapes, with a short time-out. Each app has its own
+registry, so several servers can live in one test process.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import bottle
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from actors.messages import Outbound
+from actors.outbox import Delivery
+from actors.system import CsActors
+from transport.intake import Intake
+
+log = logging.getLogger(__name__)
+
+SCRAPE_ASK_SECS = 1.0
+# Callback handling is sub-millisecond; delivery to the IM server a few ms.
+FAST_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.callbacks = Counter("cs_callbacks", "IM callbacks by route and result",
+                                 ["route", "result"], registry=self.registry)
+        self.callback_seconds = Histogram("cs_callback_seconds", "Time to answer a callback",
+                                          ["route"], buckets=FAST_BUCKETS,
+                                          registry=self.registry)
+        self.deliveries = Counter("cs_deliveries", "Sends to the IM robot API by outcome",
+                                  ["outcome"], registry=self.registry)
+        self.delivery_seconds = Histogram("cs_delivery_seconds", "Time of one robot API call",
+                                          buckets=FAST_BUCKETS, registry=self.registry)
+
+    def watch(self, actors: CsActors, intake: Intake) -> None:
+        self.registry.register(_StateCollector(actors, intake))
+
+    def timed_callback(self, route: str) -> Callable[[F], F]:
+        """Count and time a callback handler by its outcome."""
+
+        def decorate(handler: F) -> F:
+            @functools.wraps(handler)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                result = "error"
+                try:
+                    answer = handler(*args, **kwargs)
+                    result = "duplicate" if answer.get("duplicate") else "accepted"
+                    return answer
+                except bottle.HTTPResponse as response:
+                    result = f"refused_{response.status_code}"
+                    raise
+                finally:
+                    self.callbacks.labels(route, result).inc()
+                    self.callback_seconds.labels(route).observe(time.perf_counter() - started)
+
+            return wrapper  # type: ignore[return-value]
+
+        return decorate
+
+    def timed_delivery(self, deliver: Callable[[Outbound], Delivery]
+                       ) -> Callable[[Outbound], Delivery]:
+        def timed(message: Outbound) -> Delivery:
+            started = time.perf_counter()
+            result = deliver(message)
+            self.delivery_seconds.observe(time.perf_counter() - started)
+            outcome = "sent" if result.ok else ("retry" if result.retry else "rejected")
+            self.deliveries.labels(outcome).inc()
+            return result
+
+        return timed
+
+    def render(self) -> bytes:
+        bottle.response.content_type = CONTENT_TYPE_LATEST
+        return bytes(generate_latest(self.registry))
+
+
+class _StateCollector(Collector):
+    def __init__(self, actors: CsActors, intake: Intake) -> None:
+        self._actors = actors
+        self._intake = intake
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            open_sessions = self._actors.directory.session_count().get(timeout=SCRAPE_ASK_SECS)
+            servicers = self._actors.pool.status().get(timeout=SCRAPE_ASK_SECS)
+            queue = self._actors.pool.queue().get(timeout=SCRAPE_ASK_SECS)
+            outbox = self._actors.outbox.stats().get(timeout=SCRAPE_ASK_SECS)
+        except Exception:
+            log.warning("metrics: actors did not answer in time", exc_info=True)
+            return
+        human = sum(s["load"] for s in servicers.values())
+        modes = GaugeMetricFamily("cs_sessions_open", "Open sessions by mode", labels=["mode"])
+        modes.add_metric(["human"], human)
+        modes.add_metric(["queued"], len(queue))
+        modes.add_metric(["auto"], max(0, open_sessions - human - len(queue)))
+        yield modes
+        yield GaugeMetricFamily("cs_queue_length", "Customers waiting", value=len(queue))
+        yield GaugeMetricFamily("cs_queue_longest_wait_seconds", "Longest current wait",
+                                value=max((q["waited_secs"] for q in queue), default=0))
+        load = GaugeMetricFamily("cs_servicer_load", "Open sessions per servicer",
+                                 labels=["servicer", "status"])
+        for servicer in servicers.values():
+            load.add_metric([servicer["id"], servicer["status"]], servicer["load"])
+        yield load
+        yield GaugeMetricFamily("cs_outbox_backlog", "Messages not yet confirmed by the IM "
+                                "server", value=outbox.backlog)
+        yield GaugeMetricFamily("cs_messages_out", "Messages the IM server accepted",
+                                value=outbox.sent)
+        yield GaugeMetricFamily("cs_redis_errors", "Callbacks accepted while Redis failed",
+                                value=self._intake.unjournaled)
