@@ -140,7 +140,17 @@ def cmd_serve(args):
             log.error("knowledge base not reloaded: %s", exc)
 
     gevent.signal_handler(signal.SIGHUP, reload_knowledge)
+    profile_path = os.environ.get("CS_PROFILE")  # a cProfile of the whole run, for tuning
+    profiler = None
+    if profile_path:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     wait_for_stop()
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
     server.stop()
     if embedded:
         embedded.stop()
@@ -236,6 +246,28 @@ def cmd_demo(args):
         redis.stop()
 
 
+def cmd_ceiling(args):
+    from transport.ceiling import make_bare_app
+    from transport.server import start_server
+
+    server = start_server(make_bare_app(), "127.0.0.1", args.port)
+    print(f"bare handler on {server.url}", flush=True)
+    wait_for_stop()
+    server.stop()
+
+
+def cmd_loadtest(args):
+    from transport.loadgen import LoadOptions, LoadTest
+
+    fields = LoadOptions.__dataclass_fields__
+    options = LoadOptions(**{k: v for k, v in vars(args).items() if k in fields})
+    result = LoadTest(options).run()
+    print(json.dumps({k: v for k, v in result.items() if k != "options"}, indent=2))
+    print(f"written to {options.output}")
+    lost = result.get("scenario", result.get("sessions_only", {})).get("lost", 0)
+    sys.exit(1 if lost else 0)
+
+
 def cmd_new_token(args):
     from transport.auth import new_token, token_hash
 
@@ -319,6 +351,32 @@ def main(argv=None):
             "Redis for the replay cache (empty: in memory)", "")
     env_arg(app, "--redis-prefix", "CS_REDIS_PREFIX", "prefix of every Redis key", "cs")
 
+    load = sub.add_parser("loadtest", help="simulated customers against a real CS server")
+    load.add_argument("--customers", type=int, default=200)
+    load.add_argument("--servicers", type=int, default=10)
+    load.add_argument("--duration", type=float, default=30.0, help="seconds")
+    load.add_argument("--rate", type=float, default=1.0,
+                      help="messages per second per customer; 0: half the saturation")
+    load.add_argument("--human-share", type=float, default=0.3,
+                      help="share of customers who ask for a person")
+    load.add_argument("--think", type=float, default=0.5, help="servicer think time (s)")
+    load.add_argument("--questions", type=int, default=3, help="bot questions per customer")
+    load.add_argument("--human-messages", type=int, default=3)
+    load.add_argument("--seed", type=int, default=1)
+    load.add_argument("--wait", type=float, default=10.0, help="a later reply is lost (s)")
+    load.add_argument("--ceiling-secs", type=float, default=3.0, help="0: skip the ceiling")
+    load.add_argument("--saturate-secs", type=float, default=3.0,
+                      help="0: skip the saturation phase")
+    load.add_argument("--sessions-only", action="store_true",
+                      help="only open sessions (enter) and report memory per session")
+    load.add_argument("--output", default="loadtest.json")
+    load.add_argument("--plot", default="", help="PNG of throughput and latency over time")
+    load.add_argument("--redis-url", default="")
+    load.add_argument("--quiet", action="store_true")
+
+    bare = sub.add_parser("ceiling", help="the bare handler the load test compares with")
+    bare.add_argument("--port", type=int, default=8899)
+
     token = sub.add_parser("new-token", help="make an API token and its tokens-file entry")
     token.add_argument("--role", choices=("supervisor", "servicer"), required=True)
     token.add_argument("--servicer", default="", help="the servicer id (role servicer)")
@@ -337,7 +395,8 @@ def main(argv=None):
     if command == "demo" and not hasattr(args, "base_port"):
         args = parser.parse_args(["demo", *(argv or sys.argv[1:])])
     {"demo": cmd_demo, "serve": cmd_serve, "appserver": cmd_appserver,
-     "imsim": cmd_imsim, "new-token": cmd_new_token}[command](args)
+     "imsim": cmd_imsim, "new-token": cmd_new_token, "loadtest": cmd_loadtest,
+     "ceiling": cmd_ceiling}[command](args)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import gevent
 import pykka
 
+from actors.call import CallReceiver, tell_later
 from actors.clock import Clock
 from actors.messages import Outbound
 from actors.ratelimit import LeakyBucket
@@ -39,6 +40,8 @@ RETRY_FIRST_SECS = 0.2
 RETRY_MAX_SECS = 30.0
 MAX_IN_FLIGHT = 64
 CONFIRM_RETRY_SECS = 1.0
+CONFIRM_BATCH = 64
+CONFIRM_DELAY_SECS = 0.02
 
 
 class Delivery(NamedTuple):
@@ -68,7 +71,7 @@ class OutboxStats(NamedTuple):
     backlog: int
 
 
-class Outbox(pykka.ThreadingActor):
+class Outbox(CallReceiver, pykka.ThreadingActor):
     """Owns the queues of outbound messages; one instance per CS server."""
 
     use_daemon_thread = True
@@ -166,7 +169,7 @@ class Outbox(pykka.ThreadingActor):
     def _schedule_pump(self, delay: float) -> None:
         if not self._pump_timer:
             self._pump_timer = True
-            self._clock.call_later(delay, self._self.rate_wait_over.defer)
+            tell_later(self._clock, delay, self.actor_ref, "rate_wait_over")
 
     def rate_wait_over(self) -> None:
         """Internal: the rate-limit wait is over (told by the Outbox's own timer)."""
@@ -180,14 +183,10 @@ class Outbox(pykka.ThreadingActor):
         except Exception as exc:  # a bug in deliver must not wedge the queue
             log.exception("delivery to %s raised", queued.message.target)
             result = Delivery(ok=False, retry=True, detail=repr(exc))
-        unconfirmed = None
-        if (result.ok or not result.retry) and queued.token:
-            if not self._confirm([queued.token]):
-                unconfirmed = queued.token
-        self._self.delivery_attempted.defer(key, result, unconfirmed)
+        self._self.delivery_attempted.defer(key, result)
 
     def _confirm(self, tokens: list[str]) -> bool:
-        """Drop delivered messages from the journal (in a send greenlet)."""
+        """Drop delivered messages from the journal (in a greenlet of its own)."""
         if self._journal is None:
             return True
         try:
@@ -198,34 +197,48 @@ class Outbox(pykka.ThreadingActor):
             return False
 
     def confirms_due(self) -> None:
-        """Internal: retry journal confirmations that failed (told by a timer)."""
+        """Internal: confirm the deliveries collected so far (told by a timer)."""
         self._confirm_timer = False
+        self._flush_confirms()
+
+    def _flush_confirms(self) -> None:
         tokens, self._unconfirmed = self._unconfirmed, []
         if tokens:
-            gevent.spawn(self._retry_confirms, tokens)
+            gevent.spawn(self._send_confirms, tokens)
 
-    def _retry_confirms(self, tokens: list[str]) -> None:
+    def _send_confirms(self, tokens: list[str]) -> None:
         if not self._confirm(tokens):
             self._self.confirms_failed.defer(tokens)
 
     def confirms_failed(self, tokens: list[str]) -> None:
-        """Internal: confirmations failed again; keep them for the next try."""
+        """Internal: confirmations failed; keep them for the next try."""
         self._unconfirmed.extend(tokens)
-        self._schedule_confirms()
+        self._schedule_confirms(CONFIRM_RETRY_SECS)
 
-    def _schedule_confirms(self) -> None:
+    def _schedule_confirms(self, delay: float) -> None:
         # Until confirmed, a delivered message would be sent again by a restart.
         if not self._confirm_timer:
             self._confirm_timer = True
-            self._clock.call_later(CONFIRM_RETRY_SECS, self._self.confirms_due.defer)
+            tell_later(self._clock, delay, self.actor_ref, "confirms_due")
 
-    def delivery_attempted(self, key: str, result: Delivery,
-                           unconfirmed: str | None = None) -> None:
+    def on_stop(self) -> None:
+        tokens, self._unconfirmed = self._unconfirmed, []
+        if tokens and not self._confirm(tokens):
+            log.warning("%d delivered messages will be sent again after the restart",
+                        len(tokens))
+
+    def delivery_attempted(self, key: str, result: Delivery) -> None:
         """Internal: a send greenlet finished (told by ``_attempt``)."""
         self._in_flight -= 1
-        if unconfirmed is not None:
-            self._unconfirmed.append(unconfirmed)
-            self._schedule_confirms()
+        if result.ok or not result.retry:
+            token = self._queues[key][0].token
+            if token is not None and self._journal is not None:
+                # One round trip per CONFIRM_BATCH deliveries, not one each.
+                self._unconfirmed.append(token)
+                if len(self._unconfirmed) >= CONFIRM_BATCH:
+                    self._flush_confirms()
+                else:
+                    self._schedule_confirms(CONFIRM_DELAY_SECS)
         queue = self._queues[key]
         if result.ok or not result.retry:
             message = queue.popleft().message
@@ -249,7 +262,7 @@ class Outbox(pykka.ThreadingActor):
             delay = min(RETRY_MAX_SECS, RETRY_FIRST_SECS * 2 ** (attempt - 1))
             log.warning("send to %s failed (%s); retry %d in %.1fs",
                         queue[0].message.target, result.detail, attempt, delay)
-            self._clock.call_later(delay, lambda: self._self.retry_due.defer(key))
+            tell_later(self._clock, delay, self.actor_ref, "retry_due", key)
         self._pump()
 
     def retry_due(self, key: str) -> None:

@@ -14,6 +14,7 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import bottle
@@ -74,6 +75,8 @@ class ImSimulator:
         # ``fault_count`` requests (None: until cleared).
         self.fault: str | None = None
         self.fault_count: int | None = None
+        # Called with every message delivered (the load test's eyes).
+        self.on_deliver: Callable[[dict[str, Any]], None] | None = None
 
     # Users and robots --------------------------------------------------------
 
@@ -101,6 +104,8 @@ class ImSimulator:
                    "payload": payload, "toUsers": [],
                    "timestamp": int(time.time() * 1000)}
         self.inboxes[target].append(message)
+        if self.on_deliver is not None:
+            self.on_deliver(message)
         robot = self.robots.get(target)
         if robot and robot["callback"] and payload.get("persistFlag") != TRANSPARENT:
             self._queue_callback(sender, robot["callback"], message)

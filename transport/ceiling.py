@@ -1,0 +1,27 @@
+"""The ceiling for the load test: a bare Bottle handler on the same gevent server.
+
+It parses the same callback body and answers as our handler does, and does
+nothing else; what it sustains is the most any handler could on this server.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import bottle
+
+
+def make_bare_app() -> bottle.Bottle:
+    app = bottle.Bottle()
+
+    @app.post("/im/robot/<token>")
+    def callback(token: str) -> dict[str, Any]:
+        body = json.loads(bottle.request.body.read())
+        return {"ok": isinstance(body, dict), "duplicate": False}
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        return {"ok": True}
+
+    return app

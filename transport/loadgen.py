@@ -1,0 +1,524 @@
+"""The load test: many simulated customers and servicers against a real CS server.
+
+Layout (two cores): the CS server and its Redis run as child processes
+pinned to core 0; this process, pinned to core 1, holds the IM simulator
+and the simulated people, who see every message the simulator delivers at
+the moment it is delivered (no polling).
+
+Phases, each optional:
+1. *ceiling*: a bare Bottle handler on the same gevent server, as many
+   callbacks per second as this generator can push through it;
+2. *saturation*: closed-loop customers asking the bot as fast as answers
+   come back: our end-to-end answers per second, as a share of the ceiling;
+3. *scenario*: customers arrive, chat with the bot, some ask for a person
+   and chat with simulated servicers who answer after a think time, then
+   leave; every reply is timed from the send that caused it, and every
+   reply that never comes is counted as lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gevent
+import gevent.pool
+import gevent.queue
+
+from storage import EmbeddedRedis, free_port
+from transport.http import HttpError, JsonClient
+from transport.imsim import ImSimulator, make_imsim_app
+from transport.server import start_server
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+ROBOT = "cs_robot"
+ENTER = {"type": 10001, "persistFlag": 0}
+LEAVE = {"type": 10002, "persistFlag": 0}
+BLASTERS = 64  # concurrent conversations in the ceiling and saturation phases
+
+
+@dataclass
+class LoadOptions:
+    customers: int = 200
+    servicers: int = 10
+    duration: float = 30.0
+    rate: float = 1.0  # messages per second per customer; 0: half the saturation
+    human_share: float = 0.3
+    think: float = 0.5  # seconds a servicer takes to answer
+    seed: int = 1
+    questions: int = 3  # bot questions per customer
+    human_messages: int = 3  # messages with the servicer, per customer who asks
+    wait: float = 10.0  # a reply later than this is lost
+    ceiling_secs: float = 3.0
+    saturate_secs: float = 3.0
+    sessions_only: bool = False
+    output: str = "loadtest.json"
+    plot: str = ""
+    redis_url: str = ""
+    quiet: bool = False
+
+
+@dataclass
+class Samples:
+    """Latencies (seconds) with the time they were taken, and the counts."""
+
+    started: float = field(default_factory=time.perf_counter)
+    latencies: list[tuple[float, float]] = field(default_factory=list)
+    sent: int = 0
+    received: int = 0
+    lost: int = 0
+
+    def add(self, sent_at: float) -> None:
+        now = time.perf_counter()
+        self.latencies.append((now - self.started, now - sent_at))
+        self.received += 1
+
+    def summary(self, elapsed: float) -> dict[str, Any]:
+        values = sorted(latency for _, latency in self.latencies)
+
+        def pct(p: float) -> float | None:
+            if not values:
+                return None
+            return round(values[min(len(values) - 1, int(p * len(values)))] * 1000, 2)
+
+        return {"messages_sent": self.sent, "replies_received": self.received,
+                "lost": self.lost, "seconds": round(elapsed, 2),
+                "replies_per_sec": round(self.received / elapsed, 1) if elapsed else None,
+                "latency_ms": {"p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99),
+                               "max": round(values[-1] * 1000, 2) if values else None}}
+
+
+def pin(pid: int, core: int) -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        try:
+            os.sched_setaffinity(pid, {core})
+        except OSError:
+            log.warning("could not pin process %s to core %s", pid, core)
+
+
+def process_stats(pid: int) -> dict[str, float]:
+    """CPU seconds used so far and peak RSS (MB) of a child, from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    memory = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in status
+              if line.startswith(("VmHWM", "VmRSS"))}
+    return {"cpu_secs": (int(stat[11]) + int(stat[12])) / ticks,
+            "peak_rss_mb": memory.get("VmHWM", 0.0), "rss_mb": memory.get("VmRSS", 0.0)}
+
+
+class Child:
+    """A child process (CS server or ceiling) started with run.py."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], port: int, log_path: Path) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = open(log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), *argv],
+                                     env={**os.environ, **env}, stdout=self._log,
+                                     stderr=self._log, stdin=subprocess.DEVNULL)
+        pin(self.proc.pid, 0)
+        client = JsonClient()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if client.get(self.url + "/healthz").status == 200:
+                    return
+            except HttpError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{argv[0]} did not start; see {log_path}")
+            gevent.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+
+class People:
+    """Simulated customers and servicers: they see deliveries as they happen."""
+
+    def __init__(self, sim: ImSimulator, think: float) -> None:
+        self.sim = sim
+        self.think = think
+        self.inboxes: dict[str, gevent.queue.Queue[Any]] = {}
+        self.servicers: set[str] = set()
+        self.forward_sent: dict[str, float] = {}  # token -> when the customer sent it
+        self.reply_sent: dict[str, float] = {}  # token -> when the servicer answered
+        self.samples = Samples()
+        sim.on_deliver = self._observe
+
+    def inbox(self, user: str) -> gevent.queue.Queue[Any]:
+        queue = self.inboxes.get(user)
+        if queue is None:
+            queue = self.inboxes[user] = gevent.queue.Queue()
+        return queue
+
+    def _observe(self, message: dict[str, Any]) -> None:
+        target = message["conv"]["target"]
+        text = message["payload"].get("searchableContent", "")
+        if target in self.servicers:
+            if text.startswith("m:"):
+                sent_at = self.forward_sent.pop(text, None)
+                if sent_at is not None:
+                    self.samples.add(sent_at)
+                gevent.spawn(self._answer, target, message["sender"], "r" + text[1:])
+            return
+        if target in self.inboxes:
+            self.inboxes[target].put((time.perf_counter(), message))
+
+    def _answer(self, servicer: str, shadow: str, token: str) -> None:
+        gevent.sleep(self.think)
+        self.reply_sent[token] = time.perf_counter()
+        self.samples.sent += 1
+        self.sim.deliver(servicer, shadow, {"type": 1, "searchableContent": token,
+                                            "persistFlag": 3})
+
+    def say(self, customer: str, payload: dict[str, Any], expect_reply: bool = True) -> float:
+        if expect_reply:
+            self.samples.sent += 1
+        sent_at = time.perf_counter()
+        self.sim.deliver(customer, ROBOT, payload)
+        return sent_at
+
+    def wait(self, customer: str, accept: Callable[[str], bool], timeout: float
+             ) -> tuple[float, str] | None:
+        """The first message to the customer that ``accept``s, or None (lost)."""
+        deadline = time.perf_counter() + timeout
+        queue = self.inbox(customer)
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                return None
+            try:
+                arrived, message = queue.get(timeout=remaining)
+            except gevent.queue.Empty:
+                return None
+            text = message["payload"].get("searchableContent", "")
+            if accept(text):
+                return arrived, text
+
+
+def equals(expected: str) -> Callable[[str], bool]:
+    return lambda text: text == expected
+
+
+def contains(part: str) -> Callable[[str], bool]:
+    return lambda text: part in text
+
+
+def answer_to(question: str) -> str:
+    return "a" + question[1:]
+
+
+def _text(t: str) -> dict[str, Any]:
+    return {"type": 1, "searchableContent": t, "persistFlag": 3}
+
+
+class LoadTest:
+    def __init__(self, options: LoadOptions) -> None:
+        self.o = options
+        self.random = random.Random(options.seed)
+        self.workdir = Path(tempfile.mkdtemp(prefix="wildfire-cs-load-"))
+        self.admin_secret = secrets.token_hex(16)
+        self.robot_secret = secrets.token_hex(16)
+        self.token = secrets.token_hex(16)
+        self.sim = ImSimulator(self.admin_secret, rate_limit=10**9)
+        self.result: dict[str, Any] = {"options": asdict(options)}
+
+    def say(self, line: str) -> None:
+        if not self.o.quiet:
+            print(line, flush=True)
+
+    # Set-up ------------------------------------------------------------------
+
+    def _config(self) -> Path:
+        questions = max(1, self.o.customers * self.o.questions)
+        config = {
+            "servicers": [{"id": f"s{i:03d}", "name": f"Servicer {i}",
+                           "capacity": 1000} for i in range(self.o.servicers)],
+            "faq": [{"keywords": [f"q{i:05d}"], "answer": f"a{i:05d}"}
+                    for i in range(min(questions, 2000))],
+            "customer_rate_limit": 0, "auto_pause_secs": 0, "idle_auto_secs": 3600,
+            "idle_human_secs": 3600, "rating_window_secs": 1, "queue_max_length": 100000,
+            "history_on_seat": 0,
+        }
+        path = self.workdir / "config.json"
+        path.write_text(json.dumps(config))
+        return path
+
+    def _start_server(self, redis_url: str, sim_url: str) -> Child:
+        port = free_port()
+        server = Child(["--log-level", "WARNING", "serve", "--port", str(port),
+                        "--im-url", sim_url, "--redis-url", redis_url,
+                        "--redis-prefix", f"load{secrets.token_hex(3)}",
+                        "--config", str(self._config()), "--rate-limit", "0"],
+                       {"CS_ROBOT_SECRET": self.robot_secret, "CS_ADMIN_SECRET": self.admin_secret,
+                        "CS_CALLBACK_TOKEN": self.token}, port, self.workdir / "server.log")
+        self.sim.put_robot(ROBOT, secret=self.robot_secret,
+                           callback=f"{server.url}/im/robot/{self.token}")
+        return server
+
+    # Phases ------------------------------------------------------------------
+
+    def ceiling(self) -> float:
+        port = free_port()
+        bare = Child(["ceiling", "--port", str(port)], {}, port, self.workdir / "ceiling.log")
+        body = json.dumps({"messageId": 1, "sender": "c", "conv": {"type": 0, "target": ROBOT},
+                           "payload": _text("q00001")}).encode()
+        client = JsonClient(maxsize=BLASTERS)
+        done = 0
+        deadline = time.perf_counter() + self.o.ceiling_secs
+
+        def blast() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                client.post(f"{bare.url}/im/robot/t", None, raw=body)
+                done += 1
+
+        started = time.perf_counter()
+        gevent.joinall([gevent.spawn(blast) for _ in range(BLASTERS)])
+        rate = done / (time.perf_counter() - started)
+        bare.stop()
+        self.say(f"ceiling: bare Bottle handler {rate:.0f} callbacks/s")
+        return rate
+
+    def saturate(self, people: People, server: Child) -> float:
+        answered = 0
+        cpu_before = process_stats(server.proc.pid)["cpu_secs"]
+        deadline = time.perf_counter() + self.o.saturate_secs
+
+        def customer(name: str) -> None:
+            nonlocal answered
+            people.inbox(name)
+            i = 0
+            while time.perf_counter() < deadline:
+                question = f"q{i % 1000:05d}"
+                people.say(name, _text(question))
+                if people.wait(name, equals(answer_to(question)), self.o.wait):
+                    answered += 1
+                i += 1
+
+        started = time.perf_counter()
+        gevent.joinall([gevent.spawn(customer, f"sat{i}") for i in range(BLASTERS)])
+        elapsed = time.perf_counter() - started
+        rate = answered / elapsed
+        busy = (process_stats(server.proc.pid)["cpu_secs"] - cpu_before) / elapsed
+        self.result["saturation_server_cpu_percent"] = round(100 * busy, 1)
+        people.samples = Samples()
+        self.say(f"saturation: {rate:.0f} bot answers/s end to end; server CPU {busy:.0%}")
+        return rate
+
+    def scenario(self, people: People, rate: float) -> dict[str, Any]:
+        o = self.o
+        samples = people.samples = Samples()
+        gap = 1.0 / rate if rate > 0 else 0.0
+        ramp = o.duration * 0.3
+        asks = set(self.random.sample(range(o.customers),
+                                      int(round(o.customers * o.human_share))))
+
+        def timed_wait(customer: str, sent_at: float, accept: Callable[[str], bool]) -> bool:
+            got = people.wait(customer, accept, o.wait)
+            if got is None:
+                samples.lost += 1
+                return False
+            samples.latencies.append((got[0] - samples.started, got[0] - sent_at))
+            samples.received += 1
+            return True
+
+        stop_at = time.perf_counter() + o.duration
+
+        def customer(index: int) -> None:
+            name = f"cust{index:06d}"
+            people.inbox(name)
+            gevent.sleep(ramp * index / max(1, o.customers))
+            if not timed_wait(name, people.say(name, ENTER), contains("欢迎")):
+                return
+            for k in range(o.questions):
+                gevent.sleep(gap)
+                if time.perf_counter() > stop_at:
+                    break
+                question = f"q{(index * o.questions + k) % 2000:05d}"
+                if not timed_wait(name, people.say(name, _text(question)),
+                                  equals(answer_to(question))):
+                    return
+            if index in asks and time.perf_counter() < stop_at:
+                gevent.sleep(gap)
+                if not timed_wait(name, people.say(name, _text("人工")),
+                                  contains("will help you")):
+                    return
+                for j in range(o.human_messages):
+                    gevent.sleep(gap)
+                    if time.perf_counter() > stop_at:
+                        break
+                    token = f"m:{name}:{j}"
+                    people.forward_sent[token] = people.say(name, _text(token))
+                    reply = "r" + token[1:]
+                    got = people.wait(name, equals(reply), o.wait + o.think)
+                    if got is None:
+                        samples.lost += 1
+                        return
+                    samples.latencies.append((got[0] - samples.started,
+                                              got[0] - people.reply_sent.pop(reply, got[0])))
+                    samples.received += 1
+            people.say(name, LEAVE, expect_reply=False)
+
+        started = time.perf_counter()
+        workers = [gevent.spawn(customer, i) for i in range(o.customers)]
+        progress = gevent.spawn(self._progress, samples, started)
+        gevent.joinall(workers, timeout=o.duration + 2 * o.wait + o.think)
+        elapsed = time.perf_counter() - started
+        progress.kill()
+        unfinished = sum(1 for w in workers if not w.dead)
+        gevent.killall(workers)
+        summary = samples.summary(elapsed)
+        summary["lost"] += unfinished
+        summary["customers"] = o.customers
+        summary["asked_for_a_person"] = len(asks)
+        summary["rate_per_customer"] = round(rate, 3)
+        return summary
+
+    def sessions_only(self, people: People, server: Child) -> dict[str, Any]:
+        before = process_stats(server.proc.pid)["rss_mb"]
+        pending = gevent.pool.Pool(500)
+        samples = people.samples = Samples()
+
+        def open_one(index: int) -> None:
+            name = f"idle{index:07d}"
+            people.inbox(name)
+            sent_at = people.say(name, ENTER)
+            got = people.wait(name, contains("欢迎"), self.o.wait)
+            if got is None:
+                samples.lost += 1
+            else:
+                samples.add(sent_at)
+                del people.inboxes[name]
+
+        started = time.perf_counter()
+        progress = gevent.spawn(self._progress, samples, started)
+        for i in range(self.o.customers):
+            pending.spawn(open_one, i)
+        pending.join()
+        progress.kill()
+        elapsed = time.perf_counter() - started
+        gevent.sleep(1.0)  # let the server settle its allocations
+        after = process_stats(server.proc.pid)["rss_mb"]
+        summary = samples.summary(elapsed)
+        summary.update(sessions=self.o.customers, rss_before_mb=round(before, 1),
+                       rss_after_mb=round(after, 1),
+                       kb_per_session=round((after - before) * 1024 / self.o.customers, 2))
+        return summary
+
+    def _progress(self, samples: Samples, started: float) -> None:
+        while True:
+            gevent.sleep(1.0)
+            elapsed = time.perf_counter() - started
+            self.say(f"  {elapsed:5.1f}s  sent {samples.sent:7d}  replies {samples.received:7d}"
+                     f"  lost {samples.lost}")
+
+    # The run -----------------------------------------------------------------
+
+    def run(self) -> dict[str, Any]:
+        pin(os.getpid(), 1)
+        o = self.o
+        if o.ceiling_secs > 0 and not o.sessions_only:
+            self.result["ceiling_callbacks_per_sec"] = round(self.ceiling(), 1)
+        redis = None
+        redis_url = o.redis_url
+        if not redis_url:
+            redis = EmbeddedRedis(self.workdir / "redis", appendonly=False).start()
+            pin(redis._process.pid, 0)  # type: ignore[union-attr]
+            redis_url = redis.url
+        sim_http = start_server(make_imsim_app(self.sim))
+        server = self._start_server(redis_url, sim_http.url)
+        people = People(self.sim, o.think)
+        people.servicers = {f"s{i:03d}" for i in range(o.servicers)}
+        try:
+            for servicer in sorted(people.servicers):
+                self.sim.deliver(servicer, ROBOT, _text("/on"))
+            cpu_before = process_stats(server.proc.pid)["cpu_secs"]
+            wall_before = time.perf_counter()
+            if o.sessions_only:
+                self.result["sessions_only"] = self.sessions_only(people, server)
+            else:
+                rate = o.rate
+                if o.saturate_secs > 0:
+                    saturation = self.saturate(people, server)
+                    self.result["saturation_answers_per_sec"] = round(saturation, 1)
+                    if "ceiling_callbacks_per_sec" in self.result:
+                        self.result["share_of_ceiling"] = round(
+                            saturation / self.result["ceiling_callbacks_per_sec"], 3)
+                    if rate <= 0:  # half the measured load, spread over the customers
+                        per_customer_msgs = 2 + o.questions + o.human_share * (
+                            1 + 2 * o.human_messages)
+                        rate = max(0.05, 0.5 * saturation * (o.duration * 0.6)
+                                   / (o.customers * per_customer_msgs) / 1.0)
+                rate = rate if rate > 0 else 1.0
+                self.say(f"scenario: {o.customers} customers, {rate:.2f} msg/s each, "
+                         f"{o.human_share:.0%} ask for a person")
+                self.result["scenario"] = self.scenario(people, rate)
+                self.result["scenario"]["plot_points"] = len(people.samples.latencies)
+            stats = process_stats(server.proc.pid)
+            wall = time.perf_counter() - wall_before
+            cpu = stats["cpu_secs"] - cpu_before
+            self.result["server"] = {"peak_rss_mb": round(stats["peak_rss_mb"], 1),
+                                     "cpu_secs": round(cpu, 2),
+                                     "cpu_percent": round(100 * cpu / wall, 1)}
+            errors = Counter({k: v for k, v in self.sim.stats.items()
+                              if (k.startswith("robot_send_code_") and k != "robot_send_code_0")
+                              or k.startswith("callback_http_") and k != "callback_http_200"
+                              or k == "callback_failed"})
+            self.result["errors"] = dict(errors)
+            if o.plot and not o.sessions_only:
+                self.plot(people.samples, o.plot)
+        finally:
+            server.stop()
+            sim_http.stop()
+            if redis is not None:
+                redis.stop()
+        Path(o.output).write_text(json.dumps(self.result, indent=2))
+        return self.result
+
+    def plot(self, samples: Samples, path: str) -> None:
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            self.say("--plot needs matplotlib: pip install matplotlib")
+            return
+        seconds = int(max((t for t, _ in samples.latencies), default=0)) + 1
+        per_second: list[list[float]] = [[] for _ in range(seconds)]
+        for t, latency in samples.latencies:
+            per_second[int(t)].append(latency * 1000)
+        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(8, 5))
+        top.plot(range(seconds), [len(s) for s in per_second])
+        top.set_ylabel("replies / s")
+        bottom.plot(range(seconds), [sorted(s)[int(0.99 * (len(s) - 1))] if s else 0
+                                     for s in per_second], label="p99")
+        bottom.plot(range(seconds), [sorted(s)[len(s) // 2] if s else 0 for s in per_second],
+                    label="p50")
+        bottom.set_ylabel("latency (ms)")
+        bottom.set_xlabel("seconds")
+        bottom.legend()
+        fig.tight_layout()
+        fig.savefig(path)
+        self.say(f"plot written to {path}")
