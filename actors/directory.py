@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pykka
 
-from actors.call import tell
+from actors.call import CallReceiver, tell
 from actors.commands import status_command
 from actors.config import CsConfig
 from actors.messages import Inbound, Outbound, text_payload
@@ -29,7 +29,7 @@ SessionFactory = Callable[[str, Any, "dict[str, Any] | None"], pykka.ActorRef[An
 """(customer id, directory proxy, snapshot or None) -> a started SessionActor."""
 
 
-class Directory(pykka.ThreadingActor):
+class Directory(CallReceiver, pykka.ThreadingActor):
     """Routes callbacks to sessions and the pool; owns the customer->actor map."""
 
     use_daemon_thread = True

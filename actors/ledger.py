@@ -13,8 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import pykka
-
+from actors.call import tell
 from actors.messages import Outbound
 
 if TYPE_CHECKING:
@@ -34,7 +33,7 @@ class Ledger:
     def __init__(self, customer_id: str, store: Store, outbox: Any, opened: str) -> None:
         self._customer_id = customer_id
         self._store = store
-        self._outbox = outbox
+        self._outbox = outbox.actor_ref  # told directly: every reply goes this way
         self._opened = opened
         self.seq = 0
         self.dirty = False
@@ -105,12 +104,11 @@ class Ledger:
             saved = False
             self._keep(history, handled, stats, ratings)
             self._answer_stats = answer_stats + self._answer_stats
-        try:
-            for message, token in zip(outbound, tokens, strict=True):
-                self._outbox.send.defer(message, token)
-        except pykka.ActorDeadError:
-            log.warning("outbox stopped; session %s's messages wait in the journal",
-                        self._customer_id)
+        for message, token in zip(outbound, tokens, strict=True):
+            if not tell(self._outbox, "send", message, token):
+                log.warning("outbox stopped; session %s's messages wait in the journal",
+                            self._customer_id)
+                break
         return saved
 
     def _unsaved_history(self) -> list[dict[str, Any]]:

@@ -43,11 +43,11 @@ class Payload:
     def to_wire(self) -> dict[str, Any]:
         """The JSON object the robot API takes, without empty optional fields."""
         wire: dict[str, Any] = {"type": self.type}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name == "type" or value in ("", 0, ()):
+        for name in _OPTIONAL_FIELDS:
+            value = getattr(self, name)
+            if value in ("", 0, ()):
                 continue
-            wire[f.name] = list(value) if isinstance(value, tuple) else value
+            wire[name] = list(value) if isinstance(value, tuple) else value
         if "persistFlag" not in wire:
             wire["persistFlag"] = self.persistFlag
         return wire
@@ -77,6 +77,9 @@ class Payload:
         if "mentionedTarget" in values:
             values["mentionedTarget"] = tuple(values["mentionedTarget"] or ())
         return cls(**values)
+
+
+_OPTIONAL_FIELDS = tuple(f.name for f in fields(Payload) if f.name != "type")
 
 
 def text_payload(text: str, persist_flag: int = 1) -> Payload:

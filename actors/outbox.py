@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import gevent
 import pykka
 
-from actors.call import CallReceiver, tell_later
+from actors.call import CallReceiver, tell, tell_later
 from actors.clock import Clock
 from actors.messages import Outbound
 from actors.ratelimit import LeakyBucket
@@ -183,7 +183,7 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
         except Exception as exc:  # a bug in deliver must not wedge the queue
             log.exception("delivery to %s raised", queued.message.target)
             result = Delivery(ok=False, retry=True, detail=repr(exc))
-        self._self.delivery_attempted.defer(key, result)
+        tell(self.actor_ref, "delivery_attempted", key, result)
 
     def _confirm(self, tokens: list[str]) -> bool:
         """Drop delivered messages from the journal (in a greenlet of its own)."""
@@ -208,7 +208,7 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
 
     def _send_confirms(self, tokens: list[str]) -> None:
         if not self._confirm(tokens):
-            self._self.confirms_failed.defer(tokens)
+            tell(self.actor_ref, "confirms_failed", tokens)
 
     def confirms_failed(self, tokens: list[str]) -> None:
         """Internal: confirmations failed; keep them for the next try."""

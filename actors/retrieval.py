@@ -13,11 +13,13 @@ per query; an inverted index keeps a query proportional to its matches.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import NamedTuple
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -31,6 +33,9 @@ _STOPWORDS = frozenset(
 # only dilute how much of a question a known question explains.
 _HAN_STOP = frozenset("的了吗呢啊吧呀我你您他她们是在有想要请问一下个这那和就都也还么")
 K1, B = 1.2, 0.75
+# A term in most documents says almost nothing and costs a pass over most of
+# them; below this IDF (in over ~90% of documents) it is skipped.
+MIN_IDF = 0.1
 
 
 def _stem(word: str) -> str:
@@ -89,7 +94,7 @@ class Bm25Index:
         scores: dict[int, float] = defaultdict(float)
         for term, q_count in query.items():
             idf = self._idf.get(term)
-            if idf is None:
+            if idf is None or idf < MIN_IDF:
                 continue
             for doc, count in self._postings[term]:
                 norm = K1 * (1 - B + B * self._lengths[doc] / self._avg)
@@ -106,7 +111,7 @@ class Bm25Index:
         query = Counter(tokens(text))
         scores = self._score(query)
         own = self._query_self_score(query) or 1.0
-        best = sorted(scores.items(), key=lambda item: -item[1])[:limit]
+        best = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
         return [Hit(doc, score, min(1.0, score / own),
                     min(1.0, score / self._self_scores[doc]) if self._self_scores[doc] else 0.0)
                 for doc, score in best]

@@ -26,7 +26,7 @@ def api(stack, method, path, body=None):
     if method == "GET":
         return http.get(url, AUTH)
     if method == "PUT":
-        return http._request("PUT", url, json.dumps(body).encode(),
+        return http.request("PUT", url, json.dumps(body).encode(),
                              {**AUTH, "Content-Type": "application/json"})
     return http.post(url, body, AUTH)
 

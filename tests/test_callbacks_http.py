@@ -113,7 +113,7 @@ def test_metrics_count_callbacks_and_show_state(stack):
     stack.client.send("carol", ROBOT_ID, "price")
     stack.client.wait_for("carol")
     post(stack, robot_path(stack, token="x" * 32), good_callback())
-    text = http._pool.request("GET", stack.cs.url + "/metrics").data.decode()
+    text = http.get(stack.cs.url + "/metrics").raw.decode()
     assert 'cs_callbacks_total{result="accepted",route="robot"} 1.0' in text
     assert 'cs_callbacks_total{result="refused_403",route="robot"} 1.0' in text
     assert 'cs_sessions_open{mode="auto"} 1.0' in text

@@ -80,7 +80,7 @@ def test_servicer_sees_only_their_own(secured):
 
 
 def test_servicer_may_not_change_the_team(secured):
-    response = http._request("PUT", secured.cs.url + "/api/servicers/eve",
+    response = http.request("PUT", secured.cs.url + "/api/servicers/eve",
                              json.dumps({"capacity": 9}).encode(),
                              {"Authorization": "Bearer alice-token"})
     assert response.status == 403

@@ -1,11 +1,21 @@
-"""One HTTP client for every outbound JSON call, with bounded time-outs."""
+"""One HTTP client for every outbound JSON call, with bounded time-outs.
+
+geventhttpclient (maintained; Locust's client) parses responses in C; the
+urllib3 stack it replaced spent a quarter of the CS server's CPU on the
+robot API's replies, most of it in http.client's e-mail header parser
+(measured with CS_PROFILE under ``run.py loadtest``).
+"""
 
 from __future__ import annotations
 
 import json
+import socket
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
-import urllib3
+import gevent
+from geventhttpclient import HTTPClient
+from geventhttpclient.response import HTTPConnectionClosed
 
 CONNECT_TIMEOUT_SECS = 2.0
 READ_TIMEOUT_SECS = 5.0
@@ -14,6 +24,7 @@ READ_TIMEOUT_SECS = 5.0
 class JsonResponse(NamedTuple):
     status: int
     body: Any  # parsed JSON, or None if the body was not JSON
+    raw: bytes = b""
 
 
 class HttpError(Exception):
@@ -21,33 +32,51 @@ class HttpError(Exception):
 
 
 class JsonClient:
-    """A pooled client; under gevent each request yields to other greenlets."""
+    """A pool of keep-alive connections per host; each request yields under gevent."""
 
     def __init__(self, maxsize: int = 64, read_timeout: float = READ_TIMEOUT_SECS) -> None:
-        self._pool = urllib3.PoolManager(
-            maxsize=maxsize, block=True, retries=False,
-            timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_SECS, read=read_timeout))
+        self._maxsize = maxsize
+        self._read_timeout = read_timeout
+        self._clients: dict[tuple[str, int, bool], HTTPClient] = {}
 
     def post(self, url: str, body: Any, headers: dict[str, str] | None = None,
              raw: bytes | None = None) -> JsonResponse:
         data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
         all_headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
-        return self._request("POST", url, data, all_headers)
+        return self.request("POST", url, data, all_headers)
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> JsonResponse:
-        return self._request("GET", url, None, headers or {})
+        return self.request("GET", url, None, headers or {})
 
-    def _request(self, method: str, url: str, data: bytes | None,
-                 headers: dict[str, str]) -> JsonResponse:
+    def request(self, method: str, url: str, data: bytes | None,
+                headers: dict[str, str]) -> JsonResponse:
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            response = self._pool.request(method, url, body=data, headers=headers)
-        except urllib3.exceptions.HTTPError as exc:
-            raise HttpError(f"{method} {url}: {exc.__class__.__name__}") from None
+            client = self._client(parts.scheme, parts.hostname or "", parts.port)
+            response = client.request(method, path, body=data or b"", headers=headers)
+            content = response.read()
+            status = int(response.status_code)
+        except (OSError, socket.timeout, gevent.Timeout, HTTPConnectionClosed, ValueError) as exc:
+            raise HttpError(f"{method} {parts.scheme}://{parts.netloc}{parts.path}: "
+                            f"{exc.__class__.__name__}") from None
         try:
-            parsed = json.loads(response.data) if response.data else None
+            parsed = json.loads(content) if content else None
         except ValueError:
             parsed = None
-        return JsonResponse(response.status, parsed)
+        return JsonResponse(status, parsed, content)
+
+    def _client(self, scheme: str, host: str, port: int | None) -> HTTPClient:
+        ssl = scheme == "https"
+        key = (host, port or (443 if ssl else 80), ssl)
+        client = self._clients.get(key)
+        if client is None:
+            client = self._clients[key] = HTTPClient(
+                key[0], key[1], ssl=ssl, concurrency=self._maxsize,
+                connection_timeout=CONNECT_TIMEOUT_SECS, network_timeout=self._read_timeout)
+        return client
 
     def close(self) -> None:
-        self._pool.clear()
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()

@@ -13,6 +13,7 @@ import logging
 import time
 from typing import Any
 
+from actors.call import tell
 from actors.messages import Inbound
 from storage import StorageError, Store
 
@@ -24,7 +25,7 @@ class Intake:
 
     def __init__(self, store: Store, directory: Any) -> None:
         self._store = store
-        self._directory = directory
+        self._directory = directory.actor_ref  # told directly: the hot path
         self.degraded_since: float | None = None
         self.duplicates = 0
         self.unjournaled = 0
@@ -57,8 +58,5 @@ class Intake:
                 self.duplicates += 1
                 log.info("repeated callback %s ignored", message.message_id)
                 return False
-        if for_robot:
-            self._directory.route_customer.defer(message)
-        else:
-            self._directory.route_shadow.defer(message)
+        tell(self._directory, "route_customer" if for_robot else "route_shadow", message)
         return True

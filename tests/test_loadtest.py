@@ -1,0 +1,30 @@
+"""The load-test tool itself: a short run finishes, its counts add up, nothing is lost."""
+
+import json
+
+from transport.loadgen import LoadOptions, LoadTest
+
+
+def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
+    output = tmp_path / "load.json"
+    options = LoadOptions(customers=50, servicers=3, duration=5, rate=2.0, human_share=0.4,
+                          think=0.1, questions=2, human_messages=2, ceiling_secs=0.5,
+                          saturate_secs=0.5, output=str(output), quiet=True)
+    result = LoadTest(options).run()
+    assert json.loads(output.read_text()) == json.loads(json.dumps(result))
+    scenario = result["scenario"]
+    assert scenario["lost"] == 0
+    assert scenario["messages_sent"] == scenario["replies_received"] > 50 * 3
+    assert scenario["asked_for_a_person"] == 20
+    assert result["errors"] == {}
+    assert result["ceiling_callbacks_per_sec"] > 0 and result["saturation_answers_per_sec"] > 0
+    assert result["server"]["peak_rss_mb"] > 0 and result["server"]["cpu_secs"] > 0
+    assert all(v is not None for v in scenario["latency_ms"].values())
+
+
+def test_sessions_only_reports_memory_per_session(tmp_path):
+    options = LoadOptions(customers=300, sessions_only=True, output=str(tmp_path / "s.json"),
+                          quiet=True)
+    result = LoadTest(options).run()["sessions_only"]
+    assert result["lost"] == 0 and result["replies_received"] == 300
+    assert result["kb_per_session"] is not None
