@@ -70,6 +70,8 @@ def add_serve_args(p):
             "IM admin secret: trusted mode, we create Shadows ourselves", "", secret=True)
     env_arg(p, "--config", "CS_CONFIG", "JSON file: servicers, texts, FAQ, time-outs", "")
     env_arg(p, "--servicers", "CS_SERVICERS", "comma-separated servicer ids to add", "")
+    env_arg(p, "--demo-sim-url", "CS_DEMO_SIM_URL",
+            "demo mode: the IM simulator /demo talks through", "")
     env_arg(p, "--knowledge", "CS_KNOWLEDGE",
             "knowledge base (YAML or JSON); reloaded on SIGHUP", "")
     env_arg(p, "--api-token", "CS_API_TOKEN", "a supervisor bearer token for /api", "",
@@ -124,6 +126,7 @@ def cmd_serve(args):
         api_tokens_file=args.api_tokens_file,
         callback_sources=tuple(n.strip() for n in args.callback_allow.split(",") if n.strip()),
         max_body_bytes=args.max_body_bytes, knowledge_path=args.knowledge,
+        demo_sim_url=args.demo_sim_url,
         rate_limit=(args.rate_limit, 10.0) if args.rate_limit > 0 else None,
         config=load_cs_config(args))
     try:
@@ -220,7 +223,8 @@ def cmd_demo(args):
               CS_ADMIN_SECRET=admin_secret, CS_APPSERVER_KEY=app_key)
         child(["serve", "--port", str(cs_port), "--im-url", f"http://127.0.0.1:{im_port}",
                "--redis-url", redis.url, "--appserver-url", f"http://127.0.0.1:{app_port}",
-               "--config", args.config, "--knowledge", str(DEMO_KNOWLEDGE)],
+               "--config", args.config, "--knowledge", str(DEMO_KNOWLEDGE),
+               "--demo-sim-url", f"http://127.0.0.1:{im_port}"],
               CS_ROBOT_SECRET=robot_secret, CS_CALLBACK_TOKEN=callback_token,
               CS_APPSERVER_KEY=app_key, CS_API_TOKEN=api_token)
         for port in (im_port, app_port, cs_port):

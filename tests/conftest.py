@@ -66,7 +66,7 @@ class Stack(SimpleNamespace):
 
 
 def start_stack(redis_url, config=None, *, trusted=False, rate_limit=1000,
-                callback_token=None, api_token="", **settings_overrides):
+                callback_token=None, api_token="", demo=False, **settings_overrides):
     admin_secret = secrets.token_hex(8)
     robot_secret = secrets.token_hex(8)
     key = secrets.token_hex(16)
@@ -76,6 +76,8 @@ def start_stack(redis_url, config=None, *, trusted=False, rate_limit=1000,
     config = config or make_config()
     appserver_http = start_server(make_appserver_app(
         admin=admin, key=key, robot_id=ROBOT_ID, shadow_id_pattern=config.shadow_id_pattern))
+    if demo:
+        settings_overrides["demo_sim_url"] = sim_http.url
     settings = CsSettings(
         im_url=sim_http.url, robot_id=ROBOT_ID, robot_secret=robot_secret,
         callback_token=callback_token or secrets.token_hex(16), redis_url=redis_url,

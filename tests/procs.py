@@ -46,6 +46,11 @@ class ServerProcess:
                 raise RuntimeError("server did not come up")
             time.sleep(0.05)
 
+    def ensure_stopped(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)

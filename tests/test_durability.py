@@ -49,6 +49,15 @@ class Traffic:
 
 
 @pytest.fixture
+def servers():
+    """Server processes a test starts; killed at the end even if the test fails."""
+    started = []
+    yield started
+    for server in started:
+        server.ensure_stopped()
+
+
+@pytest.fixture
 def sim_server():
     admin_secret = secrets.token_hex(8)
     sim = ImSimulator(admin_secret, rate_limit=100_000)
@@ -57,7 +66,8 @@ def sim_server():
     server.stop()
 
 
-def test_kill_9_loses_no_accepted_callback_and_no_reply(sim_server, redis_url, tmp_path):
+def test_kill_9_loses_no_accepted_callback_and_no_reply(sim_server, redis_url, tmp_path,
+                                                        servers):
     sim, sim_http, admin_secret = sim_server
     robot_secret, token = secrets.token_hex(8), secrets.token_hex(16)
     port = free_port()
@@ -65,7 +75,9 @@ def test_kill_9_loses_no_accepted_callback_and_no_reply(sim_server, redis_url, t
                            prefix=f"kill-{secrets.token_hex(3)}",
                            config_path=faq_config(tmp_path / "faq.json", 600),
                            robot_secret=robot_secret, admin_secret=admin_secret,
-                           callback_token=token, log_path=tmp_path / "server.log").start()
+                           callback_token=token, log_path=tmp_path / "server.log")
+    servers.append(server)
+    server.start()
     sim.put_robot(ROBOT_ID, secret=robot_secret,
                   callback=f"http://127.0.0.1:{port}/im/robot/{token}")
     traffic = Traffic(ImSimClient(sim_http.url), customers=30, per_customer=20, gap=0.005)
@@ -96,7 +108,7 @@ def test_kill_9_loses_no_accepted_callback_and_no_reply(sim_server, redis_url, t
     assert server.terminate() == 0
 
 
-def test_sigterm_drains_and_exits_zero(sim_server, redis_url, tmp_path):
+def test_sigterm_drains_and_exits_zero(sim_server, redis_url, tmp_path, servers):
     sim, sim_http, admin_secret = sim_server
     robot_secret, token = secrets.token_hex(8), secrets.token_hex(16)
     port = free_port()
@@ -104,7 +116,9 @@ def test_sigterm_drains_and_exits_zero(sim_server, redis_url, tmp_path):
                            prefix=f"term-{secrets.token_hex(3)}",
                            config_path=faq_config(tmp_path / "faq.json", 100),
                            robot_secret=robot_secret, admin_secret=admin_secret,
-                           callback_token=token, log_path=tmp_path / "server.log").start()
+                           callback_token=token, log_path=tmp_path / "server.log")
+    servers.append(server)
+    server.start()
     sim.put_robot(ROBOT_ID, secret=robot_secret,
                   callback=f"http://127.0.0.1:{port}/im/robot/{token}")
     traffic = Traffic(ImSimClient(sim_http.url), customers=10, per_customer=5, gap=0)

@@ -6,18 +6,25 @@ Every answer is JSON; errors are ``{"error": {"code", "message"}}`` with a
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Callable
 from typing import Any
 
 import bottle
 
-from actors.config import ConfigError, servicer_from_dict
+from actors.config import ConfigError, CsConfig, servicer_from_dict
+from actors.messages import Inbound, text_payload
 from actors.system import CsActors
 from storage import Store
 from transport.auth import SUPERVISOR, Principal, Tokens
+from transport.intake import Intake
 from transport.web import ApiError, json_body
 
 ASK_TIMEOUT_SECS = 5.0
+# Messages typed in the console get ids of their own, below every id the IM
+# server hands out (those are positive), so they never look like repeats.
+_console_ids = itertools.count(-(time.time_ns() // 1000), -1)
 HISTORY_MAX_LIMIT = 500
 MAX_ID_CHARS = 128
 
@@ -59,9 +66,10 @@ def _id(value: str, what: str) -> str:
     return value
 
 
-def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store,
-                authenticate: Callable[[], Principal],
-                reload_knowledge: Callable[[], int] | None = None) -> None:
+def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: CsConfig,
+                intake: Intake, authenticate: Callable[[], Principal],
+                reload_knowledge: Callable[[], int] | None = None,
+                traffic: Callable[[], list[list[int]]] | None = None) -> None:
     pool, directory = actors.pool, actors.directory
 
     def ask(future: Any) -> Any:
@@ -174,6 +182,62 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store,
         if reason:
             raise ApiError(409, "transfer_refused", reason)
         return {"ok": True}
+
+    def as_servicer(customer_id: str, text: str) -> dict[str, Any]:
+        """Say something in the customer's Shadow chat as the calling servicer.
+
+        It takes the same path as a message typed in a WildfireChat client, so
+        the customer gets the same ``extra`` and the history the same entry.
+        """
+        principal = authenticate()
+        if principal.is_supervisor or not principal.servicer_id:
+            raise ApiError(403, "servicer_only", "only a servicer's token may reply")
+        servicer = known_servicer(principal.servicer_id)
+        if customer_id not in servicer["customers"]:
+            raise ApiError(409, "not_your_customer", "this customer is not with you now")
+        message = Inbound(next(_console_ids), principal.servicer_id,
+                          config.shadow_id(customer_id), text_payload(text),
+                          int(time.time() * 1000))
+        intake.accept(message, for_robot=False)
+        return {"ok": True}
+
+    @app.post("/api/sessions/<customer_id>/reply")
+    def reply(customer_id: str) -> dict[str, Any]:
+        text = json_body().get("text")
+        if not isinstance(text, str) or not text.strip() or len(text) > 4000:
+            raise ApiError(400, "bad_text", "text must be 1..4000 characters")
+        return as_servicer(_id(customer_id, "customer id"), text)
+
+    @app.post("/api/sessions/<customer_id>/end")
+    def end(customer_id: str) -> dict[str, Any]:
+        return as_servicer(_id(customer_id, "customer id"), "/end")
+
+    @app.get("/api/overview")
+    def overview() -> dict[str, Any]:
+        """What a supervisor's dashboard shows, in one call."""
+        supervisor()
+        servicers = sorted(ask(pool.status()).values(), key=lambda s: s["id"])
+        waiting = ask(pool.queue())
+        open_sessions = ask(directory.session_count())
+        human = sum(s["load"] for s in servicers)
+        for servicer in servicers:
+            counters = store.servicer_stats(servicer["id"])
+            rated, first = counters.get("rated", 0), counters.get("first_responses", 0)
+            servicer.update(
+                sessions=counters.get("sessions", 0),
+                rating_avg=round(counters.get("stars", 0) / rated, 2) if rated else None,
+                rated=rated,
+                first_response_avg_secs=(round(counters["first_response_ms"] / first / 1000, 2)
+                                         if first else None))
+        ratings = sorted((r for s in servicers for r in store.ratings(s["id"], 10)),
+                         key=lambda r: -int(r.get("t", 0)))[:10]
+        return {"sessions": {"open": open_sessions, "human": human, "queued": len(waiting),
+                             "auto": max(0, open_sessions - human - len(waiting))},
+                "queue": {"length": len(waiting),
+                          "longest_wait_secs": max((w["waited_secs"] for w in waiting),
+                                                   default=0)},
+                "servicers": servicers, "recent_ratings": ratings,
+                "traffic_per_minute": traffic() if traffic else []}
 
     @app.get("/api/ratings/<session_id>")
     def rating(session_id: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from transport.callbacks import parse_callback
 from transport.health import Readiness
 from transport.intake import Intake
 from transport.metrics import Metrics
+from transport.pages import install_pages
 from transport.web import MAX_BODY_BYTES, ApiError, json_body, json_error_app
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
                 callback_sources: Sequence[str] = (),
                 max_body_bytes: int = MAX_BODY_BYTES,
                 reload_knowledge: Callable[[], int] | None = None,
-                metrics: Metrics | None = None) -> bottle.Bottle:
+                metrics: Metrics | None = None, demo_sim_url: str = "") -> bottle.Bottle:
     """The Bottle app. ``callback_sources``: networks (CIDR) allowed to call back;
     empty allows any (the token still guards)."""
     app = json_error_app()
@@ -90,8 +91,10 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
             bottle.response.status = 503
         return report
 
-    install_api(app, actors=actors, store=store, authenticate=authenticator(tokens or Tokens()),
-                reload_knowledge=reload_knowledge)
+    install_api(app, actors=actors, store=store, config=config, intake=intake,
+                authenticate=authenticator(tokens or Tokens()),
+                reload_knowledge=reload_knowledge, traffic=metrics.traffic)
+    install_pages(app, demo_sim_url=demo_sim_url, robot_id=robot_id)
     return app
 
 

@@ -51,6 +51,7 @@ class CsSettings:
     callback_sources: tuple[str, ...] = ()  # CIDRs allowed to call back; () = any
     max_body_bytes: int = MAX_BODY_BYTES
     knowledge_path: str = ""  # YAML or JSON knowledge base; "" = the config's FAQ
+    demo_sim_url: str = ""  # demo mode: /demo plays a customer through this simulator
     rate_limit: tuple[int, float] | None = (1000, 10.0)
     config: CsConfig = field(default_factory=CsConfig)
 
@@ -97,7 +98,8 @@ class CsServer:
                                im_url=settings.im_url, tokens=self._tokens(),
                                callback_sources=settings.callback_sources,
                                max_body_bytes=settings.max_body_bytes,
-                               reload_knowledge=self.reload_knowledge, metrics=self.metrics)
+                               reload_knowledge=self.reload_knowledge, metrics=self.metrics,
+                               demo_sim_url=settings.demo_sim_url)
         self.http: RunningServer = start_server(self.app, listener=listener)
         log.info("CS server listening on %s:%s", settings.host, self.port)
 

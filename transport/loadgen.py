@@ -97,7 +97,7 @@ class Samples:
             return round(values[min(len(values) - 1, int(p * len(values)))] * 1000, 2)
 
         return {"messages_sent": self.sent, "replies_received": self.received,
-                "lost": self.lost, "seconds": round(elapsed, 2),
+                "lost": self.lost, "late": 0, "seconds": round(elapsed, 2),
                 "replies_per_sec": round(self.received / elapsed, 1) if elapsed else None,
                 "latency_ms": {"p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99),
                                "max": round(values[-1] * 1000, 2) if values else None}}
@@ -253,6 +253,7 @@ class LoadTest:
         self.token = secrets.token_hex(16)
         self.sim = ImSimulator(self.admin_secret, rate_limit=10**9)
         self.result: dict[str, Any] = {"options": asdict(options)}
+        self._scenario_cpu = 0.0
 
     def say(self, line: str) -> None:
         if not self.o.quiet:
@@ -344,12 +345,15 @@ class LoadTest:
         asks = set(self.random.sample(range(o.customers),
                                       int(round(o.customers * o.human_share))))
 
-        def timed_wait(customer: str, sent_at: float, accept: Callable[[str], bool]) -> bool:
-            got = people.wait(customer, accept, o.wait)
-            if got is None:
-                samples.lost += 1
+        overdue: list[tuple[str, Callable[[str], bool]]] = []
+
+        def timed_wait(customer: str, sent_at: float | None, accept: Callable[[str], bool],
+                       timeout: float = o.wait) -> bool:
+            got = people.wait(customer, accept, timeout)
+            if got is None:  # late or lost: told apart after the run
+                overdue.append((customer, accept))
                 return False
-            samples.latencies.append((got[0] - samples.started, got[0] - sent_at))
+            samples.latencies.append((got[0] - samples.started, got[0] - (sent_at or got[0])))
             samples.received += 1
             return True
 
@@ -383,7 +387,7 @@ class LoadTest:
                     reply = "r" + token[1:]
                     got = people.wait(name, equals(reply), o.wait + o.think)
                     if got is None:
-                        samples.lost += 1
+                        overdue.append((name, equals(reply)))
                         return
                     samples.latencies.append((got[0] - samples.started,
                                               got[0] - people.reply_sent.pop(reply, got[0])))
@@ -398,12 +402,28 @@ class LoadTest:
         progress.kill()
         unfinished = sum(1 for w in workers if not w.dead)
         gevent.killall(workers)
+        late = self._late(people, overdue)
         summary = samples.summary(elapsed)
-        summary["lost"] += unfinished
+        summary["late"] = late
+        summary["lost"] += len(overdue) - late + unfinished
         summary["customers"] = o.customers
         summary["asked_for_a_person"] = len(asks)
         summary["rate_per_customer"] = round(rate, 3)
         return summary
+
+    def _late(self, people: People, overdue: list[tuple[str, Callable[[str], bool]]]) -> int:
+        """How many overdue replies arrived after all, within one more wait."""
+        if not overdue:
+            return 0
+        gevent.sleep(self.o.wait)
+        late = 0
+        for customer, accept in overdue:
+            queue = people.inbox(customer)
+            while not queue.empty():
+                if accept(queue.get()[1]["payload"].get("searchableContent", "")):
+                    late += 1
+                    break
+        return late
 
     def sessions_only(self, people: People, server: Child) -> dict[str, Any]:
         before = process_stats(server.proc.pid)["rss_mb"]
@@ -491,7 +511,9 @@ class LoadTest:
                 rate = rate if rate > 0 else 1.0
                 self.say(f"scenario: {o.customers} customers, {rate:.2f} msg/s each, "
                          f"{o.human_share:.0%} ask for a person")
+                before = process_stats(server.proc.pid)["cpu_secs"]
                 self.result["scenario"] = self.scenario(people, rate)
+                self._scenario_cpu = process_stats(server.proc.pid)["cpu_secs"] - before
                 self.result["scenario"]["plot_points"] = len(people.samples.latencies)
             stats = process_stats(server.proc.pid)
             wall = time.perf_counter() - wall_before
@@ -499,6 +521,12 @@ class LoadTest:
             self.result["server"] = {"peak_rss_mb": round(stats["peak_rss_mb"], 1),
                                      "cpu_secs": round(cpu, 2),
                                      "cpu_percent": round(100 * cpu / wall, 1)}
+            scenario = self.result.get("scenario")
+            if scenario and scenario["replies_received"]:
+                # Cost per message over the scenario alone (the saturation phase has
+                # its own CPU reading): the number to compare across sizes.
+                self.result["server"]["cpu_ms_per_reply"] = round(
+                    1000 * self._scenario_cpu / scenario["replies_received"], 3)
             errors = Counter({k: v for k, v in self.sim.stats.items()
                               if (k.startswith("robot_send_code_") and k != "robot_send_code_0")
                               or k.startswith("callback_http_") and k != "callback_http_200"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -52,6 +53,20 @@ class Metrics:
         self.delivery_seconds = Histogram("cs_delivery_seconds", "Time of one robot API call",
                                           buckets=FAST_BUCKETS, registry=self.registry)
 
+        # Accepted callbacks per minute over the last hour, for the dashboard.
+        self._minutes: deque[list[int]] = deque(maxlen=60)
+
+    def count_minute(self) -> None:
+        minute = int(time.time() // 60)
+        if not self._minutes or self._minutes[-1][0] != minute:
+            self._minutes.append([minute, 0])
+        self._minutes[-1][1] += 1
+
+    def traffic(self) -> list[list[int]]:
+        """[[minute (epoch // 60), callbacks accepted], ...] for the last hour."""
+        horizon = int(time.time() // 60) - 60
+        return [list(m) for m in self._minutes if m[0] > horizon]
+
     def watch(self, actors: CsActors, intake: Intake) -> None:
         self.registry.register(_StateCollector(actors, intake))
 
@@ -66,6 +81,8 @@ class Metrics:
                 try:
                     answer = handler(*args, **kwargs)
                     result = "duplicate" if answer.get("duplicate") else "accepted"
+                    if result == "accepted":
+                        self.count_minute()
                     return answer
                 except bottle.HTTPResponse as response:
                     result = f"refused_{response.status_code}"

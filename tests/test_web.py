@@ -1,0 +1,119 @@
+"""The pages in a real headless Chromium: a customer on /demo, a servicer on /console,
+a supervisor on /dashboard, through the IM simulator and the CS server."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import make_config, start_stack
+from transport.auth import token_hash
+from transport.http import JsonClient
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package")
+
+ALICE, BOSS = "alice-console-token", "boss-dashboard-token"
+SHOTS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.fixture
+def site(redis_url, tmp_path):
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps({"tokens": [
+        {"sha256": token_hash(ALICE), "role": "servicer", "servicer": "alice"},
+        {"sha256": token_hash(BOSS), "role": "supervisor"}]}))
+    stack = start_stack(redis_url, make_config(servicers=[
+        {"id": "alice", "name": "Alice", "capacity": 3}]), api_tokens_file=str(tokens),
+        demo=True)
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield chromium
+        chromium.close()
+
+
+def sign_in(page, url, token):
+    page.goto(url)
+    page.fill("#signin input", token)
+    page.click("#signin button")
+    page.wait_for_selector("#app:not(.hidden)")
+
+
+def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path):
+    base = site.cs.url
+    phone = browser.new_page(viewport={"width": 390, "height": 760})  # a phone-width screen
+    console = browser.new_page()
+    dashboard = browser.new_page()
+
+    sign_in(console, base + "/console", ALICE)
+    console.click("#on")
+    console.wait_for_selector("#on.active")
+
+    phone.goto(base + "/demo")
+    phone.fill("#customer", "webcust")
+    phone.click("#open")
+    phone.wait_for_selector(".bubble.in >> text=欢迎")
+    phone.fill("#text", "<img src=x onerror=alert(1)> price?")
+    phone.click("#sendform button[type=submit]")
+    phone.wait_for_selector(".bubble.in >> text=Our plan costs 10 yuan")
+    phone.click("#human")
+    phone.wait_for_selector(".bubble.in >> text=Alice will help you")
+
+    console.wait_for_selector("#sessions li[data-customer=webcust] .badge")
+    console.click("#sessions li[data-customer=webcust]")
+    console.wait_for_selector(".bubble >> text=<img src=x onerror=alert(1)> price?")
+    assert console.locator("#chat img").count() == 0  # shown as text, not HTML
+    console.fill("#reply", "Hello from the console")
+    console.click("#send")
+    reply = phone.wait_for_selector(".bubble.in >> text=Hello from the console")
+    assert "Alice" in reply.inner_text()  # the servicer's name from the message's extra
+
+    history = JsonClient().get(base + "/api/customers/webcust/history?order=oldest",
+                               {"Authorization": f"Bearer {BOSS}"}).body["messages"]
+    relayed = [e for e in history if e["payload"].get("searchableContent") ==
+               "Hello from the console"]
+    assert relayed[0]["servicer"] == "alice"
+    assert json.loads(relayed[0]["payload"]["extra"])["cs"]["name"] == "Alice"
+
+    console.click("#end")
+    phone.wait_for_selector("#stars:not(.hidden)")
+    phone.click("#stars button[data-stars='5']")
+    phone.wait_for_selector(".bubble.in >> text=Thank you for your rating")
+
+    sign_in(dashboard, base + "/dashboard", BOSS)
+    dashboard.wait_for_selector("td.rating[data-servicer=alice] >> text=5.0")
+
+    for name, page in (("demo", phone), ("console", console), ("dashboard", dashboard)):
+        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+        assert (tmp_path / f"{name}.png").stat().st_size > 5000
+    if SHOTS.is_dir() and not (SHOTS / "console.png").exists():
+        for name in ("demo", "console", "dashboard"):
+            shutil.copy(tmp_path / f"{name}.png", SHOTS / f"{name}.png")
+
+
+def test_pages_refuse_the_wrong_role(site, browser):
+    page = browser.new_page()
+    page.goto(site.cs.url + "/dashboard")
+    page.fill("#signin input", ALICE)
+    page.click("#signin button")
+    page.wait_for_selector("#signin .error >> text=not a supervisor's")
+    assert page.locator("#app.hidden").count() == 1
+
+
+def test_demo_page_exists_only_in_demo_mode(redis_url):
+    stack = start_stack(redis_url)
+    try:
+        assert JsonClient().get(stack.cs.url + "/demo").status == 404
+        assert JsonClient().get(stack.cs.url + "/console").status == 200
+    finally:
+        stack.stop()

@@ -1,0 +1,74 @@
+"""The web pages: servicer console, supervisor dashboard, customer demo.
+
+Plain HTML, CSS and JavaScript files (no build step), served from
+``transport/static``. They call the JSON API with the bearer token the
+person signs in with. In demo mode ``/demo`` plays a customer through the
+IM simulator, via two small forwarding routes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import bottle
+
+from transport.http import JsonClient
+from transport.web import ApiError, json_body
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def install_pages(app: bottle.Bottle, *, demo_sim_url: str = "", robot_id: str = "cs_robot"
+                  ) -> None:
+    @app.get("/static/<name>")
+    def static(name: str) -> Any:
+        return bottle.static_file(name, root=str(STATIC))
+
+    for page in ("console", "dashboard"):
+        app.route(f"/{page}", "GET", _page(f"{page}.html"))
+
+    if not demo_sim_url:
+        return
+    sim = JsonClient(maxsize=16)
+    app.route("/demo", "GET", _page("demo.html"))
+
+    @app.post("/demo/api/send")
+    def demo_send() -> dict[str, Any]:
+        body = json_body()
+        customer = body.get("customer")
+        if not isinstance(customer, str) or not customer or len(customer) > 64:
+            raise ApiError(400, "bad_customer", "customer must be 1..64 characters")
+        request: dict[str, Any] = {"sender": customer, "target": robot_id}
+        if isinstance(body.get("payload"), dict):
+            request["payload"] = body["payload"]
+        elif isinstance(body.get("text"), str) and body["text"].strip():
+            request["text"] = body["text"][:2000]
+        else:
+            raise ApiError(400, "bad_message", "give text or a payload")
+        return _forward(sim.post(f"{demo_sim_url}/sim/send", request))
+
+    @app.get("/demo/api/inbox/<customer>")
+    def demo_inbox(customer: str) -> dict[str, Any]:
+        since = bottle.request.query.get("since", "0")
+        url = f"{demo_sim_url}/sim/inbox/{quote(customer, safe='')}"
+        return _forward(sim.get(f"{url}?since={since if since.isdigit() else 0}"))
+
+
+def _page(name: str) -> Any:
+    def serve() -> Any:
+        response = bottle.static_file(name, root=str(STATIC))
+        # No inline scripts: the pages load their code from /static only.
+        response.set_header("Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data: https: http:")
+        return response
+
+    return serve
+
+
+def _forward(response: Any) -> dict[str, Any]:
+    if response.status != 200 or not isinstance(response.body, dict):
+        raise ApiError(502, "simulator_error", "the IM simulator did not answer")
+    return dict(response.body)
+

@@ -1,0 +1,59 @@
+"use strict";
+
+const REFRESH_MS = 3000;
+const SVG = "http://www.w3.org/2000/svg";
+
+function set(id, value) { document.getElementById(id).textContent = value; }
+
+function chart(points) {
+  const svg = document.getElementById("chart");
+  svg.replaceChildren();
+  const now = Math.floor(Date.now() / 60000);
+  const counts = new Map(points.map(([minute, count]) => [minute, count]));
+  const values = Array.from({ length: 60 }, (_, i) => counts.get(now - 59 + i) || 0);
+  const top = Math.max(1, ...values);
+  const path = values.map((v, i) => (i ? "L" : "M") + (i * 600 / 59).toFixed(1) + " " +
+                                    (115 - v * 105 / top).toFixed(1)).join(" ");
+  const line = document.createElementNS(SVG, "path");
+  line.setAttribute("d", path);
+  line.setAttribute("fill", "none");
+  line.setAttribute("stroke", "#2d6cdf");
+  line.setAttribute("stroke-width", "2");
+  svg.append(line);
+  const label = document.createElementNS(SVG, "text");
+  label.setAttribute("x", "4");
+  label.setAttribute("y", "12");
+  label.setAttribute("font-size", "11");
+  label.textContent = "max " + top + "/min";
+  svg.append(label);
+}
+
+async function refresh() {
+  try {
+    const o = await api("/api/overview");
+    set("open", o.sessions.open); set("auto", o.sessions.auto); set("human", o.sessions.human);
+    set("queued", o.queue.length); set("wait", Math.round(o.queue.longest_wait_secs) + " s");
+    chart(o.traffic_per_minute);
+    document.getElementById("servicers").replaceChildren(...o.servicers.map((s) => el("tr", {}, [
+      el("td", { text: s.name + " (" + s.id + ")" }), el("td", { text: s.status }),
+      el("td", { text: s.load + " / " + s.capacity }), el("td", { text: String(s.sessions) }),
+      el("td", { text: s.first_response_avg_secs === null ? "–" : s.first_response_avg_secs + " s" }),
+      el("td", { "data-servicer": s.id, class: "rating",
+                 text: s.rating_avg === null ? "–" : s.rating_avg.toFixed(1) + " ★ (" + s.rated + ")" }),
+    ])));
+    document.getElementById("ratings").replaceChildren(...o.recent_ratings.map((r) => el("li", {}, [
+      el("span", { text: "★".repeat(r.stars) + " " + r.servicer + (r.comment ? " — " + r.comment : "") }),
+      el("span", { class: "muted", text: time(r.t) }),
+    ])));
+    set("updated", "updated " + new Date().toLocaleTimeString());
+    set("error", "");
+  } catch (error) { set("error", error.message); }
+}
+
+signIn(document.getElementById("signin"), (me) => {
+  if (me.role !== "supervisor") return "This token is not a supervisor's.";
+  document.getElementById("app").classList.remove("hidden");
+  refresh();
+  setInterval(refresh, REFRESH_MS);
+  return null;
+});
