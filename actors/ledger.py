@@ -43,6 +43,7 @@ class Ledger:
         self._stats: list[tuple[str, str, int]] = []  # (servicer, field, increment)
         self._ratings: list[dict[str, Any]] = []
         self._answer_stats: list[tuple[str, str]] = []  # (entry id, counter)
+        self._ended: list[dict[str, Any]] = []
         # History of commits that failed, by commit number: a failure may hide
         # a commit that Redis applied (its reply was lost), so before writing
         # it again we check which commit the stored snapshot records.
@@ -66,10 +67,14 @@ class Ledger:
     def count_answer(self, entry_id: str, counter: str) -> None:
         self._answer_stats.append((entry_id, counter))
 
+    def ended(self, summary: dict[str, Any]) -> None:
+        self._ended.append(summary)
+
     @property
     def pending(self) -> bool:
         return bool(self.dirty or self._history or self._outbound or self._handled
-                    or self._unsaved or self._stats or self._ratings or self._answer_stats)
+                    or self._unsaved or self._stats or self._ratings or self._answer_stats
+                    or self._ended)
 
     def commit(self, snapshot: Callable[[], dict[str, Any] | None]) -> bool:
         """Save everything pending, then hand the messages to the Outbox.
@@ -89,6 +94,7 @@ class Ledger:
         stats, self._stats = self._stats, []
         ratings, self._ratings = self._ratings, []
         answer_stats, self._answer_stats = self._answer_stats, []
+        ended, self._ended = self._ended, []
         tokens = [f"{self._customer_id}\x1f{self._opened}.{self.seq:010d}.{i:04d}"
                   for i in range(len(outbound))]
         saved = True
@@ -96,7 +102,7 @@ class Ledger:
             self._store.commit(
                 self._customer_id, snapshot(), self._unsaved_history() + history,
                 [(t, m.to_record()) for t, m in zip(tokens, outbound, strict=True)], handled,
-                stats=stats, ratings=ratings, answer_stats=answer_stats)
+                stats=stats, ratings=ratings, answer_stats=answer_stats, ended=ended)
             self.dirty = False
             self._unsaved = []
         except Exception:
@@ -104,6 +110,7 @@ class Ledger:
             saved = False
             self._keep(history, handled, stats, ratings)
             self._answer_stats = answer_stats + self._answer_stats
+            self._ended = ended + self._ended
         for message, token in zip(outbound, tokens, strict=True):
             if not tell(self._outbox, "send", message, token):
                 log.warning("outbox stopped; session %s's messages wait in the journal",

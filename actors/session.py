@@ -120,6 +120,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._servicer: Servicer | None = None
         self._last_servicer: Servicer | None = None  # who the rating is for
         self._served_by: list[str] = []  # every servicer of this session, in order
+        self._stars: int | None = None  # the customer's rating, once given
         self._seated_at = 0.0
         self._replied = False
         self._deadline = 0.0
@@ -508,6 +509,9 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         if was_human:
             self._ask_for_rating()
             return
+        self._ledger.ended({"customer": self.customer_id, "session": self.session_id,
+                            "servicers": list(self._served_by), "reason": reason,
+                            "stars": self._stars, "closed": int(self._deps.clock.now() * 1000)})
         self._set_mode(CLOSED)
         for timer in (self._timer, self._commit_retry):
             if timer is not None:
@@ -540,6 +544,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
                            "comment": answer.comment,
                            "t": int(self._deps.clock.now() * 1000)})
         self._ledger.count(servicer_id, "rated")
+        self._stars = answer.stars
         self._ledger.count(servicer_id, "stars", answer.stars)
         self._to_customer(text_payload(self._config.texts.rating_thanks))
         self._close("rated")

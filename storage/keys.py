@@ -23,6 +23,8 @@ arguments, never interpolated into commands or scan patterns, so an id with
 {p}:rating:{session id}  string  msgpack rating of one session; kept
 {p}:answers              hash    "<entry id>:shown" and "<entry id>:then_human" counters
                                  of the auto-reply's answers; kept
+{p}:recent-sessions      list    msgpack summaries of ended sessions, newest first;
+                                 trimmed to RECENT_SESSIONS_KEPT
 {p}:nonce:{nonce}        string  "1": an App Server request nonce was used; expires with
                                  the signature window
 {p}:seen:{message id}    string  "1": a callback's messageId was accepted; expires after
@@ -40,6 +42,7 @@ HISTORY_MAX_ENTRIES = 2000
 # message; older repeats are still caught by the session's own recent ids.
 SEEN_TTL_SECS = 600
 RATINGS_KEPT = 1000
+RECENT_SESSIONS_KEPT = 100
 
 
 class Keys:
@@ -53,6 +56,7 @@ class Keys:
         self.inbound = f"{prefix}:inbound"
         self.outbound = f"{prefix}:outbound"
         self.answers = f"{prefix}:answers"
+        self.recent_sessions = f"{prefix}:recent-sessions"
 
     def session(self, customer_id: str) -> str:
         return f"{self.prefix}:session:{customer_id}"

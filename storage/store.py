@@ -13,7 +13,13 @@ from typing import Any
 import msgpack
 import redis
 
-from storage.keys import HISTORY_MAX_ENTRIES, RATINGS_KEPT, SEEN_TTL_SECS, Keys
+from storage.keys import (
+    HISTORY_MAX_ENTRIES,
+    RATINGS_KEPT,
+    RECENT_SESSIONS_KEPT,
+    SEEN_TTL_SECS,
+    Keys,
+)
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +123,8 @@ class Store:
                outbound: Iterable[tuple[str, Any]] = (), handled: Iterable[int] = (),
                stats: Iterable[tuple[str, str, int]] = (),
                ratings: Iterable[Mapping[str, Any]] = (),
-               answer_stats: Iterable[tuple[str, str]] = ()) -> None:
+               answer_stats: Iterable[tuple[str, str]] = (),
+               ended: Iterable[Mapping[str, Any]] = ()) -> None:
         """Everything one session message changed, in one transaction.
 
         Args:
@@ -128,6 +135,7 @@ class Store:
             stats: (servicer id, counter, increment) for servicer statistics.
             ratings: ratings to keep, each with ``servicer`` and ``session`` ids.
             answer_stats: (knowledge entry id, counter) to count one more of.
+            ended: summaries of sessions that ended, for the dashboard.
         """
         counters = [(self.keys.stats(servicer_id), counter, increment)
                     for servicer_id, counter, increment in stats]
@@ -146,13 +154,16 @@ class Store:
         keys = [self.keys.session(customer_id), self.keys.open_sessions,
                 self.keys.history(customer_id), self.keys.outbound, self.keys.inbound,
                 *(key for key, _, _ in counters)]
-        ratings = list(ratings)
-        if not ratings:
+        ratings, ended = list(ratings), list(ended)
+        if not ratings and not ended:
             self._commit(keys=keys, args=args)
             return
-        # A rating comes once per human session: worth a transaction of its own.
+        # Once per session at most: worth a transaction of its own.
         pipe = self.client.pipeline(transaction=True)
         self._commit(keys=keys, args=args, client=pipe)
+        for summary in ended:
+            pipe.lpush(self.keys.recent_sessions, pack(dict(summary)))
+            pipe.ltrim(self.keys.recent_sessions, 0, RECENT_SESSIONS_KEPT - 1)
         for rating in ratings:
             packed = pack(dict(rating))
             pipe.set(self.keys.rating(str(rating["session"])), packed)
@@ -294,6 +305,11 @@ class Store:
             entry_id, _, counter = _text(field).rpartition(":")
             stats.setdefault(entry_id, {})[counter] = int(value)
         return stats
+
+    def recent_sessions(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Summaries of the sessions that ended last, newest first."""
+        return [dict(unpack(r)) for r in self.client.lrange(self.keys.recent_sessions, 0,
+                                                              limit - 1)]
 
     def ratings(self, servicer_id: str, limit: int = 50) -> list[dict[str, Any]]:
         raw = self.client.lrange(self.keys.ratings(servicer_id), -limit, -1)

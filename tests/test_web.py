@@ -92,6 +92,7 @@ def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path)
 
     sign_in(dashboard, base + "/dashboard", BOSS)
     dashboard.wait_for_selector("td.rating[data-servicer=alice] >> text=5.0")
+    dashboard.wait_for_selector("#recent td >> text=webcust")
 
     for name, page in (("demo", phone), ("console", console), ("dashboard", dashboard)):
         page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)

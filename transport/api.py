@@ -237,6 +237,7 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
                           "longest_wait_secs": max((w["waited_secs"] for w in waiting),
                                                    default=0)},
                 "servicers": servicers, "recent_ratings": ratings,
+                "recent_sessions": store.recent_sessions(20),
                 "traffic_per_minute": traffic() if traffic else []}
 
     @app.get("/api/ratings/<session_id>")

@@ -41,6 +41,13 @@ async function refresh() {
       el("td", { "data-servicer": s.id, class: "rating",
                  text: s.rating_avg === null ? "–" : s.rating_avg.toFixed(1) + " ★ (" + s.rated + ")" }),
     ])));
+    const how = { left: "customer left", idle: "idle", servicer_ended: "servicer ended",
+                  rated: "rated", rating_over: "no rating" };
+    document.getElementById("recent").replaceChildren(...o.recent_sessions.map((r) => el("tr", {}, [
+      el("td", { text: r.customer }), el("td", { text: r.servicers.join(", ") || "bot only" }),
+      el("td", { text: time(r.closed) }), el("td", { text: how[r.reason] || r.reason }),
+      el("td", { text: r.stars ? "★".repeat(r.stars) : "–" }),
+    ])));
     document.getElementById("ratings").replaceChildren(...o.recent_ratings.map((r) => el("li", {}, [
       el("span", { text: "★".repeat(r.stars) + " " + r.servicer + (r.comment ? " — " + r.comment : "") }),
       el("span", { class: "muted", text: time(r.t) }),
