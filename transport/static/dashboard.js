@@ -19,13 +19,9 @@ function chart(points) {
   line.setAttribute("fill", "none");
   line.setAttribute("stroke", "#2d6cdf");
   line.setAttribute("stroke-width", "2");
+  line.setAttribute("vector-effect", "non-scaling-stroke");
   svg.append(line);
-  const label = document.createElementNS(SVG, "text");
-  label.setAttribute("x", "4");
-  label.setAttribute("y", "12");
-  label.setAttribute("font-size", "11");
-  label.textContent = "max " + top + "/min";
-  svg.append(label);
+  set("chartmax", "peak " + top + "/min");
 }
 
 async function refresh() {
