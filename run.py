@@ -198,6 +198,7 @@ def cmd_demo(args):
     from actors.config import load_config
     from storage import EmbeddedRedis
     from transport.appserver import AppServerClient
+    from transport.auth import new_token, token_hash
     from transport.imsim import ImSimClient
 
     data_dir = Path(args.data_dir)
@@ -206,6 +207,13 @@ def cmd_demo(args):
     admin_secret, robot_secret = secrets.token_hex(16), secrets.token_hex(16)
     app_key, api_token = secrets.token_hex(32), secrets.token_hex(16)
     callback_token = secrets.token_hex(16)
+    config = load_config(args.config)
+    servicer_tokens = {s.id: new_token() for s in config.servicers}
+    tokens_file = data_dir / "api-tokens.json"  # hashes only
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tokens_file.write_text(json.dumps({"tokens": [
+        {"sha256": token_hash(t), "role": "servicer", "servicer": s}
+        for s, t in servicer_tokens.items()]}))
     children = []
 
     def child(argv, **secret_env):
@@ -224,20 +232,20 @@ def cmd_demo(args):
         child(["serve", "--port", str(cs_port), "--im-url", f"http://127.0.0.1:{im_port}",
                "--redis-url", redis.url, "--appserver-url", f"http://127.0.0.1:{app_port}",
                "--config", args.config, "--knowledge", str(DEMO_KNOWLEDGE),
-               "--demo-sim-url", f"http://127.0.0.1:{im_port}"],
+               "--demo-sim-url", f"http://127.0.0.1:{im_port}",
+               "--api-tokens-file", str(tokens_file)],
               CS_ROBOT_SECRET=robot_secret, CS_CALLBACK_TOKEN=callback_token,
               CS_APPSERVER_KEY=app_key, CS_API_TOKEN=api_token)
         for port in (im_port, app_port, cs_port):
             wait_http(f"http://127.0.0.1:{port}", children)
         sim = ImSimClient(f"http://127.0.0.1:{im_port}")
-        config = load_config(args.config)
         for s in config.servicers:
             sim.put_user(s.id, s.name, s.portrait)
         sim.put_user("customer1", "张三 Zhang San", "https://example.com/zhang.png")
         AppServerClient(f"http://127.0.0.1:{app_port}", app_key).create_cs_robot(
             secret=robot_secret,
             callback=f"http://127.0.0.1:{cs_port}/im/robot/{callback_token}")
-        print_demo_help(im_port, cs_port, config, api_token)
+        print_demo_help(im_port, cs_port, config, api_token, servicer_tokens)
         wait_for_stop()
     finally:
         for proc in children:
@@ -302,27 +310,30 @@ def wait_http(url, children, timeout=30.0):
             time.sleep(0.1)
 
 
-def print_demo_help(im_port, cs_port, config, api_token):
+def print_demo_help(im_port, cs_port, config, api_token, servicer_tokens):
     sim = f"http://127.0.0.1:{im_port}"
+    cs = f"http://127.0.0.1:{cs_port}"
     servicer = config.servicers[0].id if config.servicers else "servicer1"
     send = f"curl -s {sim}/sim/send -H 'Content-Type: application/json' -d"
+    tokens = "\n".join(f"    {s:<12} {t}" for s, t in servicer_tokens.items())
     print(f"""
 wildfire-cs demo is running.
-  IM simulator  {sim}
-  CS server     http://127.0.0.1:{cs_port}   (API token: {api_token})
 
-Try the flow with curl (each line is one message in the IM):
+Open in a browser (this machine):
+  {cs}/demo        a customer's chat (pick a customer name, "Open chat")
+  {cs}/console     a servicer's console; sign in with a servicer token:
+{tokens}
+  {cs}/dashboard   the supervisor's dashboard; token {api_token}
+
+Or play it with curl through the IM simulator ({sim}):
   {send} '{{"sender":"{servicer}","target":"cs_robot","text":"/on"}}'
   {send} '{{"sender":"customer1","target":"cs_robot","payload":{{"type":10001,"persistFlag":0}}}}'
   {send} '{{"sender":"customer1","target":"cs_robot","text":"多少钱?"}}'
   {send} '{{"sender":"customer1","target":"cs_robot","text":"转人工"}}'
   {send} '{{"sender":"{servicer}","target":"customer1*Shadow","text":"您好，请问有什么可以帮您？"}}'
   {send} '{{"sender":"{servicer}","target":"customer1*Shadow","text":"/end"}}'
-Read what anyone received:
-  curl -s {sim}/sim/inbox/customer1
-  curl -s {sim}/sim/inbox/{servicer}
-History:
-  curl -s -H 'Authorization: Bearer {api_token}' http://127.0.0.1:{cs_port}/api/customers/customer1/history
+  curl -s {sim}/sim/inbox/customer1        (what customer1 received)
+  curl -s -H 'Authorization: Bearer {api_token}' {cs}/api/customers/customer1/history
 
 Stop with Ctrl-C.
 """, flush=True)

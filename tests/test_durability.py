@@ -49,10 +49,26 @@ class Traffic:
 
 
 @pytest.fixture
-def servers():
-    """Server processes a test starts; killed at the end even if the test fails."""
+def server_process(sim_server, redis_url, tmp_path):
+    """A `run.py serve` child wired to the simulator; killed at the end even on failure."""
+    sim, sim_http, admin_secret = sim_server
     started = []
-    yield started
+
+    def start(faq_entries):
+        robot_secret, token = secrets.token_hex(8), secrets.token_hex(16)
+        port = free_port()
+        server = ServerProcess(port=port, im_url=sim_http.url, redis_url=redis_url,
+                               prefix=f"proc-{secrets.token_hex(3)}",
+                               config_path=faq_config(tmp_path / "faq.json", faq_entries),
+                               robot_secret=robot_secret, admin_secret=admin_secret,
+                               callback_token=token, log_path=tmp_path / "server.log")
+        started.append(server)
+        server.start()
+        sim.put_robot(ROBOT_ID, secret=robot_secret,
+                      callback=f"http://127.0.0.1:{port}/im/robot/{token}")
+        return server
+
+    yield start
     for server in started:
         server.ensure_stopped()
 
@@ -66,20 +82,9 @@ def sim_server():
     server.stop()
 
 
-def test_kill_9_loses_no_accepted_callback_and_no_reply(sim_server, redis_url, tmp_path,
-                                                        servers):
-    sim, sim_http, admin_secret = sim_server
-    robot_secret, token = secrets.token_hex(8), secrets.token_hex(16)
-    port = free_port()
-    server = ServerProcess(port=port, im_url=sim_http.url, redis_url=redis_url,
-                           prefix=f"kill-{secrets.token_hex(3)}",
-                           config_path=faq_config(tmp_path / "faq.json", 600),
-                           robot_secret=robot_secret, admin_secret=admin_secret,
-                           callback_token=token, log_path=tmp_path / "server.log")
-    servers.append(server)
-    server.start()
-    sim.put_robot(ROBOT_ID, secret=robot_secret,
-                  callback=f"http://127.0.0.1:{port}/im/robot/{token}")
+def test_kill_9_loses_no_accepted_callback_and_no_reply(sim_server, server_process):
+    sim, sim_http, _ = sim_server
+    server = server_process(600)
     traffic = Traffic(ImSimClient(sim_http.url), customers=30, per_customer=20, gap=0.005)
 
     runner = gevent.spawn(traffic.run)
@@ -108,19 +113,9 @@ def test_kill_9_loses_no_accepted_callback_and_no_reply(sim_server, redis_url, t
     assert server.terminate() == 0
 
 
-def test_sigterm_drains_and_exits_zero(sim_server, redis_url, tmp_path, servers):
-    sim, sim_http, admin_secret = sim_server
-    robot_secret, token = secrets.token_hex(8), secrets.token_hex(16)
-    port = free_port()
-    server = ServerProcess(port=port, im_url=sim_http.url, redis_url=redis_url,
-                           prefix=f"term-{secrets.token_hex(3)}",
-                           config_path=faq_config(tmp_path / "faq.json", 100),
-                           robot_secret=robot_secret, admin_secret=admin_secret,
-                           callback_token=token, log_path=tmp_path / "server.log")
-    servers.append(server)
-    server.start()
-    sim.put_robot(ROBOT_ID, secret=robot_secret,
-                  callback=f"http://127.0.0.1:{port}/im/robot/{token}")
+def test_sigterm_drains_and_exits_zero(sim_server, server_process):
+    sim, sim_http, _ = sim_server
+    server = server_process(100)
     traffic = Traffic(ImSimClient(sim_http.url), customers=10, per_customer=5, gap=0)
     traffic.run()
     assert wait_until(lambda: len(sim.callback_status) == 50)
