@@ -63,13 +63,15 @@ def tokens(text: str) -> list[str]:
 
 
 class Hit(NamedTuple):
-    """``query_coverage``: how much of the query the document explains;
-    ``doc_coverage``: how much of the document the query hits (both 0..1)."""
+    """``query_coverage``: how much of the query the document explains (0..1).
+
+    (The share of the *document* the query hits was tried as the confidence
+    too: 0.926 against 0.942 on the labelled set, so it went.)
+    """
 
     doc: int
     score: float
     query_coverage: float
-    doc_coverage: float
 
 
 class Bm25Index:
@@ -86,7 +88,6 @@ class Bm25Index:
         n = len(docs)
         self._idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
                      for t, p in self._postings.items()}
-        self._self_scores = [self._score(doc).get(i, 0.0) for i, doc in enumerate(docs)]
         # A query term no document has counts as rare as the rarest known one.
         self._unknown_idf = max(self._idf.values(), default=1.0)
 
@@ -112,6 +113,4 @@ class Bm25Index:
         scores = self._score(query)
         own = self._query_self_score(query) or 1.0
         best = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
-        return [Hit(doc, score, min(1.0, score / own),
-                    min(1.0, score / self._self_scores[doc]) if self._self_scores[doc] else 0.0)
-                for doc, score in best]
+        return [Hit(doc, score, min(1.0, score / own)) for doc, score in best]

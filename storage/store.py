@@ -110,14 +110,6 @@ class Store:
 
     # Sessions -----------------------------------------------------------
 
-    def save_session(self, customer_id: str, snapshot: Mapping[str, Any],
-                     history: Iterable[Mapping[str, Any]] = ()) -> None:
-        self.commit(customer_id, snapshot, history)
-
-    def close_session(self, customer_id: str,
-                      history: Iterable[Mapping[str, Any]] = ()) -> None:
-        self.commit(customer_id, None, history)
-
     def commit(self, customer_id: str, snapshot: Mapping[str, Any] | None,
                history: Iterable[Mapping[str, Any]] = (),
                outbound: Iterable[tuple[str, Any]] = (), handled: Iterable[int] = (),
@@ -247,22 +239,6 @@ class Store:
         return int(inbound), int(outbound)
 
     # History ------------------------------------------------------------
-
-    def append_history(self, customer_id: str,
-                       entries: Iterable[Mapping[str, Any]]) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        if self._push_history(pipe, customer_id, entries):
-            pipe.execute()
-
-    def _push_history(self, pipe: Any, customer_id: str,
-                      entries: Iterable[Mapping[str, Any]]) -> bool:
-        packed = [pack(dict(e)) for e in entries]
-        if not packed:
-            return False
-        key = self.keys.history(customer_id)
-        pipe.rpush(key, *packed)
-        pipe.ltrim(key, -HISTORY_MAX_ENTRIES, -1)
-        return True
 
     def history(self, customer_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """The last ``limit`` entries, oldest first."""

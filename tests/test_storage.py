@@ -4,33 +4,33 @@ from storage.keys import HISTORY_MAX_ENTRIES
 
 
 def test_session_snapshot_round_trips_and_close_removes_it(store):
-    store.save_session("carol", {"version": 1, "mode": "human", "recent": [1, 2]},
-                       [{"dir": "in", "text": "hi"}])
+    store.commit("carol", {"version": 1, "mode": "human", "recent": [1, 2]},
+                 [{"dir": "in", "text": "hi"}])
     assert store.load_session("carol") == {"version": 1, "mode": "human", "recent": [1, 2]}
     assert store.open_session_ids() == ["carol"]
-    store.close_session("carol", [{"dir": "out", "text": "bye"}])
+    store.commit("carol", None, [{"dir": "out", "text": "bye"}])
     assert store.load_session("carol") is None
     assert store.open_session_ids() == []
     assert [e["text"] for e in store.history("carol")] == ["hi", "bye"]
 
 
 def test_unreadable_snapshot_is_skipped_not_fatal(store):
-    store.save_session("good", {"version": 1})
+    store.commit("good", {"version": 1})
     store.client.sadd(store.keys.open_sessions, "bad")
     store.client.set(store.keys.session("bad"), b"\xc1\xc1 not msgpack")
     assert dict(store.load_open_sessions()) == {"good": {"version": 1}}
 
 
 def test_ids_with_key_characters_stay_in_their_own_key(store):
-    store.save_session("a:b*c", {"version": 1}, [{"text": "x"}])
-    store.save_session("a", {"version": 2})
+    store.commit("a:b*c", {"version": 1}, [{"text": "x"}])
+    store.commit("a", {"version": 2})
     assert store.load_session("a:b*c") == {"version": 1}
     assert store.load_session("a") == {"version": 2}
     assert store.history("a") == []
 
 
 def test_history_is_capped(store):
-    store.append_history("chatty", [{"i": i} for i in range(HISTORY_MAX_ENTRIES + 10)])
+    store.commit("chatty", {"version": 1}, [{"i": i} for i in range(HISTORY_MAX_ENTRIES + 10)])
     entries = store.history("chatty", HISTORY_MAX_ENTRIES + 100)
     assert len(entries) == HISTORY_MAX_ENTRIES
     assert entries[-1] == {"i": HISTORY_MAX_ENTRIES + 9}
