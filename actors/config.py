@@ -149,12 +149,6 @@ class CsConfig:
         return (len(robot_id) > len(head) + len(tail)
                 and robot_id.startswith(head) and robot_id.endswith(tail))
 
-    def servicer(self, servicer_id: str) -> Servicer | None:
-        for s in self.servicers:
-            if s.id == servicer_id:
-                return s
-        return None
-
 
 def _build(cls: Any, data: Any, where: str) -> Any:
     if not isinstance(data, dict):
