@@ -30,6 +30,11 @@ MAX_UNSAVED_HISTORY = 1000
 class Ledger:
     """Owned by one SessionActor; never shared."""
 
+    # One per open session: slots keep an idle one small.
+    __slots__ = ("_customer_id", "_store", "_outbox", "_opened", "seq", "dirty", "_history",
+                 "_outbound", "_handled", "_stats", "_ratings", "_answer_stats", "_ended",
+                 "_unsaved")
+
     def __init__(self, customer_id: str, store: Store, outbox: Any, opened: str) -> None:
         self._customer_id = customer_id
         self._store = store

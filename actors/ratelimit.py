@@ -11,6 +11,8 @@ from __future__ import annotations
 class LeakyBucket:
     """Not thread-safe: owned by one actor (or one greenlet-only simulator)."""
 
+    __slots__ = ("capacity", "rate_per_sec", "_level", "_at")
+
     def __init__(self, capacity: int, period_secs: float, now: float) -> None:
         if capacity <= 0 or period_secs <= 0:
             raise ValueError("capacity and period must be positive")

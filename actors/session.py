@@ -8,12 +8,10 @@ Shadow, servicer and idle timer; its Ledger saves what each message changed.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import logging
 import uuid
-from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -78,6 +76,7 @@ class SessionDeps(NamedTuple):
     # (customer id, question) -> the external bot's answer, or None on failure;
     # blocking with a time-out, so it runs in a greenlet of its own.
     ask_bot: Callable[[str, str], BotAnswer | None] | None = None
+    control_types: frozenset[int] = frozenset()  # left out of transcripts
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,7 +112,6 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self.customer_id = customer_id
         self._deps = deps
         self._config = deps.config
-        self._control_types = frozenset(dataclasses.astuple(deps.config.content_types))
         self._mode = AUTO
         self._group = ""
         self._shadow: ShadowInfo | None = None
@@ -125,7 +123,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._replied = False
         self._deadline = 0.0
         self._last_t = 0  # time (ms) of the last history entry
-        self._recent: deque[int] = deque(maxlen=RECENT_IDS_KEPT)
+        self._recent: list[int] = []  # a list: most sessions see a handful of ids
         self._timer: Cancellable | None = None
         self._timer_at = 0.0
         self._commit_retry: Cancellable | None = None
@@ -343,7 +341,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._seated_at = float(snapshot.get("seated_at", 0.0))
         self._replied = bool(snapshot.get("replied", False))
         self._deadline = float(snapshot.get("deadline", 0.0))
-        self._recent.extend(snapshot.get("recent", []))
+        self._recent = [int(m) for m in snapshot.get("recent", [])][-RECENT_IDS_KEPT:]
         self._opened = str(snapshot.get("opened", self._opened))
 
     # Auto-reply -------------------------------------------------------------
@@ -471,7 +469,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         except Exception:
             log.exception("history of %s not read", self.customer_id)
             return
-        text = transcript(entries, self.customer_id, self._control_types)
+        text = transcript(entries, self.customer_id, self._deps.control_types)
         if text:
             self._to_servicer(text_payload(
                 self._config.texts.servicer_history.format(history=text)))
@@ -559,6 +557,8 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
                      self.customer_id)
             return True
         self._recent.append(message.message_id)
+        if len(self._recent) > RECENT_IDS_KEPT:
+            del self._recent[0]
         self._ledger.dirty = True
         return False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -59,12 +60,14 @@ def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deli
     pool = ServicerPool.start(config, robot_id=robot_id, outbox=outbox, store=store,
                               clock=clock).proxy()
     autoreply = AutoReply(knowledge or knowledge_from_config(config), config.human_words)
+    control_types = frozenset(dataclasses.astuple(config.content_types))
 
     def start_session(customer_id: str, directory: Any,
                       snapshot: dict[str, Any] | None) -> pykka.ActorRef[Any]:
         deps = SessionDeps(config=config, robot_id=robot_id, outbox=outbox, pool=pool,
                            directory=directory, store=store, ensure_shadow=ensure_shadow,
-                           clock=clock, autoreply=autoreply, ask_bot=ask_bot)
+                           clock=clock, autoreply=autoreply, ask_bot=ask_bot,
+                           control_types=control_types)
         return SessionActor.start(customer_id, deps, snapshot)
 
     directory = Directory.start(config, robot_id=robot_id, start_session=start_session,
