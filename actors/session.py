@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 import gevent
 import pykka
 
-from actors.autoreply import ANSWER, AutoReply
+from actors.autoreply import AutoReply
 from actors.call import CallReceiver, tell, tell_later
 from actors.clock import Cancellable, Clock
 from actors.commands import shadow_command
 from actors.config import CsConfig
+from actors.dialogue import BotDialogue, BotReply
 from actors.ledger import Ledger
 from actors.messages import (
     BotAnswer,
@@ -127,9 +128,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         self._timer: Cancellable | None = None
         self._timer_at = 0.0
         self._commit_retry: Cancellable | None = None
-        self._misses = 0  # auto-reply misses in a row
-        self._offered: tuple[str, ...] = ()  # entry ids the customer may pick by number
-        self._last_answer = ""  # entry id of the last answer shown
+        self._bot = BotDialogue(deps.autoreply, deps.config.texts)
         self._flood: LeakyBucket | None = None
         self._flood_told = False
         self._opened = f"{int(deps.clock.now() * 1000):013d}.{uuid.uuid4().hex[:8]}"
@@ -185,7 +184,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
             self._set_mode(AUTO)  # no rating: a new question
         if payload.type == types.enter:
             if self._mode == AUTO:
-                self._welcome()
+                self._to_customer(text_payload(self._bot.welcome()))
         elif payload.type == types.request_human:
             self._request_human(_group_of(payload))
         elif self._mode == HUMAN:
@@ -201,7 +200,7 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
         if self._mode != AUTO:
             return  # the customer moved on (to a person, or away)
         if answer is None:
-            self._answer_from_knowledge(question)
+            self._reply(self._bot.from_knowledge(question))
         elif answer.handoff:
             self._request_human("")
         else:
@@ -346,65 +345,32 @@ class SessionActor(CallReceiver, pykka.ThreadingActor):
 
     # Auto-reply -------------------------------------------------------------
 
-    def _welcome(self) -> None:
-        texts = self._config.texts
-        offered = self._deps.autoreply.suggested()
-        text = texts.welcome
-        if offered:
-            text += "\n" + texts.welcome_suggestions.format(options=self._options(offered))
-        self._offered = offered
-        self._to_customer(text_payload(text))
-
     def _answer(self, text: str) -> None:
-        autoreply = self._deps.autoreply
-        choice = text.strip()
-        if choice.isdigit() and 1 <= int(choice) <= len(self._offered):
-            self._give_answer(self._offered[int(choice) - 1])
-        elif autoreply.wants_human(text):
+        picked = self._bot.choice(text)
+        if picked is not None:
+            self._reply(picked)
+        elif self._deps.autoreply.wants_human(text):
             self._request_human("")
         elif self._deps.ask_bot is not None:
             ask, ref, customer = self._deps.ask_bot, self.actor_ref, self.customer_id
             gevent.spawn(lambda: tell(ref, "bot_answered", text, ask(customer, text)))
         else:
-            self._answer_from_knowledge(text)
+            self._reply(self._bot.from_knowledge(text))
 
-    def _answer_from_knowledge(self, text: str) -> None:
-        result = self._deps.autoreply.reply(text)
-        if result.wants_human:
+    def _reply(self, reply: BotReply) -> None:
+        if reply.wants_human:
             self._request_human("")
-        elif result.kind == ANSWER:
-            self._give_answer(result.entry_id)
-        else:
-            self._misses += 1
-            texts = self._config.texts
-            reply = (texts.suggest.format(options=self._options(result.suggestions))
-                     if result.suggestions else texts.fallback)
-            if self._misses >= self._deps.autoreply.knowledge.misses_before_human:
-                reply += "\n" + texts.offer_human
-            self._offered = result.suggestions
-            self._to_customer(text_payload(reply))
-
-    def _give_answer(self, entry_id: str) -> None:
-        answer = self._deps.autoreply.answer(entry_id)
-        if answer is None:  # the knowledge base was reloaded without it
-            self._to_customer(text_payload(self._config.texts.fallback))
             return
-        self._misses = 0
-        self._offered = ()
-        self._last_answer = entry_id
-        self._ledger.count_answer(entry_id, "shown")
-        self._to_customer(text_payload(answer))
-
-    def _options(self, entry_ids: tuple[str, ...]) -> str:
-        question = self._deps.autoreply.question
-        return "\n".join(f"{i}. {question(e)}" for i, e in enumerate(entry_ids, 1))
+        if reply.shown:
+            self._ledger.count_answer(reply.shown, "shown")
+        self._to_customer(text_payload(reply.text))
 
     # Seats ----------------------------------------------------------------
 
     def _request_human(self, group: str) -> None:
-        if self._last_answer:  # the answer did not help
-            self._ledger.count_answer(self._last_answer, "then_human")
-            self._last_answer = ""
+        unhelpful = self._bot.unhelpful_answer()
+        if unhelpful:
+            self._ledger.count_answer(unhelpful, "then_human")
         texts = self._config.texts
         hours = self._config.business_hours
         if self._mode == HUMAN and self._servicer is not None:
