@@ -19,6 +19,7 @@ from actors.system import CsActors
 from storage import Store
 from transport.auth import SUPERVISOR, Principal, Tokens
 from transport.intake import Intake
+from transport.metrics import sessions_by_mode
 from transport.web import ApiError, json_body
 
 ASK_TIMEOUT_SECS = 5.0
@@ -58,6 +59,16 @@ def _int_query(name: str, default: int | None, low: int, high: int) -> int | Non
     if not text.isdigit() or not low <= int(text) <= high:
         raise ApiError(400, f"bad_{name}", f"{name} must be a whole number {low}..{high}")
     return int(text)
+
+
+def _summary(counters: dict[str, int]) -> dict[str, Any]:
+    """A servicer's statistics from their raw counters (see storage/keys.py)."""
+    first, rated = counters.get("first_responses", 0), counters.get("rated", 0)
+    return {"sessions": counters.get("sessions", 0), "replies": counters.get("replies", 0),
+            "first_response_avg_secs": (round(counters["first_response_ms"] / first / 1000, 2)
+                                        if first else None),
+            "rated": rated,
+            "rating_avg": round(counters.get("stars", 0) / rated, 2) if rated else None}
 
 
 def _id(value: str, what: str) -> str:
@@ -142,19 +153,8 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
     def stats(servicer_id: str) -> dict[str, Any]:
         self_or_supervisor(servicer_id)
         known_servicer(servicer_id)
-        counters = store.servicer_stats(servicer_id)
-        first = counters.get("first_responses", 0)
-        rated = counters.get("rated", 0)
-        return {
-            "servicer": servicer_id,
-            "sessions": counters.get("sessions", 0),
-            "replies": counters.get("replies", 0),
-            "first_response_avg_secs": (round(counters["first_response_ms"] / first / 1000, 2)
-                                        if first else None),
-            "rated": rated,
-            "rating_avg": round(counters.get("stars", 0) / rated, 2) if rated else None,
-            "recent_ratings": store.ratings(servicer_id, 10),
-        }
+        return {"servicer": servicer_id, **_summary(store.servicer_stats(servicer_id)),
+                "recent_ratings": store.ratings(servicer_id, 10)}
 
     @app.get("/api/queue")
     def queue() -> dict[str, Any]:
@@ -219,20 +219,12 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
         servicers = sorted(ask(pool.status()).values(), key=lambda s: s["id"])
         waiting = ask(pool.queue())
         open_sessions = ask(directory.session_count())
-        human = sum(s["load"] for s in servicers)
         for servicer in servicers:
-            counters = store.servicer_stats(servicer["id"])
-            rated, first = counters.get("rated", 0), counters.get("first_responses", 0)
-            servicer.update(
-                sessions=counters.get("sessions", 0),
-                rating_avg=round(counters.get("stars", 0) / rated, 2) if rated else None,
-                rated=rated,
-                first_response_avg_secs=(round(counters["first_response_ms"] / first / 1000, 2)
-                                         if first else None))
+            servicer.update(_summary(store.servicer_stats(servicer["id"])))
         ratings = sorted((r for s in servicers for r in store.ratings(s["id"], 10)),
                          key=lambda r: -int(r.get("t", 0)))[:10]
-        return {"sessions": {"open": open_sessions, "human": human, "queued": len(waiting),
-                             "auto": max(0, open_sessions - human - len(waiting))},
+        return {"sessions": {"open": open_sessions,
+                             **sessions_by_mode(open_sessions, servicers, len(waiting))},
                 "queue": {"length": len(waiting),
                           "longest_wait_secs": max((w["waited_secs"] for w in waiting),
                                                    default=0)},

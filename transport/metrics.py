@@ -12,7 +12,7 @@ import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import bottle
@@ -112,6 +112,14 @@ class Metrics:
         return bytes(generate_latest(self.registry))
 
 
+def sessions_by_mode(open_sessions: int, servicers: Iterable[dict[str, Any]],
+                     queued: int) -> dict[str, int]:
+    """Open sessions split by mode: seated ones are with a person, the rest with the bot
+    (those being rated or asking for a seat count as the bot's)."""
+    human = sum(s["load"] for s in servicers)
+    return {"human": human, "queued": queued, "auto": max(0, open_sessions - human - queued)}
+
+
 class _StateCollector(Collector):
     def __init__(self, actors: CsActors, intake: Intake) -> None:
         self._actors = actors
@@ -126,11 +134,10 @@ class _StateCollector(Collector):
         except Exception:
             log.warning("metrics: actors did not answer in time", exc_info=True)
             return
-        human = sum(s["load"] for s in servicers.values())
         modes = GaugeMetricFamily("cs_sessions_open", "Open sessions by mode", labels=["mode"])
-        modes.add_metric(["human"], human)
-        modes.add_metric(["queued"], len(queue))
-        modes.add_metric(["auto"], max(0, open_sessions - human - len(queue)))
+        for mode, count in sessions_by_mode(open_sessions, servicers.values(),
+                                            len(queue)).items():
+            modes.add_metric([mode], count)
         yield modes
         yield GaugeMetricFamily("cs_queue_length", "Customers waiting", value=len(queue))
         yield GaugeMetricFamily("cs_queue_longest_wait_seconds", "Longest current wait",
