@@ -83,9 +83,10 @@ class Samples:
     received: int = 0
     lost: int = 0
 
-    def add(self, sent_at: float) -> None:
-        now = time.perf_counter()
-        self.latencies.append((now - self.started, now - sent_at))
+    def add(self, sent_at: float, arrived_at: float | None = None) -> None:
+        """A reply to a message sent at ``sent_at`` arrived (now, unless said)."""
+        arrived = time.perf_counter() if arrived_at is None else arrived_at
+        self.latencies.append((arrived - self.started, arrived - sent_at))
         self.received += 1
 
     def summary(self, elapsed: float) -> dict[str, Any]:
@@ -347,14 +348,12 @@ class LoadTest:
 
         overdue: list[tuple[str, Callable[[str], bool]]] = []
 
-        def timed_wait(customer: str, sent_at: float | None, accept: Callable[[str], bool],
-                       timeout: float = o.wait) -> bool:
-            got = people.wait(customer, accept, timeout)
+        def timed_wait(customer: str, sent_at: float, accept: Callable[[str], bool]) -> bool:
+            got = people.wait(customer, accept, o.wait)
             if got is None:  # late or lost: told apart after the run
                 overdue.append((customer, accept))
                 return False
-            samples.latencies.append((got[0] - samples.started, got[0] - (sent_at or got[0])))
-            samples.received += 1
+            samples.add(sent_at, got[0])
             return True
 
         stop_at = time.perf_counter() + o.duration
@@ -389,9 +388,7 @@ class LoadTest:
                     if got is None:
                         overdue.append((name, equals(reply)))
                         return
-                    samples.latencies.append((got[0] - samples.started,
-                                              got[0] - people.reply_sent.pop(reply, got[0])))
-                    samples.received += 1
+                    samples.add(people.reply_sent.pop(reply, got[0]), got[0])
             people.say(name, LEAVE, expect_reply=False)
 
         started = time.perf_counter()
