@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-POOL_SNAPSHOT_VERSION = 2
+POOL_SNAPSHOT_VERSION = 3
 SAVE_RETRY_SECS = 1.0
 TICK_SECS = 1.0  # how often waits and silent servicers are checked
 STICKY_MEMORY = 100_000  # customers whose last servicer is remembered
@@ -75,6 +75,10 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
                 snapshot = None
             if snapshot:
                 self._restore(snapshot)
+            try:
+                self._last_servicer.update(self._store.last_servicers(STICKY_MEMORY))
+            except Exception:
+                log.exception("last servicers not read; sticky allocation starts afresh")
         self._tick_later()
 
     def _tick_later(self) -> None:
@@ -96,6 +100,7 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
                 self._seat_of[customer_id] = servicer_id
         for customer_id, group, since in snapshot.get("queue", []):
             self._queue.append(Waiting(customer_id, group, float(since), None))
+        # Version 2 kept last_servicer in the snapshot; it has its own hash since.
         self._last_servicer.update(snapshot.get("last_servicer", {}))
 
     def to_snapshot(self) -> dict[str, Any]:
@@ -104,8 +109,7 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
                 "servicers": [list(s) for s in self._servicers.values()
                               if configured.get(s.id) != s],
                 "status": dict(self._status), "seats": dict(self._seat_of),
-                "queue": [[w.customer_id, w.group, w.since] for w in self._queue],
-                "last_servicer": dict(self._last_servicer)}
+                "queue": [[w.customer_id, w.group, w.since] for w in self._queue]}
 
     def _save(self) -> None:
         if self._store is None:
@@ -372,6 +376,13 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
         self._last_servicer.move_to_end(customer_id)
         while len(self._last_servicer) > STICKY_MEMORY:
             self._last_servicer.popitem(last=False)
+        if self._store is not None:
+            # Its own hash, not the snapshot: the snapshot is written on every
+            # seat change and would grow with every customer ever seated.
+            try:
+                self._store.remember_servicer(customer_id, servicer_id)
+            except Exception:
+                log.exception("last servicer of %s not saved", customer_id)
         if session is None:
             return
         self._sessions[customer_id] = session

@@ -23,6 +23,8 @@ arguments, never interpolated into commands or scan patterns, so an id with
 {p}:rating:{session id}  string  msgpack rating of one session; kept
 {p}:answers              hash    "<entry id>:shown" and "<entry id>:then_human" counters
                                  of the auto-reply's answers; kept
+{p}:last-servicer        hash    customer id -> the servicer who served them last (sticky
+                                 allocation); one field per customer ever seated; kept
 {p}:recent-sessions      list    msgpack summaries of ended sessions, newest first;
                                  trimmed to RECENT_SESSIONS_KEPT
 {p}:nonce:{nonce}        string  "1": an App Server request nonce was used; expires with
@@ -57,6 +59,7 @@ class Keys:
         self.outbound = f"{prefix}:outbound"
         self.answers = f"{prefix}:answers"
         self.recent_sessions = f"{prefix}:recent-sessions"
+        self.last_servicer = f"{prefix}:last-servicer"
 
     def session(self, customer_id: str) -> str:
         return f"{self.prefix}:session:{customer_id}"

@@ -313,6 +313,19 @@ class Store:
     def save_pool(self, snapshot: Mapping[str, Any]) -> None:
         self.client.set(self.keys.pool, pack(dict(snapshot)))
 
+    def remember_servicer(self, customer_id: str, servicer_id: str) -> None:
+        self.client.hset(self.keys.last_servicer, customer_id, servicer_id)
+
+    def last_servicers(self, limit: int) -> dict[str, str]:
+        """Up to ``limit`` customers' last servicers."""
+        found: dict[str, str] = {}
+        for customer, servicer in self.client.hscan_iter(self.keys.last_servicer,
+                                                         count=READ_CHUNK):
+            found[_text(customer)] = _text(servicer)
+            if len(found) >= limit:
+                break
+        return found
+
     def load_pool(self) -> dict[str, Any] | None:
         data = self.client.get(self.keys.pool)
         return None if data is None else dict(unpack(data))

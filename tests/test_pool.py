@@ -304,3 +304,24 @@ def test_business_hours(store, open_minute, expect_offline):
         assert text == world.config.texts.offline.format(hours="00:00-13:00 (UTC+00:00)")
     else:
         assert "will help you now" in text
+
+
+def test_sticky_memory_survives_a_restart_outside_the_pool_snapshot(store):
+    world = world_with(store, servicers=TWO_BIG, strategy="sticky")
+    world.on_duty("alice", "bob")
+    ask_for_human(world, "c0", "c1")  # c0 -> alice, c1 -> bob
+    assert served_by(world, "c1") == "bob"
+    assert "last_servicer" not in store.load_pool()
+    for servicer, customer in (("alice", "c0"), ("bob", "c1")):
+        world.servicer(servicer, customer, "/end")
+        world.customer(customer, "5")
+    world.settle()
+    world.actors.stop()
+
+    again = world_with(store, servicers=TWO_BIG, strategy="sticky")
+    again.on_duty("alice", "bob")
+    ask_for_human(again, "x", "y")  # x -> alice, y -> bob
+    again.servicer("alice", "x", "/end")
+    again.settle()
+    ask_for_human(again, "c1")  # least loaded would be alice now
+    assert served_by(again, "c1") == "bob"
