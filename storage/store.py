@@ -13,6 +13,7 @@ from typing import Any
 import msgpack
 import redis
 
+from storage.batch import ScriptBatcher
 from storage.keys import (
     HISTORY_MAX_ENTRIES,
     RATINGS_KEPT,
@@ -102,8 +103,10 @@ class Store:
     def __init__(self, client: redis.Redis, prefix: str = "cs") -> None:
         self.client = client
         self.keys = Keys(prefix)
-        self._accept = client.register_script(_ACCEPT_INBOUND)
-        self._commit = client.register_script(_COMMIT)
+        self._batcher = ScriptBatcher(client, wait_timeout=2 * SOCKET_TIMEOUT_SECS)
+        self._accept = self._batcher.register(_ACCEPT_INBOUND)
+        self._commit_alone = self._batcher.register(_COMMIT)
+        self._commit = client.register_script(_COMMIT)  # inside a transaction
 
     def ping(self) -> bool:
         return bool(self.client.ping())
@@ -148,7 +151,7 @@ class Store:
                 *(key for key, _, _ in counters)]
         ratings, ended = list(ratings), list(ended)
         if not ratings and not ended:
-            self._commit(keys=keys, args=args)
+            self._batcher.call(self._commit_alone, keys, args)
             return
         # Once per session at most: worth a transaction of its own.
         pipe = self.client.pipeline(transaction=True)
@@ -193,8 +196,8 @@ class Store:
         Returns:
             False for a repeat (nothing was written).
         """
-        result = self._accept(keys=[self.keys.seen(message_id), self.keys.inbound],
-                              args=[SEEN_TTL_SECS, str(message_id), pack(record)])
+        result = self._batcher.call(self._accept, [self.keys.seen(message_id), self.keys.inbound],
+                                    [SEEN_TTL_SECS, str(message_id), pack(record)])
         return bool(result)
 
     def forget_inbound(self, message_ids: Iterable[int]) -> None:
