@@ -78,12 +78,15 @@ class AutoReply:
             return AutoReplyResult(ASK_HUMAN, confidence=1.0)
         best: dict[str, float] = {}
         confidence = 0.0
+        wanted = engine.knowledge.suggestions + 1  # one of them may be HUMAN
         for hit in engine.index.search(text, limit=30):
             owner = engine.owners[hit.doc]
             if owner not in best:
                 if not best:
                     confidence = hit.query_coverage
                 best[owner] = hit.score
+                if len(best) >= wanted:
+                    break
         ranked = list(best)
         if ranked and confidence >= engine.knowledge.threshold:
             top = ranked[0]

@@ -18,7 +18,7 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -81,25 +81,30 @@ class Bm25Index:
         docs = [Counter(tokens(d)) for d in documents]
         self._lengths = [sum(d.values()) for d in docs]
         self._avg = (sum(self._lengths) / len(docs)) if docs else 1.0
-        self._postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        counts: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, doc in enumerate(docs):
             for term, count in doc.items():
-                self._postings[term].append((i, count))
+                counts[term].append((i, count))
         n = len(docs)
         self._idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5))
-                     for t, p in self._postings.items()}
+                     for t, p in counts.items()}
         # A query term no document has counts as rare as the rarest known one.
         self._unknown_idf = max(self._idf.values(), default=1.0)
+        # Each posting carries its whole BM25 term weight, computed once here:
+        # a query then only adds numbers (it was a third of an answer's cost).
+        self._postings: dict[str, list[tuple[int, float]]] = {
+            term: [(doc, self._idf[term] * count * (K1 + 1) / (count + self._norm(doc)))
+                   for doc, count in postings]
+            for term, postings in counts.items() if self._idf[term] >= MIN_IDF}
+
+    def _norm(self, doc: int) -> float:
+        return K1 * (1 - B + B * self._lengths[doc] / self._avg)
 
     def _score(self, query: Counter[str]) -> dict[int, float]:
         scores: dict[int, float] = defaultdict(float)
         for term, q_count in query.items():
-            idf = self._idf.get(term)
-            if idf is None or idf < MIN_IDF:
-                continue
-            for doc, count in self._postings[term]:
-                norm = K1 * (1 - B + B * self._lengths[doc] / self._avg)
-                scores[doc] += q_count * idf * count * (K1 + 1) / (count + norm)
+            for doc, weight in self._postings.get(term, ()):
+                scores[doc] += q_count * weight
         return scores
 
     def _query_self_score(self, query: Counter[str]) -> float:
@@ -108,9 +113,11 @@ class Bm25Index:
         return sum(count * self._idf.get(term, self._unknown_idf) * count * (K1 + 1)
                    / (count + norm) for term, count in query.items())
 
-    def search(self, text: str, limit: int = 10) -> list[Hit]:
+    def search(self, text: str, limit: int = 10) -> Iterator[Hit]:
+        """The best ``limit`` hits, best first, made as they are read (most
+        readers stop after a few)."""
         query = Counter(tokens(text))
         scores = self._score(query)
         own = self._query_self_score(query) or 1.0
         best = heapq.nlargest(limit, scores.items(), key=itemgetter(1))
-        return [Hit(doc, score, min(1.0, score / own)) for doc, score in best]
+        return (Hit(doc, score, min(1.0, score / own)) for doc, score in best)
