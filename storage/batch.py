@@ -106,6 +106,5 @@ class ScriptBatcher:
         pipe = self._client.pipeline(transaction=False)
         for call in batch:
             pipe.execute_command(  # type: ignore[no-untyped-call]
-                "EVALSHA", call.script.sha, len(call.keys),
-                                 *call.keys, *call.args)
+                "EVALSHA", call.script.sha, len(call.keys), *call.keys, *call.args)
         return pipe.execute(raise_on_error=False)
