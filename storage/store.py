@@ -108,6 +108,10 @@ class Store:
         self._commit_alone = self._batcher.register(_COMMIT)
         self._commit = client.register_script(_COMMIT)  # inside a transaction
 
+    def batching(self) -> tuple[int, int]:
+        """(round trips, script calls) of the grouped journal and commit calls."""
+        return self._batcher.round_trips, self._batcher.calls
+
     def ping(self) -> bool:
         return bool(self.client.ping())
 

@@ -1,6 +1,7 @@
 """Bad callbacks are refused with a JSON error and touch no session."""
 
 import json
+import re
 
 import pytest
 
@@ -119,6 +120,11 @@ def test_metrics_count_callbacks_and_show_state(stack):
     assert 'cs_sessions_open{mode="auto"} 1.0' in text
     assert 'cs_deliveries_total{outcome="sent"} 1.0' in text
     assert "cs_outbox_backlog 0.0" in text
+    scripts = re.search(r"^cs_redis_scripts_total (\S+)$", text, re.M)
+    round_trips = re.search(r"^cs_redis_script_round_trips_total (\S+)$", text, re.M)
+    assert scripts and round_trips
+    assert float(scripts.group(1)) >= 2  # journal + commit of the one message
+    assert 1 <= float(round_trips.group(1)) <= float(scripts.group(1))
 
 
 def test_request_headers_are_parsed_without_the_email_package():

@@ -45,7 +45,7 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
     intake = Intake(store, directory)
     readiness = Readiness(store, actors, intake, im_url)
     metrics = metrics or Metrics()
-    metrics.watch(actors, intake)
+    metrics.watch(actors, intake, store)
 
     def check_caller(token: str) -> None:
         source = bottle.request.remote_addr

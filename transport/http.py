@@ -1,8 +1,9 @@
 """One HTTP client for every outbound JSON call, with bounded time-outs.
 
-geventhttpclient (maintained; Locust's client) parses responses in C; the
-urllib3 stack it replaced spent a quarter of the CS server's CPU on the
-robot API's replies, most of it in http.client's e-mail header parser
+Plain ``http://`` goes through our lean keep-alive client (transport/http1.py:
+the robot API is called once per answer). ``https://`` goes through
+geventhttpclient (maintained; Locust's client), which replaced urllib3: its
+http.client e-mail header parser was a quarter of the CS server's CPU
 (measured with CS_PROFILE under ``run.py loadtest``).
 """
 
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 import gevent
 from geventhttpclient import HTTPClient
 from geventhttpclient.response import HTTPConnectionClosed
+
+from transport.http1 import Http1Error, Http1Pool
 
 CONNECT_TIMEOUT_SECS = 2.0
 READ_TIMEOUT_SECS = 5.0
@@ -38,6 +41,7 @@ class JsonClient:
         self._maxsize = maxsize
         self._read_timeout = read_timeout
         self._clients: dict[tuple[str, int, bool], HTTPClient] = {}
+        self._pools: dict[tuple[str, int], Http1Pool] = {}
 
     def post(self, url: str, body: Any, headers: dict[str, str] | None = None,
              raw: bytes | None = None) -> JsonResponse:
@@ -53,11 +57,16 @@ class JsonClient:
         parts = urlsplit(url)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         try:
-            client = self._client(parts.scheme, parts.hostname or "", parts.port)
-            response = client.request(method, path, body=data or b"", headers=headers)
-            content = response.read()
-            status = int(response.status_code)
-        except (OSError, socket.timeout, gevent.Timeout, HTTPConnectionClosed, ValueError) as exc:
+            if parts.scheme == "http":
+                status, content = self._pool(parts.hostname or "", parts.port or 80).request(
+                    method, path, data or b"", headers)
+            else:
+                client = self._client(parts.scheme, parts.hostname or "", parts.port)
+                response = client.request(method, path, body=data or b"", headers=headers)
+                content = response.read()
+                status = int(response.status_code)
+        except (OSError, socket.timeout, gevent.Timeout, HTTPConnectionClosed, ValueError,
+                Http1Error) as exc:
             raise HttpError(f"{method} {parts.scheme}://{parts.netloc}{parts.path}: "
                             f"{exc.__class__.__name__}") from None
         try:
@@ -65,6 +74,13 @@ class JsonClient:
         except ValueError:
             parsed = None
         return JsonResponse(status, parsed, content)
+
+    def _pool(self, host: str, port: int) -> Http1Pool:
+        pool = self._pools.get((host, port))
+        if pool is None:
+            pool = self._pools[(host, port)] = Http1Pool(
+                host, port, self._maxsize, CONNECT_TIMEOUT_SECS, self._read_timeout)
+        return pool
 
     def _client(self, scheme: str, host: str, port: int | None) -> HTTPClient:
         ssl = scheme == "https"
@@ -80,3 +96,6 @@ class JsonClient:
         for client in self._clients.values():
             client.close()
         self._clients.clear()
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()

@@ -23,12 +23,13 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from actors.messages import Outbound
 from actors.outbox import Delivery
 from actors.system import CsActors
+from storage import Store
 from transport.intake import Intake
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,8 @@ class Metrics:
         horizon = int(time.time() // 60) - 60
         return [list(m) for m in self._minutes if m[0] > horizon]
 
-    def watch(self, actors: CsActors, intake: Intake) -> None:
-        self.registry.register(_StateCollector(actors, intake))
+    def watch(self, actors: CsActors, intake: Intake, store: Store) -> None:
+        self.registry.register(_StateCollector(actors, intake, store))
 
     def timed_callback(self, route: str) -> Callable[[F], F]:
         """Count and time a callback handler by its outcome."""
@@ -121,11 +122,12 @@ def sessions_by_mode(open_sessions: int, servicers: Iterable[dict[str, Any]],
 
 
 class _StateCollector(Collector):
-    def __init__(self, actors: CsActors, intake: Intake) -> None:
+    def __init__(self, actors: CsActors, intake: Intake, store: Store) -> None:
         self._actors = actors
         self._intake = intake
+        self._store = store
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         try:
             open_sessions = self._actors.directory.session_count().get(timeout=SCRAPE_ASK_SECS)
             servicers = self._actors.pool.status().get(timeout=SCRAPE_ASK_SECS)
@@ -153,3 +155,9 @@ class _StateCollector(Collector):
                                 value=outbox.sent)
         yield GaugeMetricFamily("cs_redis_errors", "Callbacks accepted while Redis failed",
                                 value=self._intake.unjournaled)
+        round_trips, scripts = self._store.batching()
+        yield CounterMetricFamily("cs_redis_script_round_trips", "Round trips that ran the "
+                                  "journal and commit scripts", value=round_trips)
+        yield CounterMetricFamily("cs_redis_scripts", "Journal and commit scripts run "
+                                  "(over round trips: how well calls were grouped)",
+                                  value=scripts)
