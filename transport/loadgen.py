@@ -3,7 +3,8 @@
 Layout (two cores): the CS server and its Redis run as child processes
 pinned to core 0; this process, pinned to core 1, holds the IM simulator
 and the simulated people, who see every message the simulator delivers at
-the moment it is delivered (no polling).
+the moment it is delivered (no polling). (Redis on core 1 instead measured
+the same: 3,444 vs 3,457 answers/s; core 1 is busy with the generator.)
 
 Phases, each optional:
 1. *ceiling*: a bare Bottle handler on the same gevent server, as many

@@ -74,6 +74,17 @@ class Metrics:
     def timed_callback(self, route: str) -> Callable[[F], F]:
         """Count and time a callback handler by its outcome."""
 
+        seconds = self.callback_seconds.labels(route)
+        # labels() takes a lock and builds a key on every call: look each
+        # child up once (there are a handful of results per route).
+        counted: dict[str, Any] = {}
+
+        def count(result: str) -> None:
+            counter = counted.get(result)
+            if counter is None:
+                counter = counted[result] = self.callbacks.labels(route, result)
+            counter.inc()
+
         def decorate(handler: F) -> F:
             @functools.wraps(handler)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -89,8 +100,8 @@ class Metrics:
                     result = f"refused_{response.status_code}"
                     raise
                 finally:
-                    self.callbacks.labels(route, result).inc()
-                    self.callback_seconds.labels(route).observe(time.perf_counter() - started)
+                    count(result)
+                    seconds.observe(time.perf_counter() - started)
 
             return wrapper  # type: ignore[return-value]
 
@@ -98,12 +109,14 @@ class Metrics:
 
     def timed_delivery(self, deliver: Callable[[Outbound], Delivery]
                        ) -> Callable[[Outbound], Delivery]:
+        outcomes = {name: self.deliveries.labels(name) for name in ("sent", "retry", "rejected")}
+
         def timed(message: Outbound) -> Delivery:
             started = time.perf_counter()
             result = deliver(message)
             self.delivery_seconds.observe(time.perf_counter() - started)
             outcome = "sent" if result.ok else ("retry" if result.retry else "rejected")
-            self.deliveries.labels(outcome).inc()
+            outcomes[outcome].inc()
             return result
 
         return timed
