@@ -20,6 +20,10 @@ def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
     assert result["ceiling_callbacks_per_sec"] > 0 and result["saturation_answers_per_sec"] > 0
     assert result["server"]["peak_rss_mb"] > 0 and result["server"]["cpu_secs"] > 0
     assert all(v is not None for v in scenario["latency_ms"].values())
+    half = result["half_load"]
+    assert half["lost"] == 0
+    assert half["messages_sent"] == half["replies_received"] > 0
+    assert half["target_per_sec"] == round(result["saturation_answers_per_sec"] / 2, 1)
 
 
 def test_sessions_only_reports_memory_per_session(tmp_path):

@@ -11,6 +11,8 @@ Phases, each optional:
    callbacks per second as this generator can push through it;
 2. *saturation*: closed-loop customers asking the bot as fast as answers
    come back: our end-to-end answers per second, as a share of the ceiling;
+   then *half load*: questions sent at a steady half of that rate, open loop,
+   for the latency at half load;
 3. *scenario*: customers arrive, chat with the bot, some ask for a person
    and chat with simulated servicers who answer after a think time, then
    leave; every reply is timed from the send that caused it, and every
@@ -51,6 +53,7 @@ ENTER = {"type": 10001, "persistFlag": 0}
 LEAVE = {"type": 10002, "persistFlag": 0}
 BLASTERS = 64  # concurrent conversations in the ceiling and saturation phases
 FAQ_SIZE = 200  # a realistic knowledge base; each question has an answer
+HALF_LOAD_CUSTOMERS = 512  # enough that a customer's previous answer is long back
 
 
 @dataclass
@@ -344,6 +347,39 @@ class LoadTest:
         self.say(f"saturation: {rate:.0f} bot answers/s end to end; server CPU {busy:.0%}")
         return rate
 
+    def half_load(self, people: People, saturation: float) -> dict[str, Any]:
+        """Bot questions sent at a steady half of the measured saturation (open
+        loop: a send does not wait for earlier answers), each answer timed."""
+        rate = saturation / 2
+        total = int(rate * self.o.saturate_secs)
+        samples = people.samples = Samples()
+        names = [f"half{i}" for i in range(HALF_LOAD_CUSTOMERS)]
+        for name in names:
+            people.inbox(name)
+
+        def ask(i: int) -> None:
+            name, asked = names[i % len(names)], question(i % FAQ_SIZE)
+            sent_at = people.say(name, _text(asked))
+            got = people.wait(name, equals(answer_to(asked)), self.o.wait)
+            if got is None:
+                samples.lost += 1
+            else:
+                samples.add(sent_at, got[0])
+
+        started = time.perf_counter()
+        askers = []
+        for i in range(total):
+            gevent.sleep(max(0.0, started + i / rate - time.perf_counter()))
+            askers.append(gevent.spawn(ask, i))
+        gevent.joinall(askers)
+        summary = samples.summary(time.perf_counter() - started)
+        summary["target_per_sec"] = round(rate, 1)
+        people.samples = Samples()
+        latency = summary["latency_ms"]
+        self.say(f"half load: {summary['replies_per_sec']:.0f} answers/s, p50 {latency['p50']} "
+                 f"ms, p99 {latency['p99']} ms, lost {summary['lost']}")
+        return summary
+
     def scenario(self, people: People, rate: float) -> dict[str, Any]:
         o = self.o
         samples = people.samples = Samples()
@@ -506,6 +542,7 @@ class LoadTest:
                     if "ceiling_callbacks_per_sec" in self.result:
                         self.result["share_of_ceiling"] = round(
                             saturation / self.result["ceiling_callbacks_per_sec"], 3)
+                    self.result["half_load"] = self.half_load(people, saturation)
                     if rate <= 0:  # half the measured load, spread over the customers
                         per_customer_msgs = 2 + o.questions + o.human_share * (
                             1 + 2 * o.human_messages)
