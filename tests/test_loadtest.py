@@ -23,7 +23,7 @@ def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
     half = result["half_load"]
     assert half["lost"] == 0
     assert half["messages_sent"] == half["replies_received"] > 0
-    assert half["target_per_sec"] == round(result["saturation_answers_per_sec"] / 2, 1)
+    assert abs(half["target_per_sec"] - result["saturation_answers_per_sec"] / 2) <= 0.1
 
 
 def test_sessions_only_reports_memory_per_session(tmp_path):
