@@ -80,8 +80,10 @@ local keep = tonumber(ARGV[4])
 i = 5
 local n = tonumber(ARGV[i]); i = i + 1
 if n > 0 then
-  redis.call('RPUSH', KEYS[3], unpack(ARGV, i, i + n - 1)); i = i + n
-  redis.call('LTRIM', KEYS[3], -keep, -1)
+  if redis.call('RPUSH', KEYS[3], unpack(ARGV, i, i + n - 1)) > keep then
+    redis.call('LTRIM', KEYS[3], -keep, -1)
+  end
+  i = i + n
 end
 n = tonumber(ARGV[i]); i = i + 1
 if n > 0 then redis.call('HSET', KEYS[4], unpack(ARGV, i, i + 2 * n - 1)); i = i + 2 * n end

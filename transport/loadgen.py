@@ -344,8 +344,12 @@ class LoadTest:
         rate = answered / elapsed
         busy = (process_stats(server.proc.pid)["cpu_secs"] - cpu_before) / elapsed
         self.result["saturation_server_cpu_percent"] = round(100 * busy, 1)
+        # Steadier than the rate when the machine's speed wanders between runs.
+        self.result["saturation_server_cpu_us_per_answer"] = (
+            round(1e6 * busy / rate, 1) if rate else None)
         people.samples = Samples()
-        self.say(f"saturation: {rate:.0f} bot answers/s end to end; server CPU {busy:.0%}")
+        self.say(f"saturation: {rate:.0f} bot answers/s end to end; server CPU {busy:.0%}"
+                 f" ({1e6 * busy / max(rate, 1e-9):.0f} µs per answer)")
         return rate
 
     def half_load(self, people: People, saturation: float) -> dict[str, Any]:
