@@ -42,6 +42,8 @@ def assert_nothing_changed(stack):
     (None, b"[" * 50_000 + b"]" * 50_000, 400, "bad_json"),
     ({"sender": "carol"}, None, 400, "bad_callback"),
     (good_callback(messageId="abc"), None, 400, "bad_callback"),
+    (good_callback(messageId=2**63), None, 400, "bad_callback"),
+    (good_callback(timestamp=-(2**63) - 1), None, 400, "bad_callback"),
     (good_callback(sender=""), None, 400, "bad_callback"),
     (good_callback(sender="x" * 500), None, 400, "bad_callback"),
     (good_callback(payload={"type": "1"}), None, 400, "bad_callback"),

@@ -33,9 +33,16 @@ def _user_id(value: Any, field: str) -> str:
     return value
 
 
+# The IM server's ids and times are Java longs; anything wider is not from it
+# (and msgpack could not journal it: hypothesis found a timestamp of -2**63 - 1).
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
+
+
 def _int(value: Any, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _bad(f"{field} must be an integer")
+    if not LONG_MIN <= value <= LONG_MAX:
+        raise _bad(f"{field} is out of range")
     return value
 
 
