@@ -398,6 +398,9 @@ def main(argv=None):
     load.add_argument("--output", default="loadtest.json")
     load.add_argument("--plot", default="", help="PNG of throughput and latency over time")
     load.add_argument("--redis-url", default="")
+    load.add_argument("--im-rate-limit", type=int, default=0,
+                      help="robot sends per 10 s at the simulator, and the server's "
+                           "--rate-limit (0: none)")
     load.add_argument("--quiet", action="store_true")
 
     bare = sub.add_parser("ceiling", help="the bare handler the load test compares with")

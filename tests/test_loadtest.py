@@ -32,3 +32,13 @@ def test_sessions_only_reports_memory_per_session(tmp_path):
     result = LoadTest(options).run()["sessions_only"]
     assert result["lost"] == 0 and result["replies_received"] == 300
     assert result["kb_per_session"] is not None
+
+
+def test_under_a_robot_rate_limit_the_outbox_holds_a_backlog_and_collects_no_250(tmp_path):
+    # 30 sends per 10 s with a burst of 30: 40 welcomes and 2 duty replies must queue.
+    options = LoadOptions(customers=40, servicers=2, sessions_only=True, im_rate_limit=30,
+                          output=str(tmp_path / "r.json"), quiet=True)
+    result = LoadTest(options).run()
+    assert result["sessions_only"]["lost"] == 0
+    assert result["server"]["outbox_backlog_peak"] > 0
+    assert result["errors"] == {}  # no robot_send_code_250

@@ -75,6 +75,7 @@ class LoadOptions:
     output: str = "loadtest.json"
     plot: str = ""
     redis_url: str = ""
+    im_rate_limit: int = 0  # robot sends per 10 s, at the simulator and our outbox; 0: none
     quiet: bool = False
 
 
@@ -257,9 +258,10 @@ class LoadTest:
         self.admin_secret = secrets.token_hex(16)
         self.robot_secret = secrets.token_hex(16)
         self.token = secrets.token_hex(16)
-        self.sim = ImSimulator(self.admin_secret, rate_limit=10**9)
+        self.sim = ImSimulator(self.admin_secret, rate_limit=options.im_rate_limit or 10**9)
         self.result: dict[str, Any] = {"options": asdict(options)}
         self._scenario_cpu = 0.0
+        self._backlog_peak = 0
 
     def say(self, line: str) -> None:
         if not self.o.quiet:
@@ -286,7 +288,8 @@ class LoadTest:
         server = Child(["--log-level", "WARNING", "serve", "--port", str(port),
                         "--im-url", sim_url, "--redis-url", redis_url,
                         "--redis-prefix", f"load{secrets.token_hex(3)}",
-                        "--config", str(self._config()), "--rate-limit", "0"],
+                        "--config", str(self._config()),
+                        "--rate-limit", str(self.o.im_rate_limit)],
                        {"CS_ROBOT_SECRET": self.robot_secret, "CS_ADMIN_SECRET": self.admin_secret,
                         "CS_CALLBACK_TOKEN": self.token}, port, self.workdir / "server.log")
         self.sim.put_robot(ROBOT, secret=self.robot_secret,
@@ -500,6 +503,19 @@ class LoadTest:
                        kb_per_session=round((after - before) * 1024 / self.o.customers, 2))
         return summary
 
+    def _watch_backlog(self, server: Child) -> None:
+        """The outbox backlog (from /readyz) at its highest, sampled 4 times a second."""
+        client = JsonClient()
+        while True:
+            try:
+                body = client.get(server.url + "/readyz").body
+            except HttpError:
+                body = None
+            if isinstance(body, dict):
+                backlog = int(body.get("backlog") or 0)
+                self._backlog_peak = max(self._backlog_peak, backlog)
+            gevent.sleep(0.25)
+
     def _progress(self, samples: Samples, started: float) -> None:
         while True:
             gevent.sleep(1.0)
@@ -544,6 +560,7 @@ class LoadTest:
                 self.sim.deliver(servicer, ROBOT, _text("/on"))
             cpu_before = process_stats(server.proc.pid)["cpu_secs"]
             wall_before = time.perf_counter()
+            backlog_watch = gevent.spawn(self._watch_backlog, server)
             if o.sessions_only:
                 self.result["sessions_only"] = self.sessions_only(people, server)
             else:
@@ -570,9 +587,11 @@ class LoadTest:
             stats = process_stats(server.proc.pid)
             wall = time.perf_counter() - wall_before
             cpu = stats["cpu_secs"] - cpu_before
+            backlog_watch.kill()
             self.result["server"] = {"peak_rss_mb": round(stats["peak_rss_mb"], 1),
                                      "cpu_secs": round(cpu, 2),
-                                     "cpu_percent": round(100 * cpu / wall, 1)}
+                                     "cpu_percent": round(100 * cpu / wall, 1),
+                                     "outbox_backlog_peak": self._backlog_peak}
             scenario = self.result.get("scenario")
             if scenario and scenario["replies_received"]:
                 # Cost per message over the scenario alone (the saturation phase has
