@@ -136,6 +136,9 @@ def test_redis_restart_under_traffic_loses_nothing(tmp_path):
         runner = gevent.spawn(traffic.run)
         assert wait_until(lambda: len(traffic.sent) >= 60)
         redis.stop()
+        # degraded as soon as a callback's journal write has failed
+        assert wait_until(lambda: http.get(stack.cs.url + "/readyz").body["storage"]
+                          == "degraded", timeout=5)
         degraded = http.get(stack.cs.url + "/readyz")
         assert degraded.status == 503
         assert degraded.body["storage"] == "degraded" and degraded.body["redis"] == "unreachable"
