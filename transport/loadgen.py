@@ -3,8 +3,8 @@
 Layout (two cores): the CS server and its Redis run as child processes
 pinned to core 0; this process, pinned to core 1, holds the IM simulator
 and the simulated people, who see every message the simulator delivers at
-the moment it is delivered (no polling). (Redis on core 1 instead measured
-the same: 3,444 vs 3,457 answers/s; core 1 is busy with the generator.)
+the moment it is delivered (no polling). ``--redis-core 1`` moves Redis
+beside the generator, as a separate service would be.
 
 Phases, each optional:
 1. *ceiling*: a bare Bottle handler on the same gevent server, as many
@@ -76,6 +76,7 @@ class LoadOptions:
     plot: str = ""
     redis_url: str = ""
     im_rate_limit: int = 0  # robot sends per 10 s, at the simulator and our outbox; 0: none
+    redis_core: int = 0
     quiet: bool = False
 
 
@@ -549,7 +550,7 @@ class LoadTest:
         redis_url = o.redis_url
         if not redis_url:
             redis = EmbeddedRedis(self.workdir / "redis", appendonly=False).start()
-            pin(redis._process.pid, 0)  # type: ignore[union-attr]
+            pin(redis._process.pid, o.redis_core)  # type: ignore[union-attr]
             redis_url = redis.url
         sim_http = start_server(make_imsim_app(self.sim))
         server = self._start_server(redis_url, sim_http.url)
