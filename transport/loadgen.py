@@ -27,29 +27,35 @@ import logging
 import os
 import random
 import secrets
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import gevent
 import gevent.pool
-import gevent.queue
 
 from storage import EmbeddedRedis, free_port
 from transport.http import HttpError, JsonClient
 from transport.imsim import ImSimulator, make_imsim_app
+from transport.loadpeople import (
+    ROBOT,
+    People,
+    Samples,
+    answer_to,
+    contains,
+    equals,
+    question,
+    wire_text,
+)
+from transport.loadprocs import Child, pin, process_stats
 from transport.server import start_server
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-ROBOT = "cs_robot"
 ENTER = {"type": 10001, "persistFlag": 0}
 LEAVE = {"type": 10002, "persistFlag": 0}
 BLASTERS = 64  # concurrent conversations in the ceiling and saturation phases
@@ -78,177 +84,6 @@ class LoadOptions:
     im_rate_limit: int = 0  # robot sends per 10 s, at the simulator and our outbox; 0: none
     redis_core: int = 0
     quiet: bool = False
-
-
-@dataclass
-class Samples:
-    """Latencies (seconds) with the time they were taken, and the counts."""
-
-    started: float = field(default_factory=time.perf_counter)
-    latencies: list[tuple[float, float]] = field(default_factory=list)
-    sent: int = 0
-    received: int = 0
-    lost: int = 0
-
-    def add(self, sent_at: float, arrived_at: float | None = None) -> None:
-        """A reply to a message sent at ``sent_at`` arrived (now, unless said)."""
-        arrived = time.perf_counter() if arrived_at is None else arrived_at
-        self.latencies.append((arrived - self.started, arrived - sent_at))
-        self.received += 1
-
-    def summary(self, elapsed: float) -> dict[str, Any]:
-        values = sorted(latency for _, latency in self.latencies)
-
-        def pct(p: float) -> float | None:
-            if not values:
-                return None
-            return round(values[min(len(values) - 1, int(p * len(values)))] * 1000, 2)
-
-        return {"messages_sent": self.sent, "replies_received": self.received,
-                "lost": self.lost, "late": 0, "seconds": round(elapsed, 2),
-                "replies_per_sec": round(self.received / elapsed, 1) if elapsed else None,
-                "latency_ms": {"p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99),
-                               "max": round(values[-1] * 1000, 2) if values else None}}
-
-
-def pin(pid: int, core: int) -> None:
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
-        try:
-            os.sched_setaffinity(pid, {core})
-        except OSError:
-            log.warning("could not pin process %s to core %s", pid, core)
-
-
-def process_stats(pid: int) -> dict[str, float]:
-    """CPU seconds used so far and peak RSS (MB) of a child, from /proc."""
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    status = Path(f"/proc/{pid}/status").read_text().splitlines()
-    memory = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in status
-              if line.startswith(("VmHWM", "VmRSS"))}
-    return {"cpu_secs": (int(stat[11]) + int(stat[12])) / ticks,
-            "peak_rss_mb": memory.get("VmHWM", 0.0), "rss_mb": memory.get("VmRSS", 0.0)}
-
-
-class Child:
-    """A child process (CS server or ceiling) started with run.py."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], port: int, log_path: Path) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        self._log = open(log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), *argv],
-                                     env={**os.environ, **env}, stdout=self._log,
-                                     stderr=self._log, stdin=subprocess.DEVNULL)
-        pin(self.proc.pid, 0)
-        client = JsonClient()
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if client.get(self.url + "/healthz").status == 200:
-                    return
-            except HttpError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{argv[0]} did not start; see {log_path}")
-            gevent.sleep(0.05)
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self._log.close()
-
-
-class People:
-    """Simulated customers and servicers: they see deliveries as they happen."""
-
-    def __init__(self, sim: ImSimulator, think: float) -> None:
-        self.sim = sim
-        self.think = think
-        self.inboxes: dict[str, gevent.queue.Queue[Any]] = {}
-        self.servicers: set[str] = set()
-        self.forward_sent: dict[str, float] = {}  # token -> when the customer sent it
-        self.reply_sent: dict[str, float] = {}  # token -> when the servicer answered
-        self.samples = Samples()
-        sim.on_deliver = self._observe
-
-    def inbox(self, user: str) -> gevent.queue.Queue[Any]:
-        queue = self.inboxes.get(user)
-        if queue is None:
-            queue = self.inboxes[user] = gevent.queue.Queue()
-        return queue
-
-    def _observe(self, message: dict[str, Any]) -> None:
-        target = message["conv"]["target"]
-        text = message["payload"].get("searchableContent", "")
-        if target in self.servicers:
-            if text.startswith("m:"):
-                sent_at = self.forward_sent.pop(text, None)
-                if sent_at is not None:
-                    self.samples.add(sent_at)
-                gevent.spawn(self._answer, target, message["sender"], "r" + text[1:])
-            return
-        if target in self.inboxes:
-            self.inboxes[target].put((time.perf_counter(), message))
-
-    def _answer(self, servicer: str, shadow: str, token: str) -> None:
-        gevent.sleep(self.think)
-        self.reply_sent[token] = time.perf_counter()
-        self.samples.sent += 1
-        self.sim.deliver(servicer, shadow, {"type": 1, "searchableContent": token,
-                                            "persistFlag": 3})
-
-    def say(self, customer: str, payload: dict[str, Any], expect_reply: bool = True) -> float:
-        if expect_reply:
-            self.samples.sent += 1
-        sent_at = time.perf_counter()
-        self.sim.deliver(customer, ROBOT, payload)
-        return sent_at
-
-    def wait(self, customer: str, accept: Callable[[str], bool], timeout: float
-             ) -> tuple[float, str] | None:
-        """The first message to the customer that ``accept``s, or None (lost)."""
-        deadline = time.perf_counter() + timeout
-        queue = self.inbox(customer)
-        while True:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                return None
-            try:
-                arrived, message = queue.get(timeout=remaining)
-            except gevent.queue.Empty:
-                return None
-            text = message["payload"].get("searchableContent", "")
-            if accept(text):
-                return arrived, text
-
-
-def equals(expected: str) -> Callable[[str], bool]:
-    return lambda text: text == expected
-
-
-def contains(part: str) -> Callable[[str], bool]:
-    return lambda text: part in text
-
-
-def question(index: int) -> str:
-    """A keyword of its own for each FAQ entry: letters, so n-grams differ."""
-    letters = ""
-    index += 26 ** 3  # at least four letters
-    while index:
-        index, digit = divmod(index, 26)
-        letters += "bcdfghjklmnpqrstvwxzaeiouy"[digit]
-    return "q" + letters
-
-
-def answer_to(question: str) -> str:
-    return "a" + question[1:]
-
-
-def _text(t: str) -> dict[str, Any]:
-    return {"type": 1, "searchableContent": t, "persistFlag": 3}
 
 
 class LoadTest:
@@ -303,7 +138,7 @@ class LoadTest:
         port = free_port()
         bare = Child(["ceiling", "--port", str(port)], {}, port, self.workdir / "ceiling.log")
         body = json.dumps({"messageId": 1, "sender": "c", "conv": {"type": 0, "target": ROBOT},
-                           "payload": _text(question(1))}).encode()
+                           "payload": wire_text(question(1))}).encode()
         client = JsonClient(maxsize=BLASTERS)
         done = 0
         deadline = time.perf_counter() + self.o.ceiling_secs
@@ -337,7 +172,7 @@ class LoadTest:
             i = 0
             while time.perf_counter() < deadline:
                 asked = question(i % FAQ_SIZE)
-                people.say(name, _text(asked))
+                people.say(name, wire_text(asked))
                 if people.wait(name, equals(answer_to(asked)), self.o.wait):
                     answered += 1
                 i += 1
@@ -368,7 +203,7 @@ class LoadTest:
 
         def ask(i: int) -> None:
             name, asked = names[i % len(names)], question(i % FAQ_SIZE)
-            sent_at = people.say(name, _text(asked))
+            sent_at = people.say(name, wire_text(asked))
             got = people.wait(name, equals(answer_to(asked)), self.o.wait)
             if got is None:
                 samples.lost += 1
@@ -420,12 +255,12 @@ class LoadTest:
                 if time.perf_counter() > stop_at:
                     break
                 asked = question((index * o.questions + k) % FAQ_SIZE)
-                if not timed_wait(name, people.say(name, _text(asked)),
+                if not timed_wait(name, people.say(name, wire_text(asked)),
                                   equals(answer_to(asked))):
                     return
             if index in asks and time.perf_counter() < stop_at:
                 gevent.sleep(gap)
-                if not timed_wait(name, people.say(name, _text("人工")),
+                if not timed_wait(name, people.say(name, wire_text("人工")),
                                   contains("will help you")):
                     return
                 for j in range(o.human_messages):
@@ -433,7 +268,7 @@ class LoadTest:
                     if time.perf_counter() > stop_at:
                         break
                     token = f"m:{name}:{j}"
-                    people.forward_sent[token] = people.say(name, _text(token))
+                    people.forward_sent[token] = people.say(name, wire_text(token))
                     reply = "r" + token[1:]
                     got = people.wait(name, equals(reply), o.wait + o.think)
                     if got is None:
@@ -558,7 +393,7 @@ class LoadTest:
         people.servicers = {f"s{i:03d}" for i in range(o.servicers)}
         try:
             for servicer in sorted(people.servicers):
-                self.sim.deliver(servicer, ROBOT, _text("/on"))
+                self.sim.deliver(servicer, ROBOT, wire_text("/on"))
             cpu_before = process_stats(server.proc.pid)["cpu_secs"]
             wall_before = time.perf_counter()
             backlog_watch = gevent.spawn(self._watch_backlog, server)

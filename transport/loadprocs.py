@@ -1,0 +1,70 @@
+"""Child processes of the load test, pinned to a core, and their CPU and memory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import gevent
+
+from transport.http import HttpError, JsonClient
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pin(pid: int, core: int) -> None:
+    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
+        try:
+            os.sched_setaffinity(pid, {core})
+        except OSError:
+            log.warning("could not pin process %s to core %s", pid, core)
+
+
+def process_stats(pid: int) -> dict[str, float]:
+    """CPU seconds used so far and peak RSS (MB) of a child, from /proc."""
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    memory = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in status
+              if line.startswith(("VmHWM", "VmRSS"))}
+    return {"cpu_secs": (int(stat[11]) + int(stat[12])) / ticks,
+            "peak_rss_mb": memory.get("VmHWM", 0.0), "rss_mb": memory.get("VmRSS", 0.0)}
+
+
+class Child:
+    """A child process (CS server or ceiling) started with run.py."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], port: int, log_path: Path) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self._log = open(log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), *argv],
+                                     env={**os.environ, **env}, stdout=self._log,
+                                     stderr=self._log, stdin=subprocess.DEVNULL)
+        pin(self.proc.pid, 0)
+        client = JsonClient()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if client.get(self.url + "/healthz").status == 200:
+                    return
+            except HttpError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{argv[0]} did not start; see {log_path}")
+            gevent.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log.close()
+
+
