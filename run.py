@@ -154,17 +154,7 @@ def cmd_serve(args):
             log.error("knowledge base not reloaded: %s", exc)
 
     gevent.signal_handler(signal.SIGHUP, reload_knowledge)
-    profile_path = os.environ.get("CS_PROFILE")  # a cProfile of the whole run, for tuning
-    profiler = None
-    if profile_path:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
     wait_for_stop()
-    if profiler is not None:
-        profiler.disable()
-        profiler.dump_stats(profile_path)
     server.stop()
     if embedded:
         embedded.stop()

@@ -4,7 +4,7 @@ Plain ``http://`` goes through our lean keep-alive client (transport/http1.py:
 the robot API is called once per answer). ``https://`` goes through
 geventhttpclient (maintained; Locust's client), which replaced urllib3: its
 http.client e-mail header parser was a quarter of the CS server's CPU
-(measured with CS_PROFILE under ``run.py loadtest``).
+(measured with cProfile under ``run.py loadtest``).
 """
 
 from __future__ import annotations
