@@ -18,9 +18,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import gevent
+import gevent.queue
 import pykka
 
 from actors.call import CallReceiver, tell, tell_later
@@ -96,6 +97,10 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
         self._in_flight = 0
         self._attempts: dict[str, int] = {}
         self._pump_timer = False
+        # Sender greenlets live as long as the Outbox: as many as the most sends
+        # ever in flight at once (a spawn per send was 1.5% of the server's CPU).
+        self._work: gevent.queue.Queue[tuple[str, _Queued]] = gevent.queue.Queue()
+        self._senders: list[gevent.Greenlet[Any, Any]] = []
         self._unconfirmed: list[str] = []
         self._confirm_timer = False
         self._sent = self._rejected = self._retries = 0
@@ -159,7 +164,9 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
                 return
             self._ready.popleft()
             self._in_flight += 1
-            gevent.spawn(self._attempt, key, queued)
+            if len(self._senders) < self._in_flight:
+                self._senders.append(gevent.spawn(self._send_loop))
+            self._work.put((key, queued))
 
     def _rate_wait(self, sender: str) -> float:
         if self._rate_limit is None:
@@ -182,8 +189,12 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
         self._pump_timer = False
         self._pump()
 
+    def _send_loop(self) -> None:
+        while True:
+            self._attempt(*self._work.get())
+
     def _attempt(self, key: str, queued: _Queued) -> None:
-        # Runs in its own greenlet, outside the actor: only tells the result back.
+        # Runs in a sender greenlet, outside the actor: only tells the result back.
         try:
             result = self._deliver(queued.message)
         except Exception as exc:  # a bug in deliver must not wedge the queue
@@ -228,6 +239,7 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
             tell_later(self._clock, delay, self.actor_ref, "confirms_due")
 
     def on_stop(self) -> None:
+        gevent.killall(self._senders, block=False)
         tokens, self._unconfirmed = self._unconfirmed, []
         if tokens and not self._confirm(tokens):
             log.warning("%d delivered messages will be sent again after the restart",
