@@ -87,12 +87,9 @@ class ScriptBatcher:
                 for i, reply in zip(missing, self._execute([batch[i] for i in missing]),
                                     strict=True):
                     replies[i] = reply
-        except redis.RedisError as exc:
-            for call in batch:
-                call.result.set_exception(exc)
-            return
-        except Exception as exc:  # a bug: every waiter must still hear of it
-            log.exception("script batch failed")
+        except Exception as exc:  # every waiter must hear of it
+            if not isinstance(exc, redis.RedisError):  # a bug, not Redis
+                log.exception("script batch failed")
             for call in batch:
                 call.result.set_exception(exc)
             return

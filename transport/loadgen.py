@@ -184,11 +184,11 @@ class LoadTest:
         busy = (process_stats(server.proc.pid)["cpu_secs"] - cpu_before) / elapsed
         self.result["saturation_server_cpu_percent"] = round(100 * busy, 1)
         # Steadier than the rate when the machine's speed wanders between runs.
-        self.result["saturation_server_cpu_us_per_answer"] = (
-            round(1e6 * busy / rate, 1) if rate else None)
+        us_per_answer = round(1e6 * busy / rate, 1) if rate else None
+        self.result["saturation_server_cpu_us_per_answer"] = us_per_answer
         people.samples = Samples()
         self.say(f"saturation: {rate:.0f} bot answers/s end to end; server CPU {busy:.0%}"
-                 f" ({1e6 * busy / max(rate, 1e-9):.0f} µs per answer)")
+                 f" ({us_per_answer} µs per answer)")
         return rate
 
     def half_load(self, people: People, saturation: float) -> dict[str, Any]:
@@ -391,12 +391,12 @@ class LoadTest:
         server = self._start_server(redis_url, sim_http.url)
         people = People(self.sim, o.think)
         people.servicers = {f"s{i:03d}" for i in range(o.servicers)}
+        backlog_watch = gevent.spawn(self._watch_backlog, server)
         try:
             for servicer in sorted(people.servicers):
                 self.sim.deliver(servicer, ROBOT, wire_text("/on"))
             cpu_before = process_stats(server.proc.pid)["cpu_secs"]
             wall_before = time.perf_counter()
-            backlog_watch = gevent.spawn(self._watch_backlog, server)
             if o.sessions_only:
                 self.result["sessions_only"] = self.sessions_only(people, server)
             else:
@@ -423,7 +423,6 @@ class LoadTest:
             stats = process_stats(server.proc.pid)
             wall = time.perf_counter() - wall_before
             cpu = stats["cpu_secs"] - cpu_before
-            backlog_watch.kill()
             self.result["server"] = {"peak_rss_mb": round(stats["peak_rss_mb"], 1),
                                      "cpu_secs": round(cpu, 2),
                                      "cpu_percent": round(100 * cpu / wall, 1),
@@ -442,6 +441,7 @@ class LoadTest:
             if o.plot and not o.sessions_only:
                 self.plot(people.samples, o.plot)
         finally:
+            backlog_watch.kill()
             server.stop()
             sim_http.stop()
             if redis is not None:
