@@ -111,7 +111,8 @@ def wait_for_stop():
 # arrive CPython's full collections come again and again, each walking every
 # session: 10,000 arriving customers met ten full collections of 17-400 ms
 # (p99 528 ms). Collecting young objects every 50,000 net allocations
-# instead of every 700 left one (p99 77 ms; young collections take 5-10 ms).
+# instead of every 700 left one: p99 4-6 ms (README; young collections take
+# 5-10 ms).
 GC_THRESHOLDS = (50_000, 20, 20)
 
 

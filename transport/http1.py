@@ -133,7 +133,9 @@ class Http1Pool:
 
     def request(self, method: str, path: str, body: bytes,
                 headers: dict[str, str]) -> RawResponse:
-        """One request; a reused connection the server had closed is retried once."""
+        """One request. A reused connection that fails before any answer (the
+        server closed it while idle) is dropped and the next one, or a new one,
+        is tried."""
         _check(headers, path)
         head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
         data = b"".join((f"{method} {path} HTTP/1.1\r\n".encode(), self._host_header,
