@@ -1,6 +1,7 @@
 """Group commit: Lua calls made together share round trips and lose nothing."""
 
 import gevent
+import gevent.socket
 import pytest
 import redis
 
@@ -53,3 +54,38 @@ def test_an_unreachable_redis_fails_every_waiter_with_a_storage_error():
     calls = [gevent.spawn(batcher.call, script, ["k"], [1]) for _ in range(5)]
     gevent.joinall(calls)
     assert all(isinstance(c.exception, redis.ConnectionError) for c in calls)
+
+
+@pytest.fixture
+def silent_redis():
+    """A port that accepts connections and never answers."""
+    server = gevent.socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    # No socket time-out: only the batcher's own bound can end a wait.
+    yield redis.Redis(port=server.getsockname()[1], socket_timeout=None)
+    server.close()
+
+
+def test_a_redis_that_never_answers_fails_every_waiter_within_the_bound(silent_redis):
+    batcher = ScriptBatcher(silent_redis, wait_timeout=0.2)
+    script = batcher.register(INCREMENT)
+    calls = [gevent.spawn(batcher.call, script, ["k"], [1]) for _ in range(5)]
+    with gevent.Timeout(3):
+        gevent.joinall(calls)
+    assert all(isinstance(c.exception, redis.TimeoutError) for c in calls)
+
+
+def test_calls_in_flight_or_queued_when_the_runner_is_stopped_hear_of_it(silent_redis):
+    batcher = ScriptBatcher(silent_redis, wait_timeout=60)
+    script = batcher.register(INCREMENT)
+    in_flight = [gevent.spawn(batcher.call, script, ["k"], [1]) for _ in range(3)]
+    with gevent.Timeout(3):
+        while batcher.round_trips == 0:
+            gevent.sleep(0.01)
+    queued = [gevent.spawn(batcher.call, script, ["k"], [1]) for _ in range(3)]
+    gevent.sleep(0)
+    batcher._runner.kill()
+    with gevent.Timeout(3):
+        gevent.joinall(in_flight + queued)
+    assert all(isinstance(c.exception, redis.ConnectionError) for c in in_flight + queued)
