@@ -384,6 +384,9 @@ def main(argv=None):
     load.add_argument("--ceiling-secs", type=float, default=3.0, help="0: skip the ceiling")
     load.add_argument("--saturate-secs", type=float, default=3.0,
                       help="0: skip the saturation phase")
+    load.add_argument("--rounds", type=int, default=3,
+                      help="ceiling and saturation measured back to back this many times; "
+                           "medians reported")
     load.add_argument("--sessions-only", action="store_true",
                       help="only open sessions (enter) and report memory per session")
     load.add_argument("--output", default="loadtest.json")

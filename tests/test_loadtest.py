@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from transport.loadgen import LoadOptions, LoadTest
 
 
@@ -9,7 +11,7 @@ def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
     output = tmp_path / "load.json"
     options = LoadOptions(customers=50, servicers=3, duration=5, rate=2.0, human_share=0.4,
                           think=0.1, questions=2, human_messages=2, ceiling_secs=0.5,
-                          saturate_secs=0.5, output=str(output), quiet=True)
+                          saturate_secs=0.5, rounds=2, output=str(output), quiet=True)
     result = LoadTest(options).run()
     assert json.loads(output.read_text()) == json.loads(json.dumps(result))
     scenario = result["scenario"]
@@ -18,6 +20,10 @@ def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
     assert scenario["asked_for_a_person"] == 20
     assert result["errors"] == {}
     assert result["ceiling_callbacks_per_sec"] > 0 and result["saturation_answers_per_sec"] > 0
+    rounds = result["rounds"]
+    assert len(rounds) == 2
+    shares = sorted(r["share_of_ceiling"] for r in rounds)
+    assert result["share_of_ceiling"] == pytest.approx(sum(shares) / 2, abs=0.001)  # the median
     assert result["server"]["peak_rss_mb"] > 0 and result["server"]["cpu_secs"] > 0
     assert all(v is not None for v in scenario["latency_ms"].values())
     half = result["half_load"]

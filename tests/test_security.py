@@ -192,3 +192,11 @@ def test_a_flooding_customer_is_told_once_and_the_session_survives(store):
     assert world.deliver.wait_for("flood", 7)[-1] == "We are open 9:00-18:00."
     dropped = [e for e in store.history("flood", 100) if e.get("dropped")]
     assert len(dropped) == 3  # kept in the history, not handled
+
+
+def test_robot_api_nonces_are_random_hex_and_never_repeat_across_refills():
+    from transport.signing import NONCES_PER_READ, fresh_nonce
+
+    nonces = [fresh_nonce() for _ in range(3 * NONCES_PER_READ)]
+    assert len(set(nonces)) == len(nonces)
+    assert all(len(n) == 16 and int(n, 16) >= 0 for n in nonces)

@@ -1,6 +1,7 @@
 """``GET /metrics`` in the Prometheus text format (prometheus-client).
 
-Counters and histograms are updated on the request path; the state of the
+Counters and histograms are updated on the request path (transport/tallies.py:
+plain integers, no locks); the state of the
 actors (sessions by mode, queue, servicer load, outbox backlog) is asked for
 when Prometheus scrapes, with a short time-out. Each app has its own
 registry, so several servers can live in one test process.
@@ -16,13 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import bottle
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -31,6 +26,7 @@ from actors.outbox import Delivery
 from actors.system import CsActors
 from storage import Store
 from transport.intake import Intake
+from transport.tallies import Tally, TallyCollector, Timings
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +40,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.callbacks = Counter("cs_callbacks", "IM callbacks by route and result",
-                                 ["route", "result"], registry=self.registry)
-        self.callback_seconds = Histogram("cs_callback_seconds", "Time to answer a callback",
-                                          ["route"], buckets=FAST_BUCKETS,
-                                          registry=self.registry)
-        self.deliveries = Counter("cs_deliveries", "Sends to the IM robot API by outcome",
-                                  ["outcome"], registry=self.registry)
-        self.delivery_seconds = Histogram("cs_delivery_seconds", "Time of one robot API call",
-                                          buckets=FAST_BUCKETS, registry=self.registry)
+        self.callbacks = Tally("cs_callbacks", "IM callbacks by route and result",
+                               ["route", "result"])
+        self.callback_seconds = Timings("cs_callback_seconds", "Time to answer a callback",
+                                        ["route"], FAST_BUCKETS)
+        self.deliveries = Tally("cs_deliveries", "Sends to the IM robot API by outcome",
+                                ["outcome"])
+        self.delivery_seconds = Timings("cs_delivery_seconds", "Time of one robot API call",
+                                        [], FAST_BUCKETS)
+        self.registry.register(TallyCollector(self.callbacks, self.callback_seconds,
+                                              self.deliveries, self.delivery_seconds))
 
         # Accepted callbacks per minute over the last hour, for the dashboard.
         self._minutes: deque[list[int]] = deque(maxlen=60)
@@ -74,16 +71,8 @@ class Metrics:
     def timed_callback(self, route: str) -> Callable[[F], F]:
         """Count and time a callback handler by its outcome."""
 
-        seconds = self.callback_seconds.labels(route)
-        # labels() takes a lock and builds a key on every call: look each
-        # child up once (there are a handful of results per route).
-        counted: dict[str, Any] = {}
-
-        def count(result: str) -> None:
-            counter = counted.get(result)
-            if counter is None:
-                counter = counted[result] = self.callbacks.labels(route, result)
-            counter.inc()
+        seconds = self.callback_seconds.series(route)
+        count = functools.partial(self.callbacks.add, route)
 
         def decorate(handler: F) -> F:
             @functools.wraps(handler)
@@ -109,14 +98,14 @@ class Metrics:
 
     def timed_delivery(self, deliver: Callable[[Outbound], Delivery]
                        ) -> Callable[[Outbound], Delivery]:
-        outcomes = {name: self.deliveries.labels(name) for name in ("sent", "retry", "rejected")}
+        seconds = self.delivery_seconds.series()
+        count = self.deliveries.add
 
         def timed(message: Outbound) -> Delivery:
             started = time.perf_counter()
             result = deliver(message)
-            self.delivery_seconds.observe(time.perf_counter() - started)
-            outcome = "sent" if result.ok else ("retry" if result.retry else "rejected")
-            outcomes[outcome].inc()
+            seconds.observe(time.perf_counter() - started)
+            count("sent" if result.ok else ("retry" if result.retry else "rejected"))
             return result
 
         return timed
