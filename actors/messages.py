@@ -41,16 +41,27 @@ class Payload:
         return self.searchableContent if self.type == TEXT else ""
 
     def to_wire(self) -> dict[str, Any]:
-        """The JSON object the robot API takes, without empty optional fields."""
-        wire: dict[str, Any] = {"type": self.type}
-        for name in _OPTIONAL_FIELDS:
-            value = getattr(self, name)
-            if value in ("", 0, ()):
-                continue
-            wire[name] = list(value) if isinstance(value, tuple) else value
-        if "persistFlag" not in wire:
-            wire["persistFlag"] = self.persistFlag
-        return wire
+        """The JSON object the robot API takes, without empty optional fields.
+
+        An answer's payload goes to the wire up to five times (journal,
+        history, outbound journal, robot API), so the result is computed once
+        and each caller gets its own copy.
+        """
+        wire: dict[str, Any] | None = self.__dict__.get("_wire")
+        if wire is None:
+            wire = {"type": self.type}
+            for name in _OPTIONAL_FIELDS:
+                value = getattr(self, name)
+                if value in ("", 0, ()):
+                    continue
+                wire[name] = value
+            if "persistFlag" not in wire:
+                wire["persistFlag"] = self.persistFlag
+            object.__setattr__(self, "_wire", wire)  # a cache, not a field
+        copy = dict(wire)
+        if "mentionedTarget" in copy:
+            copy["mentionedTarget"] = list(copy["mentionedTarget"])
+        return copy
 
     def with_extra(self, extra: dict[str, Any]) -> Payload:
         """A copy whose ``extra`` JSON object also holds ``extra``'s keys.

@@ -6,6 +6,7 @@ sizes, and that the message was sent to the robot the route serves.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from actors.messages import Inbound, Payload
@@ -25,10 +26,13 @@ def _bad(message: str) -> ApiError:
     return ApiError(400, "bad_callback", message)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
 def _user_id(value: Any, field: str) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
         raise _bad(f"{field} must be a non-empty string of at most {MAX_ID_CHARS} characters")
-    if any(ord(c) < 32 for c in value):
+    if _CONTROL.search(value):
         raise _bad(f"{field} has control characters")
     return value
 

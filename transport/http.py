@@ -9,6 +9,7 @@ http.client e-mail header parser was a quarter of the CS server's CPU
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 from typing import Any, NamedTuple
@@ -54,15 +55,18 @@ class JsonClient:
 
     def request(self, method: str, url: str, data: bytes | None,
                 headers: dict[str, str]) -> JsonResponse:
-        parts = urlsplit(url)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        try:
+            parts = _split(url)  # a bad port is a ValueError
+        except ValueError:
+            raise HttpError(f"{method} {url}: bad URL") from None
         try:
             if parts.scheme == "http":
-                status, content = self._pool(parts.hostname or "", parts.port or 80).request(
-                    method, path, data or b"", headers)
+                status, content = self._pool(parts.host, parts.port or 80).request(
+                    method, parts.target, data or b"", headers)
             else:
-                client = self._client(parts.scheme, parts.hostname or "", parts.port)
-                response = client.request(method, path, body=data or b"", headers=headers)
+                client = self._client(parts.scheme, parts.host, parts.port)
+                response = client.request(method, parts.target, body=data or b"",
+                                          headers=headers)
                 content = response.read()
                 status = int(response.status_code)
         except (OSError, socket.timeout, gevent.Timeout, HTTPConnectionClosed, ValueError,
@@ -99,3 +103,20 @@ class JsonClient:
         for pool in self._pools.values():
             pool.close()
         self._pools.clear()
+
+
+class _Url(NamedTuple):
+    scheme: str
+    host: str
+    port: int | None
+    netloc: str
+    path: str
+    target: str  # path and query, as the request line carries them
+
+
+@functools.lru_cache(maxsize=256)
+def _split(url: str) -> _Url:
+    """A server calls the same few URLs all day: each is split once."""
+    parts = urlsplit(url)
+    return _Url(parts.scheme, parts.hostname or "", parts.port, parts.netloc, parts.path,
+                (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
