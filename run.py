@@ -261,6 +261,9 @@ def cmd_demo(args):
 
 
 def cmd_ceiling(args):
+    import gc
+
+    gc.set_threshold(*GC_THRESHOLDS)  # the same server as ``serve``, settings included
     from transport.ceiling import make_bare_app
     from transport.server import start_server
 
