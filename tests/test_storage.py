@@ -1,6 +1,10 @@
 """The Store against the embedded Redis."""
 
+import msgpack
+import pytest
+
 from storage.keys import HISTORY_MAX_ENTRIES
+from storage.store import pack
 
 
 def test_session_snapshot_round_trips_and_close_removes_it(store):
@@ -39,3 +43,10 @@ def test_history_is_capped(store):
 def test_shadow_map_round_trips(store):
     store.save_shadow("carol*Shadow", "carol")
     assert store.load_shadows() == {"carol*Shadow": "carol"}
+
+
+def test_a_value_that_cannot_be_packed_leaves_nothing_behind_for_the_next():
+    # One Packer serves the process: a failed pack must not leave bytes in it.
+    with pytest.raises(OverflowError):
+        pack([1, {"too big": 2**70}])
+    assert msgpack.unpackb(pack({"next": 1})) == {"next": 1}

@@ -22,7 +22,7 @@ from gevent.lock import BoundedSemaphore
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_BODY_BYTES = 16 * 1024 * 1024
-RECV_BYTES = 65536
+RECV_BYTES = 16384
 
 
 class Http1Error(Exception):
