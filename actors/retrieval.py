@@ -91,19 +91,26 @@ class Bm25Index:
         self._unknown_idf = max(self._idf.values(), default=1.0)
         # Each posting carries its whole BM25 term weight, computed once here:
         # a query then only adds numbers (it was a third of an answer's cost).
-        self._postings: dict[str, list[tuple[int, float]]] = {
-            term: [(doc, self._idf[term] * count * (K1 + 1) / (count + self._norm(doc)))
-                   for doc, count in postings]
+        self._postings: dict[str, dict[int, float]] = {
+            term: {doc: self._idf[term] * count * (K1 + 1) / (count + self._norm(doc))
+                   for doc, count in postings}
             for term, postings in counts.items() if self._idf[term] >= MIN_IDF}
 
     def _norm(self, doc: int) -> float:
         return K1 * (1 - B + B * self._lengths[doc] / self._avg)
 
     def _score(self, query: Counter[str]) -> dict[int, float]:
-        scores: dict[int, float] = defaultdict(float)
+        scores: dict[int, float] = {}
+        get = scores.get
         for term, q_count in query.items():
-            for doc, weight in self._postings.get(term, ()):
-                scores[doc] += q_count * weight
+            postings = self._postings.get(term)
+            if not postings:
+                continue
+            if not scores and q_count == 1:
+                scores.update(postings)  # the first term's weights, copied in C
+                continue
+            for doc, weight in postings.items():
+                scores[doc] = get(doc, 0.0) + q_count * weight
         return scores
 
     def _query_self_score(self, query: Counter[str]) -> float:
