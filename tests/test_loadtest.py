@@ -12,8 +12,10 @@ def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
     options = LoadOptions(customers=50, servicers=3, duration=5, rate=2.0, human_share=0.4,
                           think=0.1, questions=2, human_messages=2, ceiling_secs=0.5,
                           saturate_secs=0.5, rounds=2, output=str(output), quiet=True)
-    result = LoadTest(options).run()
+    test = LoadTest(options)
+    result = test.run()
     assert json.loads(output.read_text()) == json.loads(json.dumps(result))
+    assert not test.workdir.exists()  # a clean run leaves no logs behind
     scenario = result["scenario"]
     assert scenario["lost"] == 0
     assert scenario["messages_sent"] == scenario["replies_received"] > 50 * 3

@@ -28,6 +28,7 @@ import logging
 import os
 import random
 import secrets
+import shutil
 import statistics
 import tempfile
 import time
@@ -412,12 +413,20 @@ class LoadTest:
         # As timeit does, the cyclic collector is off while it measures.
         gc.collect()
         gc.disable()
+        clean = False
         try:
-            return self._run()
+            result = self._run()
+            part = result.get("scenario") or result.get("sessions_only") or {}
+            clean = not part.get("lost") and not result.get("errors")
+            return result
         finally:
             gc.enable()
             if affinity is not None:
                 os.sched_setaffinity(0, affinity)
+            if clean:  # the servers' logs and Redis files are only worth keeping after trouble
+                shutil.rmtree(self.workdir, ignore_errors=True)
+            else:
+                log.warning("the servers' logs are kept in %s", self.workdir)
 
     def _run(self) -> dict[str, Any]:
         o = self.o
