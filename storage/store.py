@@ -102,6 +102,12 @@ end
 return 1
 """
 
+# Delivered messages leave the outbound journal in batches (one per ~64
+# deliveries); through the batcher they share round trips with the journal and
+# commit calls instead of taking a pooled connection of their own.
+_FORGET = "return redis.call('HDEL', KEYS[1], unpack(ARGV))"
+FORGET_CHUNK = 1000  # Lua's unpack stops at ~8,000 values; a Redis outage can pile up more
+
 READ_CHUNK = 1000
 
 
@@ -114,6 +120,7 @@ class Store:
         self._batcher = ScriptBatcher(client, wait_timeout=2 * SOCKET_TIMEOUT_SECS)
         self._accept = self._batcher.register(_ACCEPT_INBOUND)
         self._commit_alone = self._batcher.register(_COMMIT)
+        self._forget = self._batcher.register(_FORGET)
         self._commit = client.register_script(_COMMIT)  # inside a transaction
 
     def batching(self) -> tuple[int, int]:
@@ -229,8 +236,9 @@ class Store:
 
     def confirm_outbound(self, tokens: Iterable[str]) -> None:
         ids = list(tokens)
-        if ids:
-            self.client.hdel(self.keys.outbound, *ids)
+        for start in range(0, len(ids), FORGET_CHUNK):
+            self._batcher.call(self._forget, [self.keys.outbound],
+                               ids[start:start + FORGET_CHUNK])
 
     def pending_outbound(self) -> list[tuple[str, Any]]:
         """Messages not yet confirmed by the IM server, in token order."""

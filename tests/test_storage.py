@@ -50,3 +50,11 @@ def test_a_value_that_cannot_be_packed_leaves_nothing_behind_for_the_next():
     with pytest.raises(OverflowError):
         pack([1, {"too big": 2**70}])
     assert msgpack.unpackb(pack({"next": 1})) == {"next": 1}
+
+
+def test_confirming_more_deliveries_than_lua_can_unpack_at_once_clears_them_all(store):
+    # After a long Redis outage the outbox confirms everything it kept at once.
+    tokens = [f"t{i:05d}" for i in range(9000)]
+    store.journal_outbound([(t, {"n": 1}) for t in tokens])
+    store.confirm_outbound(tokens)
+    assert store.pending_outbound() == []
