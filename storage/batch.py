@@ -116,22 +116,31 @@ class ScriptBatcher:
                 call.result.set(reply)
 
     def _execute(self, batch: list[_Call]) -> list[Any]:
-        """One write, then one reply per call (a script's error is its reply)."""
+        """One write, then one reply per call (a script's error is its reply,
+        and so is an argument Redis cannot carry)."""
         if self._connection is None:
             pool = self._client.connection_pool
             self._connection = pool.connection_class(**pool.connection_kwargs)
         connection = self._connection
-        packed = b"".join(
-            hiredis.pack_command(("EVALSHA", c.script.sha, len(c.keys), *c.keys, *c.args))
-            for c in batch)
+        replies: list[Any] = [None] * len(batch)
+        packed: list[bytes] = []
+        sent: list[int] = []
+        for i, call in enumerate(batch):
+            try:
+                packed.append(hiredis.pack_command(
+                    ("EVALSHA", call.script.sha, len(call.keys), *call.keys, *call.args)))
+                sent.append(i)
+            except TypeError as exc:
+                replies[i] = redis.DataError(str(exc))
+        if not sent:
+            return replies
         try:
-            connection.send_packed_command([packed], check_health=False)
-            replies: list[Any] = []
-            for _ in batch:
+            connection.send_packed_command([b"".join(packed)], check_health=False)
+            for i in sent:
                 try:
-                    replies.append(connection.read_response())
+                    replies[i] = connection.read_response()
                 except redis.ResponseError as exc:
-                    replies.append(exc)
+                    replies[i] = exc
             return replies
         except BaseException:
             connection.disconnect()  # replies may be half read: start clean

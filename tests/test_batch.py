@@ -89,3 +89,14 @@ def test_calls_in_flight_or_queued_when_the_runner_is_stopped_hear_of_it(silent_
     with gevent.Timeout(3):
         gevent.joinall(in_flight + queued)
     assert all(isinstance(c.exception, redis.ConnectionError) for c in in_flight + queued)
+
+
+def test_an_argument_redis_cannot_carry_fails_only_its_own_call(batcher, store):
+    script = batcher.register(INCREMENT)
+    key = store.keys.prefix + ":counter"
+    good = gevent.spawn(batcher.call, script, [key], [1])
+    bad = gevent.spawn(batcher.call, script, [key], [{"not": "bytes"}])
+    gevent.joinall([good, bad])
+    assert good.value == 1
+    assert isinstance(bad.exception, redis.DataError)
+    store.client.delete(key)
