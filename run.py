@@ -395,6 +395,8 @@ def main(argv=None):
     load.add_argument("--ceiling-secs", type=float, default=3.0, help="0: skip the ceiling")
     load.add_argument("--saturate-secs", type=float, default=3.0,
                       help="0: skip the saturation phase")
+    load.add_argument("--half-secs", type=float, default=10.0,
+                      help="length of the half-load phase (0: skip it)")
     load.add_argument("--rounds", type=int, default=3,
                       help="ceiling and saturation measured back to back this many times; "
                            "medians reported")

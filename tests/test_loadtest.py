@@ -11,7 +11,8 @@ def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
     output = tmp_path / "load.json"
     options = LoadOptions(customers=50, servicers=3, duration=5, rate=2.0, human_share=0.4,
                           think=0.1, questions=2, human_messages=2, ceiling_secs=0.5,
-                          saturate_secs=0.5, rounds=2, output=str(output), quiet=True)
+                          saturate_secs=0.5, rounds=2, half_secs=0.5, output=str(output),
+                          quiet=True)
     test = LoadTest(options)
     result = test.run()
     assert json.loads(output.read_text()) == json.loads(json.dumps(result))
