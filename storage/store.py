@@ -102,7 +102,7 @@ end
 return 1
 """
 
-# Delivered messages leave the outbound journal in batches (one per ~64
+# Journal entries leave in batches (delivered messages, one per ~64
 # deliveries); through the batcher they share round trips with the journal and
 # commit calls instead of taking a pooled connection of their own.
 _FORGET = "return redis.call('HDEL', KEYS[1], unpack(ARGV))"
@@ -220,9 +220,7 @@ class Store:
         return bool(result)
 
     def forget_inbound(self, message_ids: Iterable[int]) -> None:
-        ids = [str(m) for m in message_ids]
-        if ids:
-            self.client.hdel(self.keys.inbound, *ids)
+        self._forget_fields(self.keys.inbound, [str(m) for m in message_ids])
 
     def pending_inbound(self) -> list[tuple[int, Any]]:
         """Accepted callbacks not yet handled, in messageId (arrival) order."""
@@ -235,10 +233,12 @@ class Store:
             self.client.hset(self.keys.outbound, mapping=records)  # type: ignore[arg-type]
 
     def confirm_outbound(self, tokens: Iterable[str]) -> None:
-        ids = list(tokens)
-        for start in range(0, len(ids), FORGET_CHUNK):
-            self._batcher.call(self._forget, [self.keys.outbound],
-                               ids[start:start + FORGET_CHUNK])
+        self._forget_fields(self.keys.outbound, list(tokens))
+
+    def _forget_fields(self, key: str, fields: list[str]) -> None:
+        """Drop journal entries, in chunks Lua can unpack."""
+        for start in range(0, len(fields), FORGET_CHUNK):
+            self._batcher.call(self._forget, [key], fields[start:start + FORGET_CHUNK])
 
     def pending_outbound(self) -> list[tuple[str, Any]]:
         """Messages not yet confirmed by the IM server, in token order."""
