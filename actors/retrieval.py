@@ -92,12 +92,14 @@ class Bm25Index:
         # Each posting carries its whole BM25 term weight, computed once here:
         # a query then only adds numbers (it was a third of an answer's cost).
         self._postings: dict[str, dict[int, float]] = {
-            term: {doc: self._idf[term] * count * (K1 + 1) / (count + self._norm(doc))
+            term: {doc: self._idf[term] * count * (K1 + 1)
+                   / (count + self._norm(self._lengths[doc]))
                    for doc, count in postings}
             for term, postings in counts.items() if self._idf[term] >= MIN_IDF}
 
-    def _norm(self, doc: int) -> float:
-        return K1 * (1 - B + B * self._lengths[doc] / self._avg)
+    def _norm(self, length: int) -> float:
+        """BM25's length normalisation of a text of ``length`` terms."""
+        return K1 * (1 - B + B * length / self._avg)
 
     def _score(self, query: Counter[str]) -> dict[int, float]:
         scores: dict[int, float] = {}
@@ -115,7 +117,7 @@ class Bm25Index:
 
     def _query_self_score(self, query: Counter[str]) -> float:
         length = sum(query.values())
-        norm = K1 * (1 - B + B * length / self._avg)
+        norm = self._norm(length)
         return sum(count * self._idf.get(term, self._unknown_idf) * count * (K1 + 1)
                    / (count + norm) for term, count in query.items())
 
