@@ -116,10 +116,21 @@ def wait_for_stop():
 GC_THRESHOLDS = (50_000, 20, 20)
 
 
-def cmd_serve(args):
+def settle_gc():
+    """The collector as a long-running server wants it (``serve`` and the load
+    test's bare ``ceiling`` alike). Call it after the imports, before any
+    session exists: the objects there are now live as long as the process and
+    are frozen out of every later full collection, which took ~20 ms and,
+    falling inside the load test's half-load window, was its p99 (frozen
+    objects in reference cycles would never be freed)."""
     import gc
 
     gc.set_threshold(*GC_THRESHOLDS)
+    gc.collect()
+    gc.freeze()
+
+
+def cmd_serve(args):
     from storage import EmbeddedRedis
     from transport.csserver import CsServer, CsSettings
 
@@ -128,12 +139,7 @@ def cmd_serve(args):
     if not redis_url:
         embedded = EmbeddedRedis(Path(args.data_dir) / "redis").start()
         redis_url = embedded.url
-    # The modules just imported live as long as the process: out of every later
-    # full collection, which took ~20 ms and, falling inside the load test's
-    # half-load window, was its p99. (Before sessions exist: frozen objects in
-    # reference cycles would never be freed.)
-    gc.collect()
-    gc.freeze()
+    settle_gc()
     settings = CsSettings(
         im_url=args.im_url, robot_id=args.robot_id, robot_secret=args.robot_secret or "",
         callback_token=args.callback_token or "", redis_url=redis_url,
@@ -267,15 +273,11 @@ def cmd_demo(args):
 
 
 def cmd_ceiling(args):
-    import gc
-
-    gc.set_threshold(*GC_THRESHOLDS)  # the same server as ``serve``, settings included
     from transport.ceiling import make_bare_app
     from transport.server import start_server
 
+    settle_gc()  # the same server as ``serve``, settings included
     server = start_server(make_bare_app(), "127.0.0.1", args.port)
-    gc.collect()
-    gc.freeze()
     print(f"bare handler on {server.url}", flush=True)
     wait_for_stop()
     server.stop()
