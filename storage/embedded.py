@@ -88,10 +88,15 @@ class EmbeddedRedis:
     def stop(self) -> None:
         if self._process is None:
             return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop_process(self._process, timeout_secs=5)
         self._process = None
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout_secs: float) -> None:
+    """SIGTERM, ``timeout_secs`` to exit, then SIGKILL; reaped either way."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_secs)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import gevent
 
+from storage.embedded import stop_process
 from transport.http import HttpError, JsonClient
 
 log = logging.getLogger(__name__)
@@ -60,11 +61,7 @@ class Child:
             gevent.sleep(0.05)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc, timeout_secs=30)
         self._log.close()
 
 
