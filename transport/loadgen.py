@@ -231,7 +231,7 @@ class LoadTest:
             if bare is not None:
                 bare.stop()
         self.result["rounds"] = rounds
-        for name in rounds[0]:
+        for name in dict.fromkeys(name for r in rounds for name in r):  # a round may lack a share
             values = [r[name] for r in rounds if r.get(name) is not None]
             self.result[name] = statistics.median(values) if values else None
         return float(self.result["saturation_answers_per_sec"])
