@@ -59,6 +59,15 @@ def test_malformed_robot_callbacks_are_rejected(stack, body, raw, status, code):
     assert_nothing_changed(stack)
 
 
+@pytest.mark.parametrize("field, value", [("timestamp", -(2**63) - 1), ("messageId", 2**64),
+                                          ("timestamp", 10**30)])
+def test_an_integer_too_wide_for_a_java_long_is_named_out_of_range(stack, field, value):
+    response = post(stack, robot_path(stack), good_callback(**{field: value}))
+    assert response.status == 400
+    assert response.body["error"]["message"] == f"{field} is out of range"
+    assert_nothing_changed(stack)
+
+
 def test_wrong_token_is_forbidden_before_the_body_is_read(stack):
     response = post(stack, robot_path(stack, token="x" * 32), good_callback())
     assert response.status == 403

@@ -43,6 +43,8 @@ LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 
 
 def _int(value: Any, field: str) -> int:
+    if isinstance(value, float) and value.is_integer() and not LONG_MIN < value < LONG_MAX:
+        raise _bad(f"{field} is out of range")  # a JSON integer too wide for 64 bits
     if isinstance(value, bool) or not isinstance(value, int):
         raise _bad(f"{field} must be an integer")
     if not LONG_MIN <= value <= LONG_MAX:

@@ -6,10 +6,11 @@ nothing else; what it sustains is the most any handler could on this server.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import bottle
+
+from transport import jsoncodec
 
 
 def make_bare_app() -> bottle.Bottle:
@@ -17,7 +18,7 @@ def make_bare_app() -> bottle.Bottle:
 
     @app.post("/im/robot/<token>")
     def callback(token: str) -> dict[str, Any]:
-        body = json.loads(bottle.request.body.read())
+        body = jsoncodec.loads(bottle.request.body.read())
         return {"ok": isinstance(body, dict), "duplicate": False}
 
     @app.get("/healthz")

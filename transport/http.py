@@ -10,7 +10,6 @@ http.client e-mail header parser was a quarter of the CS server's CPU
 from __future__ import annotations
 
 import functools
-import json
 import socket
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ import gevent
 from geventhttpclient import HTTPClient
 from geventhttpclient.response import HTTPConnectionClosed
 
+from transport import jsoncodec
 from transport.http1 import Http1Error, Http1Pool
 
 CONNECT_TIMEOUT_SECS = 2.0
@@ -46,7 +46,7 @@ class JsonClient:
 
     def post(self, url: str, body: Any, headers: dict[str, str] | None = None,
              raw: bytes | None = None) -> JsonResponse:
-        data = raw if raw is not None else json.dumps(body, ensure_ascii=False).encode()
+        data = raw if raw is not None else jsoncodec.dumps(body)
         all_headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
         return self.request("POST", url, data, all_headers)
 
@@ -74,7 +74,7 @@ class JsonClient:
             raise HttpError(f"{method} {parts.scheme}://{parts.netloc}{parts.path}: "
                             f"{exc.__class__.__name__}") from None
         try:
-            parsed = json.loads(content) if content else None
+            parsed = jsoncodec.loads(content) if content else None
         except ValueError:
             parsed = None
         return JsonResponse(status, parsed, content)

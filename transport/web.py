@@ -12,6 +12,8 @@ from typing import Any
 
 import bottle
 
+from transport import jsoncodec
+
 log = logging.getLogger(__name__)
 
 # Callbacks and API bodies are small; a bigger body is refused with 413
@@ -63,7 +65,7 @@ def json_body(max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
     if len(raw) > max_bytes:
         raise ApiError(413, "too_large", f"body over {max_bytes} bytes")
     try:
-        body = json.loads(raw.decode("utf-8"))
+        body = jsoncodec.loads(raw)
     except UnicodeDecodeError:
         raise ApiError(400, "bad_encoding", "body is not UTF-8") from None
     except (ValueError, RecursionError):
