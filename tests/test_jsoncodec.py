@@ -19,9 +19,10 @@ def test_reads_what_the_standard_library_reads(raw: bytes) -> None:
     assert json.dumps(got) == json.dumps(expected)
 
 
-def test_an_integer_beyond_64_bits_reads_as_a_float_the_checks_refuse() -> None:
+def test_an_integer_beyond_64_bits_still_reads_as_beyond_64_bits() -> None:
+    # orjson gives a float, the standard library an int: the range check refuses both.
     value = jsoncodec.loads(b'{"timestamp": -9223372036854775809}')["timestamp"]
-    assert isinstance(value, float) and value <= -(2**63)
+    assert value <= -(2**63)
 
 
 def test_bad_bytes_and_bad_json_raise_as_before() -> None:

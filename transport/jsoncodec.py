@@ -2,10 +2,11 @@
 
 Every answer encodes one robot API body and decodes two JSON documents; the
 standard library took 4-5 µs for what orjson does in under 1 (see the README's
-dependency notes). orjson refuses a few documents the standard library accepts (NaN, lone
-surrogates) and those fall back to it. One difference stays: orjson reads an
-integer beyond 64 bits as a float, which our field checks refuse as out of
-range (transport/callbacks.py); no peer of ours sends one (Java longs).
+dependency notes). The few documents orjson refuses and the standard library
+accepts (NaN, lone surrogates) fall back to the latter. One difference stays:
+orjson reads an integer beyond 64 bits as a float; our field checks refuse it
+as out of range either way (transport/callbacks.py), and no peer of ours
+sends one (the IM server's numbers are Java longs).
 """
 
 from __future__ import annotations
