@@ -84,7 +84,7 @@ class ScriptBatcher:
         finally:
             self._runner = None
             if self._pending:  # killed (shut-down): nobody may wait for ever
-                stopped = redis.ConnectionError("the storage batcher stopped")
+                stopped = _stopped()
                 for call in self._pending:
                     call.result.set_exception(stopped)
                 self._pending.clear()
@@ -155,4 +155,8 @@ def _failure(exc: BaseException) -> Exception:
     if isinstance(exc, Exception):
         log.error("script batch failed", exc_info=exc)  # a bug, not Redis
         return exc
+    return _stopped()
+
+
+def _stopped() -> redis.ConnectionError:
     return redis.ConnectionError("the storage batcher stopped")
