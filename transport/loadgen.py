@@ -387,15 +387,18 @@ class LoadTest:
     def _watch_backlog(self, server: Child) -> None:
         """The outbox backlog (from /readyz) at its highest, sampled 4 times a second."""
         client = JsonClient()
-        while True:
-            try:
-                body = client.get(server.url + "/readyz").body
-            except HttpError:
-                body = None
-            if isinstance(body, dict):
-                backlog = int(body.get("backlog") or 0)
-                self._backlog_peak = max(self._backlog_peak, backlog)
-            gevent.sleep(0.25)
+        try:
+            while True:
+                try:
+                    body = client.get(server.url + "/readyz").body
+                except HttpError:
+                    body = None
+                if isinstance(body, dict):
+                    backlog = int(body.get("backlog") or 0)
+                    self._backlog_peak = max(self._backlog_peak, backlog)
+                gevent.sleep(0.25)
+        finally:  # killed when the run ends
+            client.close()
 
     def _progress(self, samples: Samples, started: float) -> None:
         while True:

@@ -140,5 +140,3 @@ def answer_to(question: str) -> str:
 def wire_text(t: str) -> dict[str, Any]:
     """A text message as the robot API carries it."""
     return {"type": 1, "searchableContent": t, "persistFlag": 3}
-
-

@@ -50,18 +50,19 @@ class Child:
         pin(self.proc.pid, 0)
         client = JsonClient()
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                if client.get(self.url + "/healthz").status == 200:
-                    return
-            except HttpError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{argv[0]} did not start; see {log_path}")
-            gevent.sleep(0.05)
+        try:
+            while True:
+                try:
+                    if client.get(self.url + "/healthz").status == 200:
+                        return
+                except HttpError:
+                    pass
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{argv[0]} did not start; see {log_path}")
+                gevent.sleep(0.05)
+        finally:
+            client.close()  # its keep-alive connection would hold a server slot
 
     def stop(self) -> None:
         stop_process(self.proc, timeout_secs=30)
         self._log.close()
-
-
