@@ -47,13 +47,16 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
     metrics = metrics or Metrics()
     metrics.watch(actors, intake, store)
 
+    expected_token = callback_token.encode()
+
     def check_caller(token: str) -> None:
-        source = bottle.request.remote_addr
-        if allowed and not _in_networks(source, allowed):
-            log.warning("callback from %s refused: not an allowed source", source)
+        # The address is read only when needed: every callback passes here.
+        if allowed and not _in_networks(bottle.request.remote_addr, allowed):
+            log.warning("callback from %s refused: not an allowed source",
+                        bottle.request.remote_addr)
             raise ApiError(403, "source_not_allowed", "this address may not call back")
-        if not hmac.compare_digest(token.encode(), callback_token.encode()):
-            log.warning("callback with a wrong token from %s", source)
+        if not hmac.compare_digest(token.encode(), expected_token):
+            log.warning("callback with a wrong token from %s", bottle.request.remote_addr)
             raise ApiError(403, "bad_token", "unknown callback token")
 
     @app.post("/im/robot/<token>")
