@@ -407,9 +407,10 @@ def main(argv=None):
     load.add_argument("--output", default="loadtest.json")
     load.add_argument("--plot", default="", help="PNG of throughput and latency over time")
     load.add_argument("--redis-url", default="")
-    load.add_argument("--redis-core", type=int, choices=(0, 1), default=0,
-                      help="core of the embedded Redis: 0 beside the CS server (default), "
-                           "1 beside the IM simulator, as a separate service")
+    load.add_argument("--redis-core", type=int, choices=(0, 1), default=1,
+                      help="core of the embedded Redis: 1 beside the IM simulator, as the "
+                           "separate service it is in production (default); 0 beside the "
+                           "CS server, sharing its one core")
     load.add_argument("--im-rate-limit", type=int, default=0,
                       help="robot sends per 10 s at the simulator, and the server's "
                            "--rate-limit (0: none)")

@@ -1,10 +1,11 @@
 """The load test: many simulated customers and servicers against a real CS server.
 
-Layout (two cores): the CS server and its Redis run as child processes
-pinned to core 0; this process, pinned to core 1, holds the IM simulator
-and the simulated people, who see every message the simulator delivers at
-the moment it is delivered (no polling). ``--redis-core 1`` moves Redis
-beside the generator, as a separate service would be.
+Layout (two cores): the CS server runs as a child process pinned to core 0,
+alone; this process, pinned to core 1, holds the IM simulator and the
+simulated people, who see every message the simulator delivers at the
+moment it is delivered (no polling). The embedded Redis runs beside them on
+core 1, as the separate service it is in production; ``--redis-core 0``
+squeezes it onto the server's core instead.
 
 Phases, each optional:
 1. *ceiling*: a bare Bottle handler on the same gevent server, as many
@@ -88,7 +89,7 @@ class LoadOptions:
     plot: str = ""
     redis_url: str = ""
     im_rate_limit: int = 0  # robot sends per 10 s, at the simulator and our outbox; 0: none
-    redis_core: int = 0
+    redis_core: int = 1
     quiet: bool = False
 
 
