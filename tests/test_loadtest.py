@@ -5,6 +5,8 @@ import json
 import pytest
 
 from transport.loadgen import LoadOptions, LoadTest
+from transport.loadpeople import Samples
+from transport.loadplot import per_second
 
 
 def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
@@ -51,3 +53,13 @@ def test_under_a_robot_rate_limit_the_outbox_holds_a_backlog_and_collects_no_250
     assert result["sessions_only"]["lost"] == 0
     assert result["server"]["outbox_backlog_peak"] > 0
     assert result["errors"] == {}  # no robot_send_code_250
+
+
+def test_the_plot_buckets_replies_and_latencies_by_second():
+    samples = Samples(started=0.0)
+    for at, latency in [(0.1, 0.001), (0.5, 0.003), (0.9, 0.002), (2.2, 0.010)]:
+        samples.add(at - latency, at)
+    series = per_second(samples)
+    assert series.replies == [3, 0, 1]
+    assert series.p50_ms == pytest.approx([2.0, 0.0, 10.0])
+    assert series.p99_ms == pytest.approx([3.0, 0.0, 10.0])

@@ -8,13 +8,8 @@ core 1, as the separate service it is in production; ``--redis-core 0``
 squeezes it onto the server's core instead.
 
 Phases, each optional:
-1. *ceiling*: a bare Bottle handler on the same gevent server, as many
-   callbacks per second as this generator can push through it; then
-   *saturation*: closed-loop customers asking the bot as fast as answers
-   come back: our end-to-end answers per second, as a share of the ceiling.
-   The two alternate ``--rounds`` times and the medians are reported;
-2. *half load*: questions sent at a steady half of the median saturation,
-   open loop, for the latency at half load;
+1. *ceiling* and *saturation*, alternating ``--rounds`` times, then *half
+   load*: the throughput target's measures (transport/loadshare.py);
 3. *scenario*: customers arrive, chat with the bot, some ask for a person
    and chat with simulated servicers who answer after a think time, then
    leave; every reply is timed from the send that caused it, and every
@@ -30,7 +25,6 @@ import os
 import random
 import secrets
 import shutil
-import statistics
 import tempfile
 import time
 from collections import Counter
@@ -46,6 +40,7 @@ from storage import EmbeddedRedis, free_port
 from transport.http import HttpError, JsonClient
 from transport.imsim import ImSimulator, make_imsim_app
 from transport.loadpeople import (
+    FAQ_SIZE,
     ROBOT,
     People,
     Samples,
@@ -55,16 +50,15 @@ from transport.loadpeople import (
     question,
     wire_text,
 )
+from transport.loadplot import plot
 from transport.loadprocs import Child, pin, process_stats
+from transport.loadshare import ShareRounds, half_load
 from transport.server import start_server
 
 log = logging.getLogger(__name__)
 
 ENTER = {"type": 10001, "persistFlag": 0}
 LEAVE = {"type": 10002, "persistFlag": 0}
-BLASTERS = 64  # concurrent conversations in the ceiling and saturation phases
-FAQ_SIZE = 200  # a realistic knowledge base; each question has an answer
-HALF_LOAD_CUSTOMERS = 512  # enough that a customer's previous answer is long back
 
 
 @dataclass
@@ -140,135 +134,6 @@ class LoadTest:
         return server
 
     # Phases ------------------------------------------------------------------
-
-    def start_ceiling(self) -> Child:
-        port = free_port()
-        return Child(["ceiling", "--port", str(port)], {}, port, self.workdir / "ceiling.log")
-
-    def ceiling(self, bare: Child) -> tuple[float, float]:
-        """(callbacks per second, the bare server's CPU share) for one round."""
-        body = json.dumps({"messageId": 1, "sender": "c", "conv": {"type": 0, "target": ROBOT},
-                           "payload": wire_text(question(1))}).encode()
-        client = JsonClient(maxsize=BLASTERS)
-        done = 0
-        deadline = time.perf_counter() + self.o.ceiling_secs
-
-        def blast() -> None:
-            nonlocal done
-            while time.perf_counter() < deadline:
-                client.post(f"{bare.url}/im/robot/t", None, raw=body)
-                done += 1
-
-        cpu_before = process_stats(bare.proc.pid)["cpu_secs"]
-        started = time.perf_counter()
-        gevent.joinall([gevent.spawn(blast) for _ in range(BLASTERS)])
-        elapsed = time.perf_counter() - started
-        client.close()
-        rate = done / elapsed
-        # Below ~95% the generator, not the bare server, set the pace.
-        busy = (process_stats(bare.proc.pid)["cpu_secs"] - cpu_before) / elapsed
-        self.say(f"ceiling: bare Bottle handler {rate:.0f} callbacks/s; its CPU {busy:.0%}")
-        return rate, busy
-
-    def saturate(self, people: People, server: Child) -> tuple[float, float]:
-        """(bot answers per second, the CS server's CPU share) for one round."""
-        answered = 0
-        cpu_before = process_stats(server.proc.pid)["cpu_secs"]
-        deadline = time.perf_counter() + self.o.saturate_secs
-
-        def customer(name: str) -> None:
-            nonlocal answered
-            people.inbox(name)
-            i = 0
-            while time.perf_counter() < deadline:
-                asked = question(i % FAQ_SIZE)
-                people.say(name, wire_text(asked))
-                if people.wait(name, equals(answer_to(asked)), self.o.wait):
-                    answered += 1
-                i += 1
-
-        started = time.perf_counter()
-        gevent.joinall([gevent.spawn(customer, f"sat{i}") for i in range(BLASTERS)])
-        elapsed = time.perf_counter() - started
-        rate = answered / elapsed
-        busy = (process_stats(server.proc.pid)["cpu_secs"] - cpu_before) / elapsed
-        people.samples = Samples()
-        self.say(f"saturation: {rate:.0f} bot answers/s end to end; server CPU {busy:.0%}"
-                 f" ({_us_per(busy, rate)} µs per answer)")
-        return rate, busy
-
-    def rounds(self, people: People, server: Child) -> float:
-        """Ceiling and saturation measured back to back, ``rounds`` times; the
-        median of each is reported, and the share is the median of the rounds'
-        shares. This machine's speed wanders by ±15% between minutes (a
-        shared host), and a pair measured a few seconds apart sees the same
-        machine.
-
-        Returns:
-            the median saturation (answers per second).
-        """
-        o = self.o
-        bare = self.start_ceiling() if o.ceiling_secs > 0 else None
-        rounds: list[dict[str, Any]] = []
-        try:
-            for _ in range(max(1, o.rounds)):
-                measured: dict[str, Any] = {}
-                if bare is not None:
-                    rate, busy = self.ceiling(bare)
-                    measured["ceiling_callbacks_per_sec"] = round(rate, 1)
-                    measured["ceiling_server_cpu_percent"] = round(100 * busy, 1)
-                rate, busy = self.saturate(people, server)
-                measured["saturation_answers_per_sec"] = round(rate, 1)
-                measured["saturation_server_cpu_percent"] = round(100 * busy, 1)
-                # Steadier than the rate when the machine's speed wanders.
-                measured["saturation_server_cpu_us_per_answer"] = _us_per(busy, rate)
-                if bare is not None and rate:
-                    measured["share_of_ceiling"] = round(
-                        rate / measured["ceiling_callbacks_per_sec"], 3)
-                    self.say(f"round {len(rounds) + 1}: {measured['share_of_ceiling']:.3f} "
-                             f"of the ceiling")
-                rounds.append(measured)
-        finally:
-            if bare is not None:
-                bare.stop()
-        self.result["rounds"] = rounds
-        for name in dict.fromkeys(name for r in rounds for name in r):  # a round may lack a share
-            values = [r[name] for r in rounds if r.get(name) is not None]
-            self.result[name] = statistics.median(values) if values else None
-        return float(self.result["saturation_answers_per_sec"])
-
-    def half_load(self, people: People, saturation: float) -> dict[str, Any]:
-        """Bot questions sent at a steady half of the measured saturation (open
-        loop: a send does not wait for earlier answers), each answer timed."""
-        rate = saturation / 2
-        total = int(rate * self.o.half_secs)
-        samples = people.samples = Samples()
-        names = [f"half{i}" for i in range(HALF_LOAD_CUSTOMERS)]
-        for name in names:
-            people.inbox(name)
-
-        def ask(i: int) -> None:
-            name, asked = names[i % len(names)], question(i % FAQ_SIZE)
-            sent_at = people.say(name, wire_text(asked))
-            got = people.wait(name, equals(answer_to(asked)), self.o.wait)
-            if got is None:
-                samples.lost += 1
-            else:
-                samples.add(sent_at, got[0])
-
-        started = time.perf_counter()
-        askers = []
-        for i in range(total):
-            gevent.sleep(max(0.0, started + i / rate - time.perf_counter()))
-            askers.append(gevent.spawn(ask, i))
-        gevent.joinall(askers)
-        summary = samples.summary(time.perf_counter() - started)
-        summary["target_per_sec"] = round(rate, 1)
-        people.samples = Samples()
-        latency = summary["latency_ms"]
-        self.say(f"half load: {summary['replies_per_sec']:.0f} answers/s, p50 {latency['p50']} "
-                 f"ms, p99 {latency['p99']} ms, lost {summary['lost']}")
-        return summary
 
     def scenario(self, people: People, rate: float) -> dict[str, Any]:
         o = self.o
@@ -457,9 +322,13 @@ class LoadTest:
             else:
                 rate = o.rate
                 if o.saturate_secs > 0:
-                    saturation = self.rounds(people, server)
+                    self.result.update(ShareRounds(
+                        people, server, self.workdir, self.say, ceiling_secs=o.ceiling_secs,
+                        saturate_secs=o.saturate_secs, rounds=o.rounds, wait=o.wait).run())
+                    saturation = float(self.result["saturation_answers_per_sec"])
                     if o.half_secs > 0:
-                        self.result["half_load"] = self.half_load(people, saturation)
+                        self.result["half_load"] = half_load(people, saturation, o.half_secs,
+                                                             o.wait, self.say)
                     if rate <= 0:  # half the measured load, spread over the customers
                         per_customer_msgs = 2 + o.questions + o.human_share * (
                             1 + 2 * o.human_messages)
@@ -491,7 +360,7 @@ class LoadTest:
                               or k == "callback_failed"})
             self.result["errors"] = dict(errors)
             if o.plot and not o.sessions_only:
-                self.plot(people.samples, o.plot)
+                self.say(plot(people.samples, o.plot))
         finally:
             backlog_watch.kill()
             server.stop()
@@ -500,35 +369,3 @@ class LoadTest:
                 redis.stop()
         Path(o.output).write_text(json.dumps(self.result, indent=2))
         return self.result
-
-    def plot(self, samples: Samples, path: str) -> None:
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            self.say("--plot needs matplotlib: pip install matplotlib")
-            return
-        seconds = int(max((t for t, _ in samples.latencies), default=0)) + 1
-        per_second: list[list[float]] = [[] for _ in range(seconds)]
-        for t, latency in samples.latencies:
-            per_second[int(t)].append(latency * 1000)
-        fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(8, 5))
-        top.plot(range(seconds), [len(s) for s in per_second])
-        top.set_ylabel("replies / s")
-        bottom.plot(range(seconds), [sorted(s)[int(0.99 * (len(s) - 1))] if s else 0
-                                     for s in per_second], label="p99")
-        bottom.plot(range(seconds), [sorted(s)[len(s) // 2] if s else 0 for s in per_second],
-                    label="p50")
-        bottom.set_ylabel("latency (ms)")
-        bottom.set_xlabel("seconds")
-        bottom.legend()
-        fig.tight_layout()
-        fig.savefig(path)
-        self.say(f"plot written to {path}")
-
-
-def _us_per(busy: float, rate: float) -> float | None:
-    """Server CPU microseconds per answer."""
-    return round(1e6 * busy / rate, 1) if rate else None

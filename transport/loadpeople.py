@@ -18,6 +18,7 @@ import gevent.queue
 from transport.imsim import ImSimulator
 
 ROBOT = "cs_robot"
+FAQ_SIZE = 200  # a realistic knowledge base; each question has an answer
 
 
 @dataclass
@@ -40,15 +41,18 @@ class Samples:
         values = sorted(latency for _, latency in self.latencies)
 
         def pct(p: float) -> float | None:
-            if not values:
-                return None
-            return round(values[min(len(values) - 1, int(p * len(values)))] * 1000, 2)
+            return round(percentile(values, p) * 1000, 2) if values else None
 
         return {"messages_sent": self.sent, "replies_received": self.received,
                 "lost": self.lost, "late": 0, "seconds": round(elapsed, 2),
                 "replies_per_sec": round(self.received / elapsed, 1) if elapsed else None,
                 "latency_ms": {"p50": pct(0.50), "p90": pct(0.90), "p99": pct(0.99),
                                "max": round(values[-1] * 1000, 2) if values else None}}
+
+
+def percentile(ordered: list[float], p: float) -> float:
+    """The value at fraction ``p`` of a sorted, non-empty list (nearest rank below)."""
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
 class People:
