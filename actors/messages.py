@@ -157,6 +157,10 @@ class Servicer(NamedTuple):
     def serves(self, group: str) -> bool:
         return not group or not self.groups or group in self.groups
 
+    def relay_info(self) -> dict[str, str]:
+        """What a relayed message's ``extra`` carries of its servicer."""
+        return {"servicerId": self.id, "name": self.name, "portrait": self.portrait}
+
     @classmethod
     def from_record(cls, record: list[Any]) -> Servicer:
         id_, name, portrait, capacity, *rest = record

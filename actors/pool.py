@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import pykka
 
+from actors.allocation import choose
 from actors.call import CallReceiver, tell, tell_later
 from actors.clock import Clock
 from actors.config import CsConfig
 from actors.messages import Outbound, Seat, Servicer, text_payload
+from actors.seatqueue import SeatQueue, Waiting
 
 if TYPE_CHECKING:
     from storage import Store
@@ -29,13 +31,6 @@ STICKY_MEMORY = 100_000  # customers whose last servicer is remembered
 
 ON, PAUSED, OFF = "on", "paused", "off"
 STATUSES = (ON, PAUSED, OFF)
-
-
-class Waiting(NamedTuple):
-    customer_id: str
-    group: str
-    since: float
-    session: pykka.ActorRef[Any] | None  # None until a restored session re-asks
 
 
 class ServicerPool(CallReceiver, pykka.ThreadingActor):
@@ -57,8 +52,7 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
         self._seats: dict[str, set[str]] = {s.id: set() for s in config.servicers}
         self._seat_of: dict[str, str] = {}  # customer id -> servicer id
         self._sessions: dict[str, pykka.ActorRef[Any]] = {}  # seated customers
-        self._queue: list[Waiting] = []
-        self._told: dict[str, int] = {}  # customer -> queue position last told
+        self._queue = SeatQueue()
         self._last_servicer: OrderedDict[str, str] = OrderedDict()
         self._active_at: dict[str, float] = {}
         self._rr_next = 0
@@ -99,7 +93,7 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
                 self._seats[servicer_id].add(customer_id)
                 self._seat_of[customer_id] = servicer_id
         for customer_id, group, since in snapshot.get("queue", []):
-            self._queue.append(Waiting(customer_id, group, float(since), None))
+            self._queue.join(Waiting(customer_id, group, float(since), None))
         # Version 2 kept last_servicer in the snapshot; it has its own hash since.
         self._last_servicer.update(snapshot.get("last_servicer", {}))
 
@@ -109,7 +103,7 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
                 "servicers": [list(s) for s in self._servicers.values()
                               if configured.get(s.id) != s],
                 "status": dict(self._status), "seats": dict(self._seat_of),
-                "queue": [[w.customer_id, w.group, w.since] for w in self._queue]}
+                "queue": [[w.customer_id, w.group, w.since] for w in self._queue.entries]}
 
     def _save(self) -> None:
         if self._store is None:
@@ -195,12 +189,9 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
             self._sessions[customer_id] = session
             tell(session, "seat_assigned", Seat(customer_id, self._servicers[servicer_id]))
             return
-        for i, waiting in enumerate(self._queue):
-            if waiting.customer_id == customer_id:
-                self._queue[i] = waiting._replace(session=session)
-                self._told.pop(customer_id, None)
-                self._tell_positions()
-                return
+        if self._queue.rejoin(customer_id, session):
+            self._queue.tell_positions()
+            return
         picked = self._pick(customer_id, group)
         if picked is not None:
             self._seat(customer_id, picked, session)
@@ -209,8 +200,8 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
         if reason:
             tell(session, "seat_unavailable", customer_id, reason)
             return
-        self._queue.append(Waiting(customer_id, group, self._now(), session))
-        self._tell_positions()
+        self._queue.join(Waiting(customer_id, group, self._now(), session))
+        self._queue.tell_positions()
         self._save()
 
     def release_customer(self, customer_id: str) -> None:
@@ -219,12 +210,10 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
         self._sessions.pop(customer_id, None)
         if servicer_id is not None:
             self._seats[servicer_id].discard(customer_id)
-        before = len(self._queue)
-        self._queue = [w for w in self._queue if w.customer_id != customer_id]
-        self._told.pop(customer_id, None)
-        if servicer_id is not None or len(self._queue) != before:
+        left = self._queue.leave(customer_id)
+        if servicer_id is not None or left:
             self._drain_queue()
-            self._tell_positions()
+            self._queue.tell_positions()
             self._save()
 
     def transfer(self, customer_id: str, to_servicer_id: str | None) -> str | None:
@@ -273,10 +262,7 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
                 or self._last_servicer.get(customer_id) == servicer_id)
 
     def queue(self) -> list[dict[str, Any]]:
-        now = self._now()
-        return [{"customer": w.customer_id, "group": w.group,
-                 "position": self._position(i), "waited_secs": round(now - w.since, 1)}
-                for i, w in enumerate(self._queue)]
+        return self._queue.listing(self._now())
 
     def _describe(self, servicer_id: str) -> dict[str, Any]:
         s = self._servicers[servicer_id]
@@ -298,15 +284,13 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
 
     def _expire_waits(self) -> None:
         deadline = self._now() - self._config.queue_max_wait_secs
-        expired = [w for w in self._queue if w.since <= deadline]
+        expired = self._queue.expire(deadline)
         if not expired:
             return
-        self._queue = [w for w in self._queue if w.since > deadline]
         for waiting in expired:
-            self._told.pop(waiting.customer_id, None)
             if waiting.session is not None:
                 tell(waiting.session, "seat_unavailable", waiting.customer_id, "queue_timeout")
-        self._tell_positions()
+        self._queue.tell_positions()
         self._save()
 
     def _pause_silent(self) -> None:
@@ -331,38 +315,22 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
     def _now(self) -> float:
         return self._clock.now() if self._clock is not None else 0.0
 
-    def _candidates(self, group: str, exclude: str | None = None) -> list[Servicer]:
-        return [s for s in self._servicers.values()
+    def _pick(self, customer_id: str, group: str, exclude: str | None = None) -> str | None:
+        free = [s for s in self._servicers.values()
                 if self._status[s.id] == ON and s.id != exclude and s.serves(group)
                 and len(self._seats[s.id]) < s.capacity]
-
-    def _pick(self, customer_id: str, group: str, exclude: str | None = None) -> str | None:
-        candidates = self._candidates(group, exclude)
-        if not candidates:
-            return None
-        strategy = self._config.strategy
-        if strategy == "sticky":
-            last = self._last_servicer.get(customer_id)
-            if any(s.id == last for s in candidates):
-                return last
-        if strategy == "round_robin":
-            ids = sorted(self._servicers)
-            free = {s.id for s in candidates}
-            for step in range(len(ids)):
-                servicer_id = ids[(self._rr_next + step) % len(ids)]
-                if servicer_id in free:
-                    self._rr_next = (ids.index(servicer_id) + 1) % len(ids)
-                    return servicer_id
-        best = min(candidates, key=lambda s: (len(self._seats[s.id]) / s.capacity, s.id))
-        return best.id
+        picked, self._rr_next = choose(
+            self._config.strategy, free, {s.id: len(self._seats[s.id]) for s in free},
+            last=self._last_servicer.get(customer_id), order=sorted(self._servicers),
+            cursor=self._rr_next)
+        return picked
 
     def _why_no_queue(self, group: str) -> str | None:
         """Why a customer cannot wait: nobody on duty for the group, or a full queue."""
         if not any(self._status[s.id] == ON and s.serves(group)
                    for s in self._servicers.values()):
             return "no_servicer"
-        waiting = sum(1 for w in self._queue if w.group == group)
-        if waiting >= self._config.queue_max_length:
+        if self._queue.waiting_in(group) >= self._config.queue_max_length:
             return "queue_full"
         return None
 
@@ -407,48 +375,24 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
         self._seats[from_id].discard(customer_id)
         self._seat_of.pop(customer_id, None)
         self._sessions.pop(customer_id, None)
-        self._queue.insert(0, Waiting(customer_id, "", self._now(), session))
+        self._queue.join(Waiting(customer_id, "", self._now(), session), first=True)
         if session is not None:
             tell(session, "seat_revoked", self._servicers[from_id])
-        self._tell_positions()
+        self._queue.tell_positions()
 
     def _requeue_all(self, servicer_id: str) -> None:
         for customer_id in sorted(self._seats[servicer_id]):
             self._requeue(customer_id, servicer_id)
 
     def _drain_queue(self) -> None:
-        """Seat waiting customers, first come first served within each group."""
-        if not self._queue:
-            return
-        still_waiting = []
-        for waiting in self._queue:
+        def seat(waiting: Waiting) -> bool:
             picked = self._pick(waiting.customer_id, waiting.group)
-            if picked is None or waiting.session is None:
-                still_waiting.append(waiting)
-                continue
-            self._told.pop(waiting.customer_id, None)
-            self._seat(waiting.customer_id, picked, waiting.session)
-        if len(still_waiting) != len(self._queue):
-            self._queue = still_waiting
-            self._tell_positions()
+            if picked is not None:
+                self._seat(waiting.customer_id, picked, waiting.session)
+            return picked is not None
 
-    def _position(self, index: int) -> int:
-        group = self._queue[index].group
-        return 1 + sum(1 for w in self._queue[:index] if w.group == group)
-
-    def _tell_positions(self) -> None:
-        """Tell each waiting customer their place, when it changed."""
-        for i, waiting in enumerate(self._queue):
-            position = self._position(i)
-            if waiting.session is not None and self._told.get(waiting.customer_id) != position:
-                self._told[waiting.customer_id] = position
-                tell(waiting.session, "queued", position)
+        self._queue.drain(seat)
 
     def _say(self, servicer_id: str, text: str) -> None:
         self._outbox.send.defer(Outbound(self._robot_id, servicer_id,
                                          text_payload(text), servicer_id))
-
-
-def servicer_info(servicer: Servicer) -> dict[str, str]:
-    """The servicer fields a relayed message carries in its ``extra``."""
-    return {"servicerId": servicer.id, "name": servicer.name, "portrait": servicer.portrait}

@@ -22,7 +22,6 @@ from actors.call import tell
 from actors.commands import shadow_command
 from actors.dialogue import BotReply
 from actors.messages import BotAnswer, Inbound, Payload, text_payload
-from actors.pool import servicer_info
 from actors.rating import read_rating
 from actors.seating import Seating
 from actors.sessionbase import (
@@ -136,7 +135,7 @@ class SessionActor(Seating):
             self._ledger.count(servicer.id, "first_response_ms", max(0, elapsed_ms))
             self._ledger.count(servicer.id, "first_responses")
         self._ledger.count(servicer.id, "replies")
-        relayed = message.payload.with_extra({"cs": servicer_info(servicer)})
+        relayed = message.payload.with_extra({"cs": servicer.relay_info()})
         self._to_customer(relayed, servicer=servicer.id)
 
     # Timers -----------------------------------------------------------------
