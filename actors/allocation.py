@@ -9,7 +9,7 @@ state it is made from, and keeps the round-robin cursor it returns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
 
 from actors.messages import Servicer
@@ -21,20 +21,21 @@ class Choice(NamedTuple):
 
 
 def choose(strategy: str, free: Sequence[Servicer], load: Mapping[str, int], *,
-           last: str | None = None, order: Sequence[str] = (), cursor: int = 0) -> Choice:
+           last: str | None = None, everyone: Collection[str] = (), cursor: int = 0) -> Choice:
     """Pick among ``free`` (on duty, serving the group, under capacity).
 
     Args:
         load: customers seated with each free servicer.
         last: the customer's last servicer (``sticky``).
-        order: every servicer id, sorted (``round_robin`` turns through it).
+        everyone: every servicer id (``round_robin`` turns through them by id).
         cursor: the round-robin position the previous choice returned.
     """
     if not free:
         return Choice(None, cursor)
     if strategy == "sticky" and any(s.id == last for s in free):
         return Choice(last, cursor)
-    if strategy == "round_robin" and order:
+    if strategy == "round_robin" and everyone:
+        order = sorted(everyone)
         free_ids = {s.id for s in free}
         for step in range(len(order)):
             index = (cursor + step) % len(order)

@@ -321,7 +321,7 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
                 and len(self._seats[s.id]) < s.capacity]
         picked, self._rr_next = choose(
             self._config.strategy, free, {s.id: len(self._seats[s.id]) for s in free},
-            last=self._last_servicer.get(customer_id), order=sorted(self._servicers),
+            last=self._last_servicer.get(customer_id), everyone=self._servicers.keys(),
             cursor=self._rr_next)
         return picked
 

@@ -5,7 +5,7 @@ from actors.messages import Servicer
 
 ALICE, BOB, CAROL = Servicer("alice", "A", capacity=2), Servicer("bob", "B", capacity=4), \
     Servicer("carol", "C", capacity=4)
-ORDER = ["alice", "bob", "carol"]
+EVERYONE = ["carol", "alice", "bob"]  # in any order: turns go by id
 
 
 def test_least_loaded_compares_shares_of_capacity_and_breaks_ties_by_id():
@@ -19,7 +19,7 @@ def test_round_robin_takes_turns_by_id_and_skips_who_is_not_free():
     picked = []
     cursor = 0
     for free in ([ALICE, BOB, CAROL], [ALICE, BOB, CAROL], [ALICE, CAROL], [ALICE, BOB]):
-        choice = choose("round_robin", free, loads, order=ORDER, cursor=cursor)
+        choice = choose("round_robin", free, loads, everyone=EVERYONE, cursor=cursor)
         picked.append(choice.servicer_id)
         cursor = choice.cursor
     assert picked == ["alice", "bob", "carol", "alice"]
@@ -34,4 +34,4 @@ def test_sticky_returns_to_the_last_servicer_only_while_they_are_free():
 
 
 def test_nobody_free_is_no_choice_and_keeps_the_turn():
-    assert choose("round_robin", [], {}, order=ORDER, cursor=2) == (None, 2)
+    assert choose("round_robin", [], {}, everyone=EVERYONE, cursor=2) == (None, 2)
