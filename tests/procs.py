@@ -5,10 +5,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from transport.http import HttpError, JsonClient
+from transport.http import JsonClient, NotReady, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,19 +31,13 @@ class ServerProcess:
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=log,
                                      stdin=subprocess.DEVNULL, cwd=ROOT)
-        client = JsonClient()
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {Path(self.log_path).read_text()}")
-            try:
-                if client.get(self.url + "/healthz").status == 200:
-                    return self
-            except HttpError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not come up")
-            time.sleep(0.05)
+        try:
+            wait_healthy(self.url, lambda: self.proc.poll() is not None, timeout)
+        except NotReady as exc:
+            if exc.exited:
+                raise RuntimeError(f"server exited: {Path(self.log_path).read_text()}") from None
+            raise RuntimeError("server did not come up") from None
+        return self
 
     def ensure_stopped(self):
         if self.proc is not None and self.proc.poll() is None:

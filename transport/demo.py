@@ -14,15 +14,15 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from actors.config import CsConfig, load_config
 from storage import EmbeddedRedis
+from storage.embedded import stop_process
 from transport.appserver import AppServerClient
 from transport.auth import new_token, token_hash
-from transport.http import HttpError, JsonClient
+from transport.http import NotReady, wait_healthy
 from transport.imsim import ImSimClient
 
 START_TIMEOUT_SECS = 30.0
@@ -64,7 +64,13 @@ def run_demo(*, config_path: str, data_dir: Path, base_port: int, knowledge_path
               CS_ROBOT_SECRET=robot_secret, CS_CALLBACK_TOKEN=callback_token,
               CS_APPSERVER_KEY=app_key, CS_API_TOKEN=api_token)
         for port in (im_port, app_port, cs_port):
-            _wait_http(f"http://127.0.0.1:{port}", children)
+            try:
+                wait_healthy(f"http://127.0.0.1:{port}",
+                             lambda: any(p.poll() is not None for p in children),
+                             START_TIMEOUT_SECS, poll_secs=0.1)
+            except NotReady as exc:
+                raise SystemExit("demo: a part exited during start-up; see above" if exc.exited
+                                 else f"demo: {exc}") from None
         sim = ImSimClient(f"http://127.0.0.1:{im_port}")
         for s in config.servicers:
             sim.put_user(s.id, s.name, s.portrait)
@@ -75,32 +81,11 @@ def run_demo(*, config_path: str, data_dir: Path, base_port: int, knowledge_path
         print(guide(im_port, cs_port, config, api_token, servicer_tokens), flush=True)
         wait()
     finally:
-        for proc in children:
+        for proc in children:  # all at once, then each waited for (and reaped)
             proc.terminate()
         for proc in children:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc, timeout_secs=10)
         redis.stop()
-
-
-def _wait_http(url: str, children: list[subprocess.Popen[bytes]]) -> None:
-    client = JsonClient()
-    deadline = time.monotonic() + START_TIMEOUT_SECS
-    try:
-        while True:
-            try:
-                client.get(url + "/healthz")
-                return
-            except HttpError:
-                if any(p.poll() is not None for p in children):
-                    raise SystemExit("demo: a part exited during start-up; see above") from None
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"demo: {url} did not come up") from None
-                time.sleep(0.1)
-    finally:
-        client.close()
 
 
 def guide(im_port: int, cs_port: int, config: CsConfig, api_token: str,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import socket
+import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -120,3 +122,37 @@ def _split(url: str) -> _Url:
     parts = urlsplit(url)
     return _Url(parts.scheme, parts.hostname or "", parts.port, parts.netloc, parts.path,
                 (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+
+
+class NotReady(Exception):
+    """A server did not answer its health check: its process ended, or time ran out."""
+
+    def __init__(self, url: str, exited: bool) -> None:
+        super().__init__(f"{url} {'exited during start-up' if exited else 'did not come up'}")
+        self.exited = exited
+
+
+def wait_healthy(url: str, exited: Callable[[], bool], timeout_secs: float,
+                 poll_secs: float = 0.05) -> None:
+    """Return once ``url/healthz`` answers 200. A child process starting up
+    gives no other sign of readiness, so this polls.
+
+    Raises:
+        NotReady: ``exited()`` turned true, or ``timeout_secs`` passed.
+    """
+    client = JsonClient()
+    deadline = time.monotonic() + timeout_secs
+    try:
+        while True:
+            try:
+                if client.get(url + "/healthz").status == 200:
+                    return
+            except HttpError:
+                pass
+            if exited():
+                raise NotReady(url, exited=True)
+            if time.monotonic() > deadline:
+                raise NotReady(url, exited=False)
+            gevent.sleep(poll_secs)
+    finally:
+        client.close()  # its keep-alive connection would hold a server slot

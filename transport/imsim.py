@@ -296,6 +296,11 @@ def make_imsim_app(sim: ImSimulator) -> bottle.Bottle:
         return {"stats": dict(sim.stats), "robots": sorted(sim.robots),
                 "users": len(sim.users)}
 
+    @app.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        """Up: ``run.py demo`` waits for this, as for every part it starts."""
+        return {"ok": True}
+
     return app
 
 

@@ -6,13 +6,10 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import gevent
-
 from storage.embedded import stop_process
-from transport.http import HttpError, JsonClient
+from transport.http import NotReady, wait_healthy
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +45,10 @@ class Child:
                                      env={**os.environ, **env}, stdout=self._log,
                                      stderr=self._log, stdin=subprocess.DEVNULL)
         pin(self.proc.pid, 0)
-        client = JsonClient()
-        deadline = time.monotonic() + 30
         try:
-            while True:
-                try:
-                    if client.get(self.url + "/healthz").status == 200:
-                        return
-                except HttpError:
-                    pass
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{argv[0]} did not start; see {log_path}")
-                gevent.sleep(0.05)
-        finally:
-            client.close()  # its keep-alive connection would hold a server slot
+            wait_healthy(self.url, lambda: self.proc.poll() is not None, timeout_secs=30)
+        except NotReady:
+            raise RuntimeError(f"{argv[0]} did not start; see {log_path}") from None
 
     def stop(self) -> None:
         stop_process(self.proc, timeout_secs=30)
