@@ -100,20 +100,16 @@ class ShareRounds:
         done = 0
         deadline = time.perf_counter() + self._ceiling_secs
 
-        def blast() -> None:
+        def blast(_: int) -> None:
             nonlocal done
             while time.perf_counter() < deadline:
                 client.post(f"{bare.url}/im/robot/t", None, raw=body)
                 done += 1
 
-        cpu_before = process_stats(bare.proc.pid)["cpu_secs"]
-        started = time.perf_counter()
-        gevent.joinall([gevent.spawn(blast) for _ in range(BLASTERS)])
-        elapsed = time.perf_counter() - started
+        elapsed, busy = _concurrently(blast, watched=bare.proc.pid)
         client.close()
         rate = done / elapsed
         # Below ~95% the generator, not the bare server, set the pace.
-        busy = (process_stats(bare.proc.pid)["cpu_secs"] - cpu_before) / elapsed
         self._say(f"ceiling: bare Bottle handler {rate:.0f} callbacks/s; its CPU {busy:.0%}")
         return rate, busy
 
@@ -121,11 +117,11 @@ class ShareRounds:
         """(bot answers per second, the CS server's CPU share) for one round."""
         people, server = self._people, self._server
         answered = 0
-        cpu_before = process_stats(server.proc.pid)["cpu_secs"]
         deadline = time.perf_counter() + self._saturate_secs
 
-        def customer(name: str) -> None:
+        def customer(index: int) -> None:
             nonlocal answered
+            name = f"sat{index}"
             people.inbox(name)
             i = 0
             while time.perf_counter() < deadline:
@@ -135,15 +131,25 @@ class ShareRounds:
                     answered += 1
                 i += 1
 
-        started = time.perf_counter()
-        gevent.joinall([gevent.spawn(customer, f"sat{i}") for i in range(BLASTERS)])
-        elapsed = time.perf_counter() - started
+        elapsed, busy = _concurrently(customer, watched=server.proc.pid)
         rate = answered / elapsed
-        busy = (process_stats(server.proc.pid)["cpu_secs"] - cpu_before) / elapsed
         people.samples = Samples()
         self._say(f"saturation: {rate:.0f} bot answers/s end to end; server CPU {busy:.0%}"
                   f" ({us_per_answer(busy, rate)} µs per answer)")
         return rate, busy
+
+
+def _concurrently(worker: Callable[[int], None], watched: int) -> tuple[float, float]:
+    """Run ``BLASTERS`` workers (each given its index) to the end.
+
+    Returns:
+        (seconds taken, the share of a core process ``watched`` used meanwhile).
+    """
+    cpu_before = process_stats(watched)["cpu_secs"]
+    started = time.perf_counter()
+    gevent.joinall([gevent.spawn(worker, i) for i in range(BLASTERS)])
+    elapsed = time.perf_counter() - started
+    return elapsed, (process_stats(watched)["cpu_secs"] - cpu_before) / elapsed
 
 
 def half_load(people: People, saturation: float, secs: float, wait: float,
