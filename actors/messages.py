@@ -43,9 +43,9 @@ class Payload:
     def to_wire(self) -> dict[str, Any]:
         """The JSON object the robot API takes, without empty optional fields.
 
-        An answer's payload goes to the wire up to five times (journal,
-        history, outbound journal, robot API), so the result is computed once
-        and each caller gets its own copy.
+        A customer's payload goes to the wire twice (inbound journal, history)
+        and an answer's three times (history, outbound journal, robot API), so
+        the result is computed once and each caller gets its own copy.
         """
         wire: dict[str, Any] | None = self.__dict__.get("_wire")
         if wire is None:
