@@ -4,12 +4,19 @@ Pykka's own ActorRegistry is a list (O(n) look-ups and removals), so the
 Directory keeps a dict. It is the only actor that starts or stops sessions,
 which makes the hand-over at close safe: a message routed to a session that
 has just closed is sent back here and starts a new session.
+
+The HTTP intake reads that dict (never writes it) to tell a customer's open
+session directly: a hop through this actor was 3% of a bot answer's CPU.
+Order holds because a session enters the dict in ``_start`` just before it
+is told the message that started it, with no switch in between, so any
+message the intake tells it directly comes after that one.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import pykka
@@ -150,6 +157,10 @@ class Directory(CallReceiver, pykka.ThreadingActor):
         if self._sessions.get(customer_id) is ref:
             del self._sessions[customer_id]
         ref.stop(block=False)
+
+    def routes(self) -> Mapping[str, pykka.ActorRef[Any]]:
+        """Customer id -> open session, read-only and live (asked once by the intake)."""
+        return MappingProxyType(self._sessions)
 
     def open_sessions(self) -> list[str]:
         return sorted(self._sessions)

@@ -6,6 +6,9 @@ import time
 import gevent
 
 from conftest import ROBOT_ID, make_config, start_stack
+from transport.http import JsonClient
+
+http = JsonClient()
 
 ENTER = {"type": 10001, "persistFlag": 0}
 LEAVE = {"type": 10002, "persistFlag": 0}
@@ -127,6 +130,31 @@ def test_unknown_user_cannot_go_on_duty(stack):
     [reply] = c.wait_for("mallory")
     assert "Only registered servicers" in reply["payload"]["searchableContent"]
     assert stack.cs.actors.pool.status().get(timeout=2)["alice"]["on_duty"] is False
+
+
+def test_a_customer_with_an_open_session_still_reaches_the_pool_with_a_command(stack):
+    # Messages from a customer with a session skip the Directory; commands must not.
+    c = stack.client
+    c.send("carol", ROBOT_ID, "price")
+    [answer] = c.wait_for("carol")
+    assert "10 yuan" in answer["payload"]["searchableContent"]
+    c.send("carol", ROBOT_ID, "/on")
+    [reply] = c.wait_for("carol")
+    assert "Only registered servicers" in reply["payload"]["searchableContent"]
+
+
+def test_a_burst_from_a_new_customer_is_handled_in_the_order_sent(stack):
+    # The first message opens the session through the Directory; later ones may
+    # go to the session directly, and must not overtake it.
+    c = stack.client
+    questions = ["price", "refund", "price again", "how do I get a refund", "thanks"]
+    for text in questions:
+        c.send("dora", ROBOT_ID, text)
+    assert len(c.wait_for("dora", count=len(questions))) == len(questions)
+    history = http.get(stack.cs.url + "/api/customers/dora/history?limit=50&order=oldest")
+    said = [e["payload"]["searchableContent"] for e in history.body["messages"]
+            if e["dir"] == "in"]
+    assert said == questions
 
 
 def test_customer_leaving_frees_the_seat_and_tells_the_servicer(stack):
