@@ -1,8 +1,9 @@
 """The CS server's HTTP face: the IM callbacks, health, and the JSON API.
 
 A callback handler checks the token, parses, checks the target and tells
-the Directory; it never waits for business logic, so the IM server's
-fire-and-forget POST is answered in microseconds.
+the customer's session or the Directory (transport/intake.py); it never
+waits for business logic, so the IM server's fire-and-forget POST is
+answered in microseconds.
 """
 
 from __future__ import annotations
