@@ -5,9 +5,9 @@ Directory keeps a dict. It is the only actor that starts or stops sessions,
 which makes the hand-over at close safe: a message routed to a session that
 has just closed is sent back here and starts a new session.
 
-The HTTP intake reads that dict (never writes it) to tell a customer's open
+The HTTP intake reads its two maps (never writes them) to tell an open
 session directly: a hop through this actor was 3% of a bot answer's CPU.
-Order holds because a session enters the dict in ``_start`` just before it
+Order holds because a session enters the map in ``_start`` just before it
 is told the message that started it, with no switch in between, so any
 message the intake tells it directly comes after that one.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pykka
 
@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 
 SessionFactory = Callable[[str, Any, "dict[str, Any] | None"], pykka.ActorRef[Any]]
 """(customer id, directory proxy, snapshot or None) -> a started SessionActor."""
+
+
+class Routes(NamedTuple):
+    """Live, read-only views of the Directory's maps, for the HTTP intake."""
+
+    sessions: Mapping[str, pykka.ActorRef[Any]]  # customer id -> open session
+    shadows: Mapping[str, str]  # shadow id -> customer id
 
 
 class Directory(CallReceiver, pykka.ThreadingActor):
@@ -57,7 +64,7 @@ class Directory(CallReceiver, pykka.ThreadingActor):
     def on_start(self) -> None:
         self._self = self.actor_ref.proxy()
         try:
-            self._shadows = self._store.load_shadows()
+            self._shadows.update(self._store.load_shadows())  # a live view reads it
         except Exception:
             log.exception("shadow map not loaded; shadows resolve by pattern only")
 
@@ -146,11 +153,14 @@ class Directory(CallReceiver, pykka.ThreadingActor):
         """A session got its Shadow (told by the session)."""
         if self._shadows.get(shadow_id) == customer_id:
             return
-        self._shadows[shadow_id] = customer_id
         try:
             self._store.save_shadow(shadow_id, customer_id)
         except Exception:
             log.exception("shadow %s not saved", shadow_id)
+        # Shown to the intake only now, after the save's wait: a servicer's
+        # message queued here meanwhile must reach the session before any
+        # the intake tells it directly.
+        self._shadows[shadow_id] = customer_id
 
     def session_closed(self, customer_id: str, ref: pykka.ActorRef[Any]) -> None:
         """A session ended (told by the session): forget and stop it."""
@@ -158,9 +168,9 @@ class Directory(CallReceiver, pykka.ThreadingActor):
             del self._sessions[customer_id]
         ref.stop(block=False)
 
-    def routes(self) -> Mapping[str, pykka.ActorRef[Any]]:
-        """Customer id -> open session, read-only and live (asked once by the intake)."""
-        return MappingProxyType(self._sessions)
+    def routes(self) -> Routes:
+        """Asked once by the intake."""
+        return Routes(MappingProxyType(self._sessions), MappingProxyType(self._shadows))
 
     def open_sessions(self) -> list[str]:
         return sorted(self._sessions)

@@ -157,6 +157,20 @@ def test_a_burst_from_a_new_customer_is_handled_in_the_order_sent(stack):
     assert said == questions
 
 
+def test_a_servicers_burst_reaches_the_customer_in_the_order_sent(stack):
+    # A servicer's messages to a Shadow also skip the Directory once it is bound.
+    c = stack.client
+    go_on_duty(stack, "alice")
+    c.send("carol", ROBOT_ID, "human")
+    c.wait_for("carol")
+    c.wait_for("alice", 2)  # the notice and the history so far
+    replies = [f"step {i}" for i in range(8)]
+    for text in replies:
+        c.send("alice", "carol*Shadow", text)
+    relayed = c.wait_for("carol", count=len(replies))
+    assert [m["payload"]["searchableContent"] for m in relayed] == replies
+
+
 def test_customer_leaving_frees_the_seat_and_tells_the_servicer(stack):
     c = stack.client
     go_on_duty(stack, "alice")  # capacity 1

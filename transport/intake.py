@@ -6,9 +6,10 @@ answer. If Redis is unreachable the callback is still accepted and handled
 (customers keep being answered), but it lives in memory only until then,
 and the storage is reported degraded.
 
-A customer's message goes straight to the customer's open session; the
-Directory routes everything else (first messages, status commands, Shadow
-chats) and starts sessions (see actors/directory.py for why order holds).
+A message for an open session goes straight to it, whether the customer
+wrote to the CS Robot or a servicer to the customer's Shadow; the Directory
+routes the rest (first messages, status commands, Shadows without a
+session) and starts sessions (actors/directory.py says why order holds).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class Intake:
     def __init__(self, store: Store, directory: Any) -> None:
         self._store = store
         self._directory = directory.actor_ref  # told directly: the hot path
-        self._sessions = directory.routes().get(timeout=ROUTES_TIMEOUT_SECS)
+        self._routes = directory.routes().get(timeout=ROUTES_TIMEOUT_SECS)
         self.degraded_since: float | None = None
         self.duplicates = 0
         self.unjournaled = 0
@@ -66,15 +67,27 @@ class Intake:
                 self.duplicates += 1
                 log.info("repeated callback %s ignored", message.message_id)
                 return False
-        if not for_robot:
+        if for_robot:
+            if not self._tell_session(self._customer_session(message),
+                                      "receive_customer_message", message):
+                tell(self._directory, "route_customer", message)
+        elif not self._tell_session(self._shadow_session(message),
+                                    "receive_servicer_message", message):
             tell(self._directory, "route_shadow", message)
-        elif not self._tell_session(message):
-            tell(self._directory, "route_customer", message)
         return True
 
-    def _tell_session(self, message: Inbound) -> bool:
-        """Tell the sender's open session; False if the Directory must route it
-        (no session, a status command, or the session has just stopped)."""
-        session = self._sessions.get(message.sender)
-        return (session is not None and status_command(message.payload.text) is None
-                and tell(session, "receive_customer_message", message))
+    def _customer_session(self, message: Inbound) -> Any:
+        """The sender's open session, unless the text is a status command
+        (which the Directory hands to the pool)."""
+        if status_command(message.payload.text) is not None:
+            return None
+        return self._routes.sessions.get(message.sender)
+
+    def _shadow_session(self, message: Inbound) -> Any:
+        customer_id = self._routes.shadows.get(message.target)
+        return self._routes.sessions.get(customer_id) if customer_id else None
+
+    @staticmethod
+    def _tell_session(session: Any, method: str, message: Inbound) -> bool:
+        """False when the Directory must route it: no session, or it has just stopped."""
+        return session is not None and tell(session, method, message)
