@@ -26,6 +26,13 @@ def texts(messages):
     return [m["payload"].get("searchableContent", "") for m in messages]
 
 
+def reply_text(client, sender, text):
+    """Send ``text`` to the CS Robot; the text of the one reply."""
+    client.send(sender, ROBOT_ID, text)
+    [reply] = client.wait_for(sender)
+    return reply["payload"]["searchableContent"]
+
+
 def go_on_duty(stack, servicer):
     stack.client.send(servicer, ROBOT_ID, "/on")
     [reply] = stack.client.wait_for(servicer)
@@ -116,31 +123,19 @@ def test_every_outbound_request_carried_a_valid_signature(stack):
 def test_servicer_off_duty_gets_no_new_customers(stack):
     c = stack.client
     go_on_duty(stack, "bob")
-    c.send("bob", ROBOT_ID, "下班")
-    [off] = c.wait_for("bob")
-    assert "off duty" in off["payload"]["searchableContent"]
-    c.send("erin", ROBOT_ID, "human")
-    [reply] = c.wait_for("erin")
-    assert "No servicer is available" in reply["payload"]["searchableContent"]
+    assert "off duty" in reply_text(c, "bob", "下班")
+    assert "No servicer is available" in reply_text(c, "erin", "human")
 
 
 def test_unknown_user_cannot_go_on_duty(stack):
-    c = stack.client
-    c.send("mallory", ROBOT_ID, "/on")
-    [reply] = c.wait_for("mallory")
-    assert "Only registered servicers" in reply["payload"]["searchableContent"]
+    assert "Only registered servicers" in reply_text(stack.client, "mallory", "/on")
     assert stack.cs.actors.pool.status().get(timeout=2)["alice"]["on_duty"] is False
 
 
 def test_a_customer_with_an_open_session_still_reaches_the_pool_with_a_command(stack):
     # Messages from a customer with a session skip the Directory; commands must not.
-    c = stack.client
-    c.send("carol", ROBOT_ID, "price")
-    [answer] = c.wait_for("carol")
-    assert "10 yuan" in answer["payload"]["searchableContent"]
-    c.send("carol", ROBOT_ID, "/on")
-    [reply] = c.wait_for("carol")
-    assert "Only registered servicers" in reply["payload"]["searchableContent"]
+    assert "10 yuan" in reply_text(stack.client, "carol", "price")
+    assert "Only registered servicers" in reply_text(stack.client, "carol", "/on")
 
 
 def test_a_burst_from_a_new_customer_is_handled_in_the_order_sent(stack):
