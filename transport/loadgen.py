@@ -10,7 +10,7 @@ squeezes it onto the server's core instead.
 Phases, each optional:
 1. *ceiling* and *saturation*, alternating ``--rounds`` times, then *half
    load*: the throughput target's measures (transport/loadshare.py);
-3. *scenario*: customers arrive, chat with the bot, some ask for a person
+2. *scenario*: customers arrive, chat with the bot, some ask for a person
    and chat with simulated servicers who answer after a think time, then
    leave; every reply is timed from the send that caused it, and every
    reply that never comes is counted as lost.
