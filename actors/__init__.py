@@ -1,4 +1,5 @@
-"""Customer-service rules as Pykka actors: sessions, the servicer pool, routing, outbox."""
+"""Customer-service rules as Pykka actors (sessions, the servicer pool, routing),
+and the outbox they all send through."""
 
 from actors.autoreply import AutoReply
 from actors.clock import Clock, SystemClock

@@ -28,7 +28,8 @@ class Clock(Protocol):
         """Seconds since the epoch."""
 
     def call_later(self, delay_secs: float, callback: Callable[[], None]) -> Cancellable:
-        """Run ``callback`` (which should only tell an actor) after ``delay_secs``."""
+        """Run ``callback`` after ``delay_secs``; it must not block (it tells an
+        actor, or moves the Outbox on)."""
 
 
 class _Timer:

@@ -27,6 +27,7 @@ from actors.config import CsConfig
 from actors.messages import Inbound, Outbound, text_payload
 
 if TYPE_CHECKING:
+    from actors.outbox import Outbox
     from storage import Store
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class Directory(CallReceiver, pykka.ThreadingActor):
     use_daemon_thread = True
 
     def __init__(self, config: CsConfig, *, robot_id: str, start_session: SessionFactory,
-                 pool: Any, outbox: Any, store: Store) -> None:
+                 pool: Any, outbox: Outbox, store: Store) -> None:
         super().__init__()
         self._config = config
         self._robot_id = robot_id
@@ -113,7 +114,7 @@ class Directory(CallReceiver, pykka.ThreadingActor):
         session = self._sessions.get(customer_id) if customer_id else None
         if session is None:
             if message.sender in self._servicer_ids:
-                self._outbox.send.defer(Outbound(
+                self._outbox.send(Outbound(
                     shadow_id, message.sender,
                     text_payload(self._config.texts.servicer_session_over), shadow_id))
             self._handled_here(message)
@@ -211,4 +212,4 @@ class Directory(CallReceiver, pykka.ThreadingActor):
                         message.message_id)
 
     def _say(self, user_id: str, text: str) -> None:
-        self._outbox.send.defer(Outbound(self._robot_id, user_id, text_payload(text), user_id))
+        self._outbox.send(Outbound(self._robot_id, user_id, text_payload(text), user_id))

@@ -13,10 +13,10 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from actors.call import tell
 from actors.messages import Outbound
 
 if TYPE_CHECKING:
+    from actors.outbox import Outbox
     from storage import Store
 
 log = logging.getLogger(__name__)
@@ -35,10 +35,10 @@ class Ledger:
                  "_outbound", "_handled", "_stats", "_ratings", "_answer_stats", "_ended",
                  "_unsaved")
 
-    def __init__(self, customer_id: str, store: Store, outbox: Any, opened: str) -> None:
+    def __init__(self, customer_id: str, store: Store, outbox: Outbox, opened: str) -> None:
         self._customer_id = customer_id
         self._store = store
-        self._outbox = outbox.actor_ref  # told directly: every reply goes this way
+        self._outbox = outbox
         self._opened = opened
         self.seq = 0
         self.dirty = False
@@ -117,7 +117,7 @@ class Ledger:
             self._answer_stats = answer_stats + self._answer_stats
             self._ended = ended + self._ended
         for message, token in zip(outbound, tokens, strict=True):
-            if not tell(self._outbox, "send", message, token):
+            if not self._outbox.send(message, token):
                 log.warning("outbox stopped; session %s's messages wait in the journal",
                             self._customer_id)
                 break

@@ -10,6 +10,12 @@ Every message is journaled in Redis until the IM server confirms it, and the
 journal is re-sent on start: delivery is at least once. A message that was
 delivered but not yet confirmed in the journal when the process died is
 sent again after the restart.
+
+It is not an actor. Like the Intake, it belongs to the event loop: no method
+blocks between reading and writing its state, so the actors and its own
+sender greenlets call it in place. As an actor it cost every answer two
+mailbox hops, the send and its result; a hop that wakes its actor costs
+about as much as the Outbox's whole work on a message (benchmarks/outbox.py).
 """
 
 from __future__ import annotations
@@ -22,9 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import gevent
 import gevent.queue
-import pykka
 
-from actors.call import CallReceiver, tell, tell_later
 from actors.clock import Clock
 from actors.messages import Outbound
 from actors.ratelimit import LeakyBucket
@@ -76,15 +80,13 @@ class OutboxStats(NamedTuple):
     backlog: int
 
 
-class Outbox(CallReceiver, pykka.ThreadingActor):
-    """Owns the queues of outbound messages; one instance per CS server."""
-
-    use_daemon_thread = True
+class Outbox:
+    """Owns the queues of outbound messages; one instance per CS server, used
+    from the event loop's thread only."""
 
     def __init__(self, deliver: Deliver, clock: Clock, *,
                  rate_limit: tuple[int, float] | None = None,
                  max_in_flight: int = MAX_IN_FLIGHT, journal: Store | None = None) -> None:
-        super().__init__()
         self._deliver = deliver
         self._journal = journal
         self._clock = clock
@@ -105,30 +107,40 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
         self._confirm_timer = False
         self._sent = self._rejected = self._retries = 0
         self._backlog = 0
-
-    def on_start(self) -> None:
-        self._self = self.actor_ref.proxy()
         self._own_tokens = 0
+        self._running = False
+
+    def start(self) -> Outbox:
+        """Re-send what the journal holds from before a restart; then take new messages."""
+        self._running = True
         if self._journal is None:
-            return
+            return self
         try:
             pending = self._journal.pending_outbound()
         except Exception:
             log.exception("outbound journal not read; unsent messages wait for a restart")
-            return
+            return self
         for token, record in pending:
             self._enqueue(Outbound.from_record(record), token)
         if pending:
             log.info("re-sending %d messages not confirmed before the restart", len(pending))
+        return self
 
-    def send(self, message: Outbound, token: str | None = None) -> None:
-        """Queue one message (runs in the Outbox).
+    def send(self, message: Outbound, token: str | None = None) -> bool:
+        """Queue one message.
 
         Args:
             message: what to send.
             token: its outbound journal entry if the sender journaled it
-                already; else the Outbox journals it here.
+                already; else the Outbox journals it here (in the caller's
+                greenlet, bounded by the Redis time-out).
+
+        Returns:
+            False once the Outbox has stopped: the message is not queued (a
+            journaled one is sent after the restart).
         """
+        if not self._running:
+            return False
         if token is None and self._journal is not None:
             self._own_tokens += 1
             token = f"~{time.time_ns():020d}.{self._own_tokens:06d}"
@@ -138,6 +150,7 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
                 log.warning("outbound journal unreachable; %s kept in memory only",
                             message.target)
         self._enqueue(message, token)
+        return True
 
     def _enqueue(self, message: Outbound, token: str | None) -> None:
         self._queues.setdefault(message.order_key, deque()).append(_Queued(message, token))
@@ -182,10 +195,18 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
     def _schedule_pump(self, delay: float) -> None:
         if not self._pump_timer:
             self._pump_timer = True
-            tell_later(self._clock, delay, self.actor_ref, "rate_wait_over")
+            self._later(delay, self._rate_wait_over)
 
-    def rate_wait_over(self) -> None:
-        """Internal: the rate-limit wait is over (told by the Outbox's own timer)."""
+    def _later(self, delay: float, callback: Callable[[], None]) -> None:
+        """A timer that does nothing once the Outbox has stopped."""
+
+        def fire() -> None:
+            if self._running:
+                callback()
+
+        self._clock.call_later(delay, fire)
+
+    def _rate_wait_over(self) -> None:
         self._pump_timer = False
         self._pump()
 
@@ -194,13 +215,13 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
             self._attempt(*self._work.get())
 
     def _attempt(self, key: str, queued: _Queued) -> None:
-        # Runs in a sender greenlet, outside the actor: only tells the result back.
         try:
             result = self._deliver(queued.message)
         except Exception as exc:  # a bug in deliver must not wedge the queue
             log.exception("delivery to %s raised", queued.message.target)
             result = Delivery(ok=False, retry=True, detail=repr(exc))
-        tell(self.actor_ref, "delivery_attempted", key, result)
+        if self._running:
+            self._delivery_attempted(key, result)
 
     def _confirm(self, tokens: list[str]) -> bool:
         """Drop delivered messages from the journal (in a greenlet of its own)."""
@@ -213,8 +234,7 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
             log.warning("%d deliveries not yet confirmed in the journal", len(tokens))
             return False
 
-    def confirms_due(self) -> None:
-        """Internal: confirm the deliveries collected so far (told by a timer)."""
+    def _confirms_due(self) -> None:
         self._confirm_timer = False
         self._flush_confirms()
 
@@ -225,10 +245,9 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
 
     def _send_confirms(self, tokens: list[str]) -> None:
         if not self._confirm(tokens):
-            tell(self.actor_ref, "confirms_failed", tokens)
+            self._confirms_failed(tokens)
 
-    def confirms_failed(self, tokens: list[str]) -> None:
-        """Internal: confirmations failed; keep them for the next try."""
+    def _confirms_failed(self, tokens: list[str]) -> None:
         self._unconfirmed.extend(tokens)
         self._schedule_confirms(CONFIRM_RETRY_SECS)
 
@@ -236,17 +255,20 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
         # Until confirmed, a delivered message would be sent again by a restart.
         if not self._confirm_timer:
             self._confirm_timer = True
-            tell_later(self._clock, delay, self.actor_ref, "confirms_due")
+            self._later(delay, self._confirms_due)
 
-    def on_stop(self) -> None:
+    def stop(self) -> None:
+        """Stop sending; confirm what was delivered. What is queued stays journaled."""
+        if not self._running:
+            return
+        self._running = False
         gevent.killall(self._senders, block=False)
         tokens, self._unconfirmed = self._unconfirmed, []
         if tokens and not self._confirm(tokens):
             log.warning("%d delivered messages will be sent again after the restart",
                         len(tokens))
 
-    def delivery_attempted(self, key: str, result: Delivery) -> None:
-        """Internal: a send greenlet finished (told by ``_attempt``)."""
+    def _delivery_attempted(self, key: str, result: Delivery) -> None:
         self._in_flight -= 1
         if result.ok or not result.retry:
             token = self._queues[key][0].token
@@ -280,10 +302,9 @@ class Outbox(CallReceiver, pykka.ThreadingActor):
             delay = min(RETRY_MAX_SECS, RETRY_FIRST_SECS * 2 ** (attempt - 1))
             log.warning("send to %s failed (%s); retry %d in %.1fs",
                         queue[0].message.target, result.detail, attempt, delay)
-            tell_later(self._clock, delay, self.actor_ref, "retry_due", key)
+            self._later(delay, lambda: self._retry_due(key))
         self._pump()
 
-    def retry_due(self, key: str) -> None:
-        """Internal: a conversation's back-off is over (told by a timer)."""
+    def _retry_due(self, key: str) -> None:
         self._ready.append(key)
         self._pump()

@@ -20,6 +20,7 @@ from actors.messages import Outbound, Seat, Servicer, text_payload
 from actors.seatqueue import SeatQueue, Waiting
 
 if TYPE_CHECKING:
+    from actors.outbox import Outbox
     from storage import Store
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
 
     use_daemon_thread = True
 
-    def __init__(self, config: CsConfig, *, robot_id: str, outbox: Any,
+    def __init__(self, config: CsConfig, *, robot_id: str, outbox: Outbox,
                  store: Store | None = None, clock: Clock | None = None) -> None:
         super().__init__()
         self._config = config
@@ -394,5 +395,5 @@ class ServicerPool(CallReceiver, pykka.ThreadingActor):
         self._queue.drain(seat)
 
     def _say(self, servicer_id: str, text: str) -> None:
-        self._outbox.send.defer(Outbound(self._robot_id, servicer_id,
+        self._outbox.send(Outbound(self._robot_id, servicer_id,
                                          text_payload(text), servicer_id))

@@ -36,6 +36,7 @@ from actors.messages import (
 from actors.ratelimit import LeakyBucket
 
 if TYPE_CHECKING:
+    from actors.outbox import Outbox
     from storage import Store
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class SessionDeps(NamedTuple):
 
     config: CsConfig
     robot_id: str
-    outbox: Any
+    outbox: Outbox
     pool: Any
     directory: Any
     store: Store

@@ -29,11 +29,11 @@ RESTORE_TIMEOUT_SECS = 120.0
 
 
 class CsActors(NamedTuple):
-    """Proxies of the long-lived actors."""
+    """Proxies of the long-lived actors, and the Outbox they all send through."""
 
     directory: Any
     pool: Any
-    outbox: Any
+    outbox: Outbox
     autoreply: AutoReply
 
     def stop(self) -> None:
@@ -42,8 +42,9 @@ class CsActors(NamedTuple):
             self.directory.stop_sessions().get(timeout=STOP_TIMEOUT_SECS * 3)
         except pykka.ActorDeadError:
             pass
-        for proxy in (self.directory, self.pool, self.outbox):
+        for proxy in (self.directory, self.pool):
             proxy.actor_ref.stop(block=True, timeout=STOP_TIMEOUT_SECS)
+        self.outbox.stop()
 
 
 def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deliver,
@@ -56,7 +57,7 @@ def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deli
     ``knowledge`` defaults to the config file's keyword FAQ.
     """
     clock = clock or SystemClock()
-    outbox = Outbox.start(deliver, clock, rate_limit=rate_limit, journal=store).proxy()
+    outbox = Outbox(deliver, clock, rate_limit=rate_limit, journal=store).start()
     pool = ServicerPool.start(config, robot_id=robot_id, outbox=outbox, store=store,
                               clock=clock).proxy()
     autoreply = AutoReply(knowledge or knowledge_from_config(config), config.human_words)

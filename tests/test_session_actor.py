@@ -52,6 +52,7 @@ def test_seat_switches_to_human_and_snapshot_records_it(world):
     notice, history = world.deliver.wait_for("alice", 3)[1:]  # [0] is the duty reply
     assert "carol" in notice
     assert "客户: hours?" in history and "机器人: We are open 9:00-18:00." in history
+    world.settle()  # the Directory saves the Shadow's binding when the session tells it
     snapshot = world.store.load_session("carol")
     assert snapshot["mode"] == "human"
     assert snapshot["servicer"][0] == "alice"

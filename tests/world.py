@@ -58,9 +58,8 @@ class World:
                         ref.ask(Call("state", ()), timeout=3)
                     except pykka.ActorDeadError:
                         pass
-            settle(self.actors.outbox, rounds=1)
             with gevent.Timeout(3, False):  # a conversation's messages go one at a time
-                while self.actors.outbox.backlog().get(timeout=3):
+                while self.actors.outbox.backlog():
                     gevent.sleep(0.005)
 
     def session(self, customer):

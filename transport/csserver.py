@@ -148,10 +148,10 @@ class CsServer:
         self.http.stop(timeout=drain_secs)
         self.actors.directory.stop_sessions().get(timeout=drain_secs * 3)
         deadline = time.monotonic() + drain_secs
-        backlog = self.actors.outbox.backlog().get(timeout=drain_secs)
+        backlog = self.actors.outbox.backlog()
         while backlog and time.monotonic() < deadline:
             gevent.sleep(0.05)
-            backlog = self.actors.outbox.backlog().get(timeout=drain_secs)
+            backlog = self.actors.outbox.backlog()
         if backlog:
             log.warning("stopping with %d messages unsent; they are re-sent on start", backlog)
         self.actors.stop()

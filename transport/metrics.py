@@ -134,7 +134,7 @@ class _StateCollector(Collector):
             open_sessions = self._actors.directory.session_count().get(timeout=SCRAPE_ASK_SECS)
             servicers = self._actors.pool.status().get(timeout=SCRAPE_ASK_SECS)
             queue = self._actors.pool.queue().get(timeout=SCRAPE_ASK_SECS)
-            outbox = self._actors.outbox.stats().get(timeout=SCRAPE_ASK_SECS)
+            outbox = self._actors.outbox.stats()
         except Exception:
             log.warning("metrics: actors did not answer in time", exc_info=True)
             return
