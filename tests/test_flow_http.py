@@ -34,9 +34,7 @@ def reply_text(client, sender, text):
 
 
 def go_on_duty(stack, servicer):
-    stack.client.send(servicer, ROBOT_ID, "/on")
-    [reply] = stack.client.wait_for(servicer)
-    assert "on duty" in reply["payload"]["searchableContent"]
+    assert "on duty" in reply_text(stack.client, servicer, "/on")
 
 
 def test_customer_sees_welcome_answer_and_no_servicer_reply(stack):
