@@ -76,17 +76,17 @@ class AutoReply:
         engine = self._engine
         if self.wants_human(text):
             return AutoReplyResult(ASK_HUMAN, confidence=1.0)
+        ranking = engine.index.search(text, limit=30)
+        owners = engine.owners
         best: dict[str, float] = {}
-        confidence = 0.0
         wanted = engine.knowledge.suggestions + 1  # one of them may be HUMAN
-        for hit in engine.index.search(text, limit=30):
-            owner = engine.owners[hit.doc]
+        for doc, score in ranking.hits:
+            owner = owners[doc]
             if owner not in best:
-                if not best:
-                    confidence = hit.query_coverage
-                best[owner] = hit.score
+                best[owner] = score
                 if len(best) >= wanted:
                     break
+        confidence = ranking.coverage(ranking.hits[0][1]) if ranking.hits else 0.0
         ranked = list(best)
         if ranked and confidence >= engine.knowledge.threshold:
             top = ranked[0]
