@@ -157,13 +157,13 @@ class SessionActor(Seating):
         picked = self._bot.choice(text)
         if picked is not None:
             self._reply(picked)
+        elif self._deps.ask_bot is None:
+            self._reply(self._bot.from_knowledge(text))  # which hears a request for a person
         elif self._deps.autoreply.wants_human(text):
-            self._request_human("")
-        elif self._deps.ask_bot is not None:
+            self._request_human("")  # never sent to the external bot
+        else:
             ask, ref, customer = self._deps.ask_bot, self.actor_ref, self.customer_id
             gevent.spawn(lambda: tell(ref, "bot_answered", text, ask(customer, text)))
-        else:
-            self._reply(self._bot.from_knowledge(text))
 
     def _reply(self, reply: BotReply) -> None:
         if reply.wants_human:

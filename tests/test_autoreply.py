@@ -217,3 +217,10 @@ def test_a_slow_bot_does_not_block_the_session(bot_world):
     gevent.sleep(0.5)
     bot_world.settle()
     assert all("too late" not in t and "基础版" not in t for t in bot_world.deliver.texts_to("c1"))
+
+
+def test_a_request_for_a_person_never_reaches_the_bot(bot_world, bot):
+    _, calls = bot
+    bot_world.customer("c1", "人工")
+    assert "Alice will help you" in bot_world.deliver.wait_for("c1", 1)[0]
+    assert calls == []
