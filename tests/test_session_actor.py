@@ -94,6 +94,18 @@ def test_duplicate_message_ids_are_handled_once(world):
     assert len(texts) == 2
 
 
+def test_repeats_are_caught_below_the_newest_id_too(world):
+    """Ids may arrive out of order: an older id is new once, a repeat after."""
+    world.customer("carol", "price", message_id=50)
+    world.customer("carol", "hours", message_id=44)
+    world.customer("carol", "price", message_id=50)
+    world.customer("carol", "hours", message_id=44)
+    texts = world.deliver.wait_for("carol", 2)
+    world.settle()
+    assert world.deliver.texts_to("carol") == texts
+    assert len(texts) == 2
+
+
 def test_idle_auto_session_closes_with_notice(world):
     world.customer("carol", ENTER)
     world.deliver.wait_for("carol", 1)
@@ -180,3 +192,20 @@ def test_open_sessions_are_restored_from_storage(store):
     second.servicer("alice", "carol", "back again")
     assert second.deliver.wait_for("carol", 1) == ["back again"]
     assert second.actors.pool.status().get(timeout=2)["alice"]["load"] == 1
+
+
+def test_a_restored_session_still_knows_the_ids_it_handled(store):
+    first = World(store)
+    first.customer("carol", "price", message_id=70)
+    first.customer("carol", "hours", message_id=60)
+    first.deliver.wait_for("carol", 2)
+    first.settle()
+    first.actors.stop()
+
+    second = World(store)
+    for message_id in (70, 60):
+        second.customer("carol", "price", message_id=message_id)
+    second.customer("carol", "hours", message_id=80)
+    assert len(second.deliver.wait_for("carol", 1)) == 1
+    second.settle()
+    assert len(second.deliver.texts_to("carol")) == 1
