@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from itertools import repeat
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -50,14 +51,14 @@ def tokens(text: str) -> list[str]:
     terms: list[str] = []
     for han, word in _RUNS.findall(normal):
         if han:
-            terms.extend(c for c in han if c not in _HAN_STOP)
-            terms.extend(han[i:i + 2] for i in range(len(han) - 1)
-                         if han[i] not in _HAN_STOP or han[i + 1] not in _HAN_STOP)
+            terms += [c for c in han if c not in _HAN_STOP]
+            terms += [han[i:i + 2] for i in range(len(han) - 1)
+                      if han[i] not in _HAN_STOP or han[i + 1] not in _HAN_STOP]
         elif word not in _STOPWORDS:
             stem = _stem(word)
             terms.append("w:" + stem)
             padded = f"^{stem}$"
-            terms.extend("t:" + padded[i:i + 3] for i in range(len(padded) - 2))
+            terms += ["t:" + padded[i:i + 3] for i in range(len(padded) - 2)]
     return terms
 
 
@@ -123,6 +124,9 @@ class Bm25Index:
     def _query_self_score(self, query: Counter[str]) -> float:
         length = sum(query.values())
         norm = self._norm(length)
+        if length == len(query):  # each term once, as in nearly every question: sum in C
+            return (sum(map(self._idf.get, query, repeat(self._unknown_idf)))
+                    * (K1 + 1) / (1 + norm))
         return sum(count * self._idf.get(term, self._unknown_idf) * count * (K1 + 1)
                    / (count + norm) for term, count in query.items())
 

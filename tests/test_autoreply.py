@@ -12,6 +12,7 @@ from actors.autoreply import ANSWER, ASK_HUMAN, SUGGEST, AutoReply
 from actors.config import ConfigError, CsConfig
 from actors.knowledge import knowledge_from_dict, load_knowledge
 from actors.messages import Payload
+from actors.retrieval import Bm25Index
 from conftest import ROBOT_ID, make_config, start_stack
 from transport.http import JsonClient
 from transport.server import start_server
@@ -224,3 +225,13 @@ def test_a_request_for_a_person_never_reaches_the_bot(bot_world, bot):
     bot_world.customer("c1", "人工")
     assert "Alice will help you" in bot_world.deliver.wait_for("c1", 1)[0]
     assert calls == []
+
+
+@pytest.mark.parametrize("question", ["refund my order", "refund refund order", "退款怎么退款"])
+def test_a_question_scores_against_its_copy_what_it_scores_against_itself(question):
+    """The confidence's denominator (the query's own score) and the postings'
+    weights are the same BM25 formula, whether a term comes once or more."""
+    index = Bm25Index([question, "opening hours of the shop", "价格是多少", "delivery time"])
+    ranking = index.search(question)
+    assert ranking.hits[0][0] == 0
+    assert ranking.hits[0][1] == pytest.approx(ranking.own_score, rel=1e-9)
