@@ -84,22 +84,14 @@ def test_message_from_another_servicer_to_the_shadow_is_ignored(world):
     assert "I am not yours" not in world.deliver.texts_to("carol")
 
 
-def test_duplicate_message_ids_are_handled_once(world):
-    world.customer("carol", "price", message_id=42)
-    world.customer("carol", "price", message_id=42)
-    world.customer("carol", "hours", message_id=43)
-    texts = world.deliver.wait_for("carol", 2)
-    world.settle()
-    assert world.deliver.texts_to("carol") == texts
-    assert len(texts) == 2
-
-
-def test_repeats_are_caught_below_the_newest_id_too(world):
-    """Ids may arrive out of order: an older id is new once, a repeat after."""
-    world.customer("carol", "price", message_id=50)
-    world.customer("carol", "hours", message_id=44)
-    world.customer("carol", "price", message_id=50)
-    world.customer("carol", "hours", message_id=44)
+@pytest.mark.parametrize("messages", [
+    [(42, "price"), (42, "price"), (43, "hours")],
+    # Ids may arrive out of order: an older id is new once, a repeat after.
+    [(50, "price"), (44, "hours"), (50, "price"), (44, "hours")],
+], ids=["in_order", "out_of_order"])
+def test_duplicate_message_ids_are_handled_once(world, messages):
+    for message_id, text in messages:
+        world.customer("carol", text, message_id=message_id)
     texts = world.deliver.wait_for("carol", 2)
     world.settle()
     assert world.deliver.texts_to("carol") == texts
