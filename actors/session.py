@@ -158,7 +158,7 @@ class SessionActor(Seating):
         if picked is not None:
             self._reply(picked)
         elif self._deps.ask_bot is None:
-            self._reply(self._bot.from_knowledge(text))  # which hears a request for a person
+            self._reply(self._bot.from_knowledge(text))  # the engine hears "a person" too
         elif self._deps.autoreply.wants_human(text):
             self._request_human("")  # never sent to the external bot
         else:

@@ -118,7 +118,7 @@ class SessionBase(CallReceiver, pykka.ThreadingActor):
         self._deadline = 0.0
         self._last_t = 0  # time (ms) of the last history entry
         self._recent: list[int] = []  # a list: most sessions see a handful of ids
-        self._newest_id = 0  # the highest of them: a newer id cannot be a repeat
+        self._newest_id = 0  # the highest id ever seen: a newer one cannot be a repeat
         self._timer: Cancellable | None = None
         self._timer_at = 0.0
         self._commit_retry: Cancellable | None = None
