@@ -78,16 +78,15 @@ class AutoReply:
             return AutoReplyResult(ASK_HUMAN, confidence=1.0)
         ranking = engine.index.search(text, limit=30)
         owners = engine.owners
-        best: dict[str, float] = {}
+        ranked: list[str] = []  # entries, best first, each once (a few: a list is enough)
         wanted = engine.knowledge.suggestions + 1  # one of them may be HUMAN
-        for doc, score in ranking.hits:
+        for doc, _ in ranking.hits:
             owner = owners[doc]
-            if owner not in best:
-                best[owner] = score
-                if len(best) >= wanted:
+            if owner not in ranked:
+                ranked.append(owner)
+                if len(ranked) >= wanted:
                     break
         confidence = ranking.coverage(ranking.hits[0][1]) if ranking.hits else 0.0
-        ranked = list(best)
         if ranked and confidence >= engine.knowledge.threshold:
             top = ranked[0]
             if top == HUMAN:
