@@ -32,3 +32,14 @@ def test_text_payload_equals_the_constructors():
 def test_the_callback_parser_reads_every_payload_field_and_no_other():
     names = {f.name for f in dataclasses.fields(Payload)}
     assert set(_STR_FIELDS) | set(_INT_FIELDS) | {"type", "mentionedTarget"} == names
+
+
+@pytest.mark.parametrize("build", [
+    lambda: parse_payload({"type": 0, "content": "", "mediaType": 0, "mentionedTarget": [],
+                           "persistFlag": 0}),
+    lambda: Payload(type=0, content="", mediaType=0, mentionedTarget=(), persistFlag=0),
+], ids=["parsed", "constructed"])
+def test_the_wire_form_leaves_out_empty_fields_but_never_type_or_persist_flag(build):
+    payload = build()
+    assert payload.to_wire() == {"type": 0, "persistFlag": 0}
+    assert payload.to_wire() is payload.to_wire()  # built once: the hot path serializes it 5 times
