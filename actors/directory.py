@@ -24,6 +24,7 @@ import pykka
 from actors.call import CallReceiver, tell
 from actors.commands import status_command
 from actors.config import CsConfig
+from actors.mailbox import GreenletActor
 from actors.messages import Inbound, Outbound, text_payload
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class Routes(NamedTuple):
     shadows: Mapping[str, str]  # shadow id -> customer id
 
 
-class Directory(CallReceiver, pykka.ThreadingActor):
+class Directory(CallReceiver, GreenletActor):
     """Routes callbacks to sessions and the pool; owns the customer->actor map."""
 
     use_daemon_thread = True

@@ -16,6 +16,7 @@ from actors.allocation import choose
 from actors.call import CallReceiver, tell, tell_later
 from actors.clock import Clock
 from actors.config import CsConfig
+from actors.mailbox import GreenletActor
 from actors.messages import Outbound, Seat, Servicer, text_payload
 from actors.seatqueue import SeatQueue, Waiting
 
@@ -34,7 +35,7 @@ ON, PAUSED, OFF = "on", "paused", "off"
 STATUSES = (ON, PAUSED, OFF)
 
 
-class ServicerPool(CallReceiver, pykka.ThreadingActor):
+class ServicerPool(CallReceiver, GreenletActor):
     """Owns statuses, seats and the waiting queue."""
 
     use_daemon_thread = True

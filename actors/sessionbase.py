@@ -16,14 +16,13 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-import pykka
-
 from actors.autoreply import AutoReply
 from actors.call import CallReceiver, tell_later
 from actors.clock import Cancellable, Clock
 from actors.config import CsConfig
 from actors.dialogue import BotDialogue
 from actors.ledger import Ledger
+from actors.mailbox import GreenletActor
 from actors.messages import (
     BotAnswer,
     Inbound,
@@ -95,7 +94,7 @@ def handler(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class SessionBase(CallReceiver, pykka.ThreadingActor):
+class SessionBase(CallReceiver, GreenletActor):
     """A session's state and its means; the rules live in the subclasses."""
 
     use_daemon_thread = True
