@@ -35,6 +35,36 @@ def test_messages_to_one_customer_keep_their_order(clock):
     assert outbox.backlog() == 0
 
 
+class SlowDeliver(RecordingDeliver):
+    """Each send takes a few switches, as a network call does; notes who sent it."""
+
+    def __init__(self):
+        super().__init__()
+        self.in_flight = self.most_in_flight = 0
+        self.senders = set()
+
+    def __call__(self, message):
+        self.senders.add(gevent.getcurrent())
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        gevent.sleep(0.001)
+        self.in_flight -= 1
+        return super().__call__(message)
+
+
+def test_a_burst_is_sent_by_a_few_reused_senders_within_the_in_flight_bound(clock):
+    deliver = SlowDeliver()
+    outbox = Outbox(deliver, clock, max_in_flight=4).start()
+    for i in range(25):
+        for customer in ("ann", "bob", "cy", "di", "ed", "flo"):
+            outbox.send(message(customer, str(i)))
+    for customer in ("ann", "bob", "cy", "di", "ed", "flo"):
+        assert deliver.wait_for(customer, 25) == [str(i) for i in range(25)]
+    assert deliver.most_in_flight == 4
+    assert len(deliver.senders) <= 5  # the bound, plus one that is just finishing
+    assert outbox.backlog() == 0
+
+
 def test_transient_failure_is_retried_after_backoff_in_order(clock):
     deliver = RecordingDeliver(script=[Delivery(ok=False, retry=True, detail="code 250")])
     outbox = Outbox(deliver, clock).start()
