@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import pykka
+from gevent import monkey
 from gevent.hub import Waiter, get_hub
 
 
@@ -56,4 +57,9 @@ class GreenletActor(pykka.ThreadingActor):
 
     @staticmethod
     def _create_actor_inbox() -> Mailbox:
+        # Without the patch each actor would be an OS thread, and a Waiter
+        # cannot be shared between threads: fail at once, not with a hang.
+        if not monkey.is_module_patched("threading"):
+            raise RuntimeError("actors run as greenlets: call gevent.monkey.patch_all() "
+                               "before starting one (run.py does)")
         return Mailbox()

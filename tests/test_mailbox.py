@@ -1,5 +1,9 @@
 """The actors' mailbox: order, wake-ups, and Pykka's semantics on top of it."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import gevent
 import pykka
 import pytest
@@ -58,3 +62,11 @@ def test_asks_queued_behind_a_stop_fail_instead_of_hanging():
     stopping.get(timeout=2)
     with pytest.raises(pykka.ActorDeadError):
         late.get(timeout=2)
+
+
+def test_starting_an_actor_without_gevent_patched_fails_with_a_clear_error():
+    unpatched = subprocess.run(
+        [sys.executable, "-c", "from actors.mailbox import GreenletActor; GreenletActor.start()"],
+        cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=30)
+    assert unpatched.returncode != 0
+    assert "call gevent.monkey.patch_all()" in unpatched.stderr
