@@ -3,9 +3,10 @@
 Pykka's ThreadingActor gives each actor a ``queue.Queue``; under gevent's
 monkey-patching that is gevent's queue, built for many producers and
 consumers with time-outs. An actor has one consumer, its own loop, which
-waits without a time-out. This mailbox is a list and one ``Waiter``:
-3.4 KB less per open session (a fifth of an idle one) and half the cost
-of waking a session for each callback.
+waits without a time-out. This mailbox is a list and one ``Waiter``: an
+idle session takes 3 KB less (17.1 → 14.1 KB, ``run.py loadtest
+--sessions-only``), and waking a session for each callback costs less
+(``benchmarks/pipeline.py``).
 
 Everything here runs in the event loop's one thread (gevent): ``put`` and
 ``get`` never run at the same time.

@@ -102,7 +102,7 @@ class Outbox:
         # Sender greenlets live as long as the Outbox: about as many as the most
         # sends ever in flight at once (a spawn per send was 1.5% of the
         # server's CPU). An idle one waits on a Waiter of its own: handing it
-        # work costs half what a queue's put and get did.
+        # work is one callback in the hub, not a queue's put and get.
         self._idle: list[Waiter] = []
         self._senders: list[gevent.Greenlet[Any, Any]] = []
         self._unconfirmed: list[str] = []

@@ -70,8 +70,8 @@ class ScriptBatcher:
                 still run: the same ambiguity as a socket time-out).
         """
         # A bare Waiter, not an AsyncResult: each call has one waiter and is
-        # answered once, and the AsyncResult's link machinery cost a microsecond
-        # a call (two calls per bot answer).
+        # answered once, so the AsyncResult's link machinery is pure cost (two
+        # calls per bot answer; benchmarks/pipeline.py).
         waiter = Waiter()
         self._pending.append(_Call(script, keys, args, waiter))
         if self._runner is None:
