@@ -22,6 +22,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -97,7 +98,8 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    redis = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="cs-pipeline-")), appendonly=False).start()
+    workdir = Path(tempfile.mkdtemp(prefix="cs-pipeline-"))
+    redis = EmbeddedRedis(workdir, appendonly=False).start()
     config = config_from_dict({
         "faq": [{"keywords": [question(i)], "answer": answer_to(question(i))}
                 for i in range(FAQ_SIZE)],
@@ -118,6 +120,7 @@ def main() -> None:
     finally:
         actors.stop()
         redis.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
