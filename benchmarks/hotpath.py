@@ -17,11 +17,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from actors.autoreply import AutoReply  # noqa: E402
-from actors.config import CsConfig  # noqa: E402
-from actors.knowledge import Entry, Knowledge  # noqa: E402
+from actors.config import config_from_dict  # noqa: E402
+from actors.knowledge import knowledge_from_config  # noqa: E402
 from actors.messages import text_payload  # noqa: E402
 from transport.callbacks import parse_callback  # noqa: E402
-from transport.loadpeople import FAQ_SIZE, ROBOT, answer_to, question, wire_text  # noqa: E402
+from transport.loadpeople import FAQ_SIZE, ROBOT, faq_config, question, wire_text  # noqa: E402
 
 LOOPS = 40_000
 
@@ -40,10 +40,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
-    human = CsConfig().human_words
-    entries = tuple(Entry(f"faq{i + 1}", (question(i),), answer_to(question(i)))
-                    for i in range(FAQ_SIZE))
-    autoreply = AutoReply(Knowledge(entries, human=human), human)
+    config = config_from_dict({"faq": faq_config()})
+    autoreply = AutoReply(knowledge_from_config(config), config.human_words)
     questions = [question(i) for i in range(FAQ_SIZE)]
     body = {"messageId": 1234567, "sender": "sat12", "conv": {"type": 0, "target": ROBOT},
             "payload": wire_text(questions[0]), "timestamp": 1764000000000}

@@ -44,7 +44,7 @@ from actors.system import start_actors  # noqa: E402
 from storage import EmbeddedRedis, Store, connect  # noqa: E402
 from transport.callbacks import parse_callback  # noqa: E402
 from transport.intake import Intake  # noqa: E402
-from transport.loadpeople import FAQ_SIZE, ROBOT, answer_to, question, wire_text  # noqa: E402
+from transport.loadpeople import FAQ_SIZE, ROBOT, faq_config, question, wire_text  # noqa: E402
 
 CUSTOMERS = 64
 ANSWER_WAIT_SECS = 5.0
@@ -100,10 +100,8 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="cs-pipeline-"))
     redis = EmbeddedRedis(workdir, appendonly=False).start()
-    config = config_from_dict({
-        "faq": [{"keywords": [question(i)], "answer": answer_to(question(i))}
-                for i in range(FAQ_SIZE)],
-        "customer_rate_limit": 0, "idle_auto_secs": 3600})
+    config = config_from_dict({"faq": faq_config(), "customer_rate_limit": 0,
+                               "idle_auto_secs": 3600})
     customers = Customers()
     store = Store(connect(redis.url), prefix="pipeline")
     actors = start_actors(config, robot_id=ROBOT, store=store, deliver=customers.deliver,

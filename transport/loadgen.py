@@ -47,6 +47,7 @@ from transport.loadpeople import (
     answer_to,
     contains,
     equals,
+    faq_config,
     question,
     wire_text,
 )
@@ -110,8 +111,7 @@ class LoadTest:
         config = {
             "servicers": [{"id": f"s{i:03d}", "name": f"Servicer {i}",
                            "capacity": 1000} for i in range(self.o.servicers)],
-            "faq": [{"keywords": [question(i)], "answer": answer_to(question(i))}
-                    for i in range(FAQ_SIZE)],
+            "faq": faq_config(),
             "customer_rate_limit": 0, "auto_pause_secs": 0, "idle_auto_secs": 3600,
             "idle_human_secs": 3600, "rating_window_secs": 1, "queue_max_length": 100000,
             "history_on_seat": 0,

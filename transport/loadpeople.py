@@ -141,6 +141,13 @@ def answer_to(question: str) -> str:
     return "a" + question[1:]
 
 
+def faq_config() -> list[dict[str, Any]]:
+    """The load test's knowledge base as the config file's ``faq`` list; the
+    benchmarks time the auto-reply on the same one."""
+    return [{"keywords": [question(i)], "answer": answer_to(question(i))}
+            for i in range(FAQ_SIZE)]
+
+
 def wire_text(t: str) -> dict[str, Any]:
     """A text message as the robot API carries it."""
     return {"type": 1, "searchableContent": t, "persistFlag": 3}
