@@ -171,16 +171,16 @@ def cmd_serve(args):
 
 
 def cmd_appserver(args):
-    from transport.appserver import make_appserver_app
-    from transport.server import start_server
-    from transport.wildfire import AdminApi
+    from transport.appserver.server import make_appserver_app
+    from transport.http.server import start_server
+    from transport.wildfire.api import AdminApi
 
     if not args.admin_secret or not args.key:
         sys.exit("appserver: --admin-secret and --key are required")
     nonces = None
     if args.redis_url:
         from storage import Store, connect
-        from transport.signing import RedisNonces
+        from transport.appserver.signing import RedisNonces
 
         nonces = RedisNonces(Store(connect(args.redis_url), prefix=args.redis_prefix))
     app = make_appserver_app(admin=AdminApi(args.im_admin_url, args.admin_secret),
@@ -193,8 +193,8 @@ def cmd_appserver(args):
 
 
 def cmd_imsim(args):
-    from transport.imsim import ImSimulator, make_imsim_app
-    from transport.server import start_server
+    from transport.http.server import start_server
+    from transport.sim.imsim import ImSimulator, make_imsim_app
 
     if not args.admin_secret:
         sys.exit("imsim: --admin-secret is required")
@@ -213,8 +213,8 @@ def cmd_demo(args):
 
 
 def cmd_ceiling(args):
-    from transport.ceiling import make_bare_app
-    from transport.server import start_server
+    from transport.http.server import start_server
+    from transport.sim.ceiling import make_bare_app
 
     settle_gc()  # the same server as ``serve``, settings included
     server = start_server(make_bare_app(), "127.0.0.1", args.port)
@@ -224,7 +224,7 @@ def cmd_ceiling(args):
 
 
 def cmd_loadtest(args):
-    from transport.loadgen import LoadOptions, LoadTest
+    from transport.sim.loadgen import LoadOptions, LoadTest
 
     fields = LoadOptions.__dataclass_fields__
     options = LoadOptions(**{k: v for k, v in vars(args).items() if k in fields})
@@ -236,7 +236,7 @@ def cmd_loadtest(args):
 
 
 def cmd_new_token(args):
-    from transport.auth import new_token, token_hash
+    from transport.edge.auth import new_token, token_hash
 
     if args.role == "servicer" and not args.servicer:
         sys.exit("new-token: --servicer is required for the servicer role")

@@ -20,8 +20,8 @@ from actors.autoreply import AutoReply  # noqa: E402
 from actors.config import config_from_dict  # noqa: E402
 from actors.knowledge import knowledge_from_config  # noqa: E402
 from actors.messages import text_payload  # noqa: E402
-from transport.callbacks import parse_callback  # noqa: E402
-from transport.loadpeople import FAQ_SIZE, ROBOT, faq_config, question, wire_text  # noqa: E402
+from transport.sim.loadpeople import FAQ_SIZE, ROBOT, faq_config, question, wire_text  # noqa: E402
+from transport.wildfire.callbacks import parse_callback  # noqa: E402
 
 LOOPS = 40_000
 

@@ -42,9 +42,9 @@ from actors.messages import Outbound, ShadowInfo  # noqa: E402
 from actors.outbox import Delivery  # noqa: E402
 from actors.system import start_actors  # noqa: E402
 from storage import EmbeddedRedis, Store, connect  # noqa: E402
-from transport.callbacks import parse_callback  # noqa: E402
-from transport.intake import Intake  # noqa: E402
-from transport.loadpeople import FAQ_SIZE, ROBOT, faq_config, question, wire_text  # noqa: E402
+from transport.edge.intake import Intake  # noqa: E402
+from transport.sim.loadpeople import FAQ_SIZE, ROBOT, faq_config, question, wire_text  # noqa: E402
+from transport.wildfire.callbacks import parse_callback  # noqa: E402
 
 CUSTOMERS = 64
 ANSWER_WAIT_SECS = 5.0

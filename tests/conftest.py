@@ -10,11 +10,12 @@ import pytest  # noqa: E402
 
 from actors.config import CsConfig, config_from_dict  # noqa: E402
 from storage import EmbeddedRedis, Store, connect  # noqa: E402
-from transport.appserver import AppServerClient, make_appserver_app  # noqa: E402
+from transport.appserver.client import AppServerClient
+from transport.appserver.server import make_appserver_app  # noqa: E402
 from transport.csserver import CsServer, CsSettings  # noqa: E402
-from transport.imsim import ImSimClient, ImSimulator, make_imsim_app  # noqa: E402
-from transport.server import start_server  # noqa: E402
-from transport.wildfire import AdminApi  # noqa: E402
+from transport.http.server import start_server  # noqa: E402
+from transport.sim.imsim import ImSimClient, ImSimulator, make_imsim_app  # noqa: E402
+from transport.wildfire.api import AdminApi  # noqa: E402
 
 ROBOT_ID = "cs_robot"
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from transport.http import JsonClient, NotReady, wait_healthy
+from transport.http.client import JsonClient, NotReady, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 

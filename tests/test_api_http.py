@@ -5,7 +5,7 @@ import json
 import pytest
 
 from conftest import ROBOT_ID, make_config, start_stack
-from transport.http import JsonClient
+from transport.http.client import JsonClient
 
 http = JsonClient()
 TOKEN = "supervisor-token"

@@ -2,9 +2,9 @@
 
 import json
 
-from transport.appserver import AppServerClient
-from transport.http import HttpError, JsonClient
-from transport.signing import hmac_headers
+from transport.appserver.client import AppServerClient
+from transport.appserver.signing import hmac_headers
+from transport.http.client import HttpError, JsonClient
 
 http = JsonClient()
 

@@ -14,8 +14,8 @@ from actors.knowledge import knowledge_from_dict, load_knowledge
 from actors.messages import Payload
 from actors.retrieval import Bm25Index
 from conftest import ROBOT_ID, make_config, start_stack
-from transport.http import JsonClient
-from transport.server import start_server
+from transport.http.client import JsonClient
+from transport.http.server import start_server
 from transport.webhook import bot_client
 from world import World
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from conftest import ROBOT_ID
-from transport.http import JsonClient
+from transport.http.client import JsonClient
 
 http = JsonClient()
 
@@ -141,7 +141,7 @@ def test_metrics_count_callbacks_and_show_state(stack):
 def test_request_headers_are_parsed_without_the_email_package():
     import io
 
-    from transport.server import RequestHeaders
+    from transport.http.server import RequestHeaders
 
     raw = (b"Host: x\r\nContent-Type: application/json\r\nX-Long: a\r\n  b\r\n"
            b"Authorization: Bearer t\r\n\r\nbody")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from transport.imsim import ImSimClient
+from transport.sim.imsim import ImSimClient
 
 ROOT = Path(__file__).resolve().parent.parent
 

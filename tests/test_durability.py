@@ -10,9 +10,9 @@ from actors.outbox import CONFIRM_BATCH, MAX_IN_FLIGHT
 from conftest import ROBOT_ID, make_config, start_stack
 from procs import ServerProcess, faq_config
 from storage import EmbeddedRedis, free_port
-from transport.http import JsonClient
-from transport.imsim import ImSimClient, ImSimulator, make_imsim_app
-from transport.server import start_server
+from transport.http.client import JsonClient
+from transport.http.server import start_server
+from transport.sim.imsim import ImSimClient, ImSimulator, make_imsim_app
 
 http = JsonClient()
 

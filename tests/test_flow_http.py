@@ -6,7 +6,7 @@ import time
 import gevent
 
 from conftest import ROBOT_ID, make_config, start_stack
-from transport.http import JsonClient
+from transport.http.client import JsonClient
 
 http = JsonClient()
 

@@ -4,7 +4,7 @@ import gevent
 import pytest
 from gevent.server import StreamServer
 
-from transport.http1 import Http1Error, Http1Pool
+from transport.http.http1 import Http1Error, Http1Pool
 
 OK_JSON = b'{"code":0}'
 

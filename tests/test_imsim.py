@@ -5,11 +5,11 @@ import time
 import gevent
 import pytest
 
-from transport.http import JsonClient
-from transport.imsim import ImSimClient, ImSimulator, make_imsim_app
-from transport.server import start_server
-from transport.signing import wildfire_headers, wildfire_sign
-from transport.wildfire import AdminApi, ImApiError
+from transport.http.client import JsonClient
+from transport.http.server import start_server
+from transport.sim.imsim import ImSimClient, ImSimulator, make_imsim_app
+from transport.wildfire.api import AdminApi, ImApiError
+from transport.wildfire.signing import wildfire_headers, wildfire_sign
 
 http = JsonClient()
 ADMIN = "admin-secret"

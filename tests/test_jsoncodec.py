@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from transport import jsoncodec
+from transport.http import jsoncodec
 
 
 @pytest.mark.parametrize("raw", [

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from transport.loadgen import LoadOptions, LoadTest
-from transport.loadpeople import Samples
-from transport.loadplot import per_second
+from transport.sim.loadgen import LoadOptions, LoadTest
+from transport.sim.loadpeople import Samples
+from transport.sim.loadplot import per_second
 
 
 def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):

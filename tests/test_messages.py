@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from actors.messages import TEXT, Payload, text_payload
-from transport.callbacks import _INT_FIELDS, _STR_FIELDS, parse_payload
+from transport.wildfire.callbacks import _INT_FIELDS, _STR_FIELDS, parse_payload
 
 
 def test_a_parsed_payload_equals_the_one_the_constructor_builds():

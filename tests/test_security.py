@@ -8,11 +8,12 @@ import pytest
 from actors.messages import text_payload
 from conftest import ROBOT_ID, make_config, start_stack
 from storage import Store, connect
-from transport.appserver import AppServerClient, make_appserver_app
-from transport.auth import token_hash
-from transport.http import HttpError, JsonClient
-from transport.server import start_server
-from transport.signing import RedisNonces, hmac_headers
+from transport.appserver.client import AppServerClient
+from transport.appserver.server import make_appserver_app
+from transport.appserver.signing import RedisNonces, hmac_headers
+from transport.edge.auth import token_hash
+from transport.http.client import HttpError, JsonClient
+from transport.http.server import start_server
 from world import World
 
 http = JsonClient()
@@ -195,7 +196,7 @@ def test_a_flooding_customer_is_told_once_and_the_session_survives(store):
 
 
 def test_robot_api_nonces_are_random_hex_and_never_repeat_across_refills():
-    from transport.signing import NONCES_PER_READ, fresh_nonce
+    from transport.wildfire.signing import NONCES_PER_READ, fresh_nonce
 
     nonces = [fresh_nonce() for _ in range(3 * NONCES_PER_READ)]
     assert len(set(nonces)) == len(nonces)

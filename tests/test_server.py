@@ -4,7 +4,7 @@ import urllib.request
 
 import bottle
 
-from transport.server import FastHeadersHandler, NoDelayWSGIServer, RunningServer, listen
+from transport.http.server import FastHeadersHandler, NoDelayWSGIServer, RunningServer, listen
 
 
 def test_requests_are_served_without_formatting_an_access_line():

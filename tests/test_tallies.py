@@ -2,7 +2,7 @@
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from transport.tallies import Tally, TallyCollector, Timings
+from transport.edge.tallies import Tally, TallyCollector, Timings
 
 
 def scrape(*metrics):

@@ -3,10 +3,10 @@
 import pytest
 
 from storage import free_port
-from transport.ceiling import make_bare_app
-from transport.http import NotReady, wait_healthy
-from transport.imsim import ImSimulator, make_imsim_app
-from transport.server import start_server
+from transport.http.client import NotReady, wait_healthy
+from transport.http.server import start_server
+from transport.sim.ceiling import make_bare_app
+from transport.sim.imsim import ImSimulator, make_imsim_app
 
 
 def test_returns_once_the_server_answers():

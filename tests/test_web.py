@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import make_config, start_stack
-from transport.auth import token_hash
-from transport.http import JsonClient
+from transport.edge.auth import token_hash
+from transport.http.client import JsonClient
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -14,15 +14,15 @@ from actors.config import CsConfig
 from actors.knowledge import Knowledge, knowledge_from_config, load_knowledge
 from actors.system import CsActors, start_actors
 from storage import Store, connect
-from transport.appserver import AppServerClient
-from transport.auth import SUPERVISOR, Principal, Tokens, token_hash
-from transport.csapp import make_cs_app
-from transport.metrics import Metrics
-from transport.server import RunningServer, listen, start_server
-from transport.shadows import ShadowProvisioner, robot_secrets
-from transport.web import MAX_BODY_BYTES
+from transport.appserver.client import AppServerClient
+from transport.appserver.shadows import ShadowProvisioner, robot_secrets
+from transport.edge.app import make_cs_app
+from transport.edge.auth import SUPERVISOR, Principal, Tokens, token_hash
+from transport.edge.metrics import Metrics
+from transport.http.server import RunningServer, listen, start_server
+from transport.http.web import MAX_BODY_BYTES
 from transport.webhook import bot_client
-from transport.wildfire import AdminApi, RobotApi
+from transport.wildfire.api import AdminApi, RobotApi
 
 log = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from actors.config import CsConfig, load_config
 from storage import EmbeddedRedis
 from storage.embedded import stop_process
-from transport.appserver import AppServerClient
-from transport.auth import new_token, token_hash
-from transport.http import NotReady, wait_healthy
-from transport.imsim import ImSimClient
+from transport.appserver.client import AppServerClient
+from transport.edge.auth import new_token, token_hash
+from transport.http.client import NotReady, wait_healthy
+from transport.sim.imsim import ImSimClient
 
 START_TIMEOUT_SECS = 30.0
 

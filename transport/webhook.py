@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from actors.messages import BotAnswer
-from transport.http import HttpError, JsonClient
+from transport.http.client import HttpError, JsonClient
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,9 @@ import gevent
 import gevent.queue
 
 from actors.ratelimit import LeakyBucket
-from transport.http import HttpError, JsonClient
-from transport.signing import wildfire_sign
-from transport.web import json_body, json_error_app
-from transport.wildfire import (
+from transport.http.client import HttpError, JsonClient
+from transport.http.web import json_body, json_error_app
+from transport.wildfire.api import (
     CODE_BAD_SIGN,
     CODE_INVALID_PARAMETER,
     CODE_MISSING_HEADERS,
@@ -34,6 +33,7 @@ from transport.wildfire import (
     CODE_SIGN_EXPIRED,
     CODE_SUCCESS,
 )
+from transport.wildfire.signing import wildfire_sign
 
 log = logging.getLogger(__name__)
 

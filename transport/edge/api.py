@@ -17,10 +17,10 @@ from actors.config import ConfigError, CsConfig, servicer_from_dict
 from actors.messages import Inbound, text_payload
 from actors.system import CsActors
 from storage import Store
-from transport.auth import SUPERVISOR, Principal, Tokens
-from transport.intake import Intake
-from transport.metrics import sessions_by_mode
-from transport.web import ApiError, json_body
+from transport.edge.auth import SUPERVISOR, Principal, Tokens
+from transport.edge.intake import Intake
+from transport.edge.metrics import sessions_by_mode
+from transport.http.web import ApiError, json_body
 
 ASK_TIMEOUT_SECS = 5.0
 # Messages typed in the console get ids of their own, below every id the IM

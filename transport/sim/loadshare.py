@@ -22,8 +22,8 @@ from typing import Any
 import gevent
 
 from storage import free_port
-from transport.http import JsonClient
-from transport.loadpeople import (
+from transport.http.client import JsonClient
+from transport.sim.loadpeople import (
     FAQ_SIZE,
     ROBOT,
     People,
@@ -33,7 +33,7 @@ from transport.loadpeople import (
     question,
     wire_text,
 )
-from transport.loadprocs import Child, process_stats
+from transport.sim.loadprocs import Child, process_stats
 
 BLASTERS = 64  # concurrent conversations in the ceiling and saturation phases
 HALF_LOAD_CUSTOMERS = 512  # enough that a customer's previous answer is long back

@@ -10,7 +10,7 @@ from typing import Any
 
 import bottle
 
-from transport import jsoncodec
+from transport.http import jsoncodec
 
 
 def make_bare_app() -> bottle.Bottle:

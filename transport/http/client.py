@@ -20,8 +20,8 @@ import gevent
 from geventhttpclient import HTTPClient
 from geventhttpclient.response import HTTPConnectionClosed
 
-from transport import jsoncodec
-from transport.http1 import Http1Error, Http1Pool
+from transport.http import jsoncodec
+from transport.http.http1 import Http1Error, Http1Pool
 
 CONNECT_TIMEOUT_SECS = 2.0
 READ_TIMEOUT_SECS = 5.0

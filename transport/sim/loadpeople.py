@@ -15,7 +15,7 @@ from typing import Any
 import gevent
 import gevent.queue
 
-from transport.imsim import ImSimulator
+from transport.sim.imsim import ImSimulator
 
 ROBOT = "cs_robot"
 FAQ_SIZE = 200  # a realistic knowledge base; each question has an answer

@@ -7,8 +7,8 @@ from typing import Any
 
 from actors.system import CsActors
 from storage import Store
-from transport.http import HttpError, JsonClient
-from transport.intake import Intake
+from transport.edge.intake import Intake
+from transport.http.client import HttpError, JsonClient
 
 log = logging.getLogger(__name__)
 

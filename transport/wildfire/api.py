@@ -8,8 +8,8 @@ from typing import Any
 
 from actors.messages import Outbound
 from actors.outbox import Delivery
-from transport.http import HttpError, JsonClient
-from transport.signing import wildfire_headers
+from transport.http.client import HttpError, JsonClient
+from transport.wildfire.signing import wildfire_headers
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import bottle
 
-from transport import jsoncodec
+from transport.http import jsoncodec
 
 log = logging.getLogger(__name__)
 

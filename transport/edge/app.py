@@ -19,14 +19,14 @@ import bottle
 from actors.config import CsConfig
 from actors.system import CsActors
 from storage import Store
-from transport.api import authenticator, install_api
-from transport.auth import Tokens
-from transport.callbacks import parse_callback
-from transport.health import Readiness
-from transport.intake import Intake
-from transport.metrics import Metrics
-from transport.pages import install_pages
-from transport.web import MAX_BODY_BYTES, ApiError, json_body, json_error_app
+from transport.edge.api import authenticator, install_api
+from transport.edge.auth import Tokens
+from transport.edge.health import Readiness
+from transport.edge.intake import Intake
+from transport.edge.metrics import Metrics
+from transport.edge.pages import install_pages
+from transport.http.web import MAX_BODY_BYTES, ApiError, json_body, json_error_app
+from transport.wildfire.callbacks import parse_callback
 
 log = logging.getLogger(__name__)
 

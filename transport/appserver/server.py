@@ -8,17 +8,16 @@ it stands for.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 import bottle
 
 from actors.messages import ShadowInfo
-from transport.http import HttpError, JsonClient
-from transport.signing import NonceCache, Nonces, hmac_headers, verify_hmac
-from transport.web import ApiError, json_body, json_error_app
-from transport.wildfire import CODE_NOT_EXIST, AdminApi, ImApiError
+from transport.appserver.signing import NonceCache, Nonces, verify_hmac
+from transport.http.client import HttpError
+from transport.http.web import ApiError, json_body, json_error_app
+from transport.wildfire.api import CODE_NOT_EXIST, AdminApi, ImApiError
 
 log = logging.getLogger(__name__)
 
@@ -127,33 +126,3 @@ def make_appserver_app(*, admin: AdminApi, key: str, robot_id: str,
         return {"ok": True}
 
     return app
-
-
-class AppServerClient:
-    """The CS server's side of the App Server boundary."""
-
-    def __init__(self, base_url: str, key: str, client: JsonClient | None = None) -> None:
-        self._base = base_url.rstrip("/")
-        self._key = key
-        self._client = client or JsonClient()
-
-    def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        raw = json.dumps(body, ensure_ascii=False).encode()
-        headers = hmac_headers(self._key, "POST", path, raw)
-        response = self._client.post(self._base + path, None, headers, raw=raw)
-        if response.status != 200 or not isinstance(response.body, dict):
-            error = response.body.get("error") if isinstance(response.body, dict) else None
-            raise HttpError(f"App Server answered {response.status}: {error}")
-        return response.body
-
-    def create_shadow(self, *, customer_id: str, shadow_id: str, secret: str,
-                      callback: str) -> ShadowInfo:
-        result = self.call("/api/shadows", {"customerId": customer_id, "shadowId": shadow_id,
-                                            "secret": secret, "callback": callback})
-        return ShadowInfo(str(result.get("shadowId", shadow_id)), str(result.get("name", "")),
-                          str(result.get("portrait", "")))
-
-    def create_cs_robot(self, *, secret: str, callback: str, name: str = "客服",
-                        portrait: str = "") -> None:
-        self.call("/api/cs-robot", {"secret": secret, "callback": callback,
-                                    "name": name, "portrait": portrait})

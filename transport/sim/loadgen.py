@@ -37,9 +37,10 @@ import gevent
 import gevent.pool
 
 from storage import EmbeddedRedis, free_port
-from transport.http import HttpError, JsonClient
-from transport.imsim import ImSimulator, make_imsim_app
-from transport.loadpeople import (
+from transport.http.client import HttpError, JsonClient
+from transport.http.server import start_server
+from transport.sim.imsim import ImSimulator, make_imsim_app
+from transport.sim.loadpeople import (
     FAQ_SIZE,
     ROBOT,
     People,
@@ -51,10 +52,9 @@ from transport.loadpeople import (
     question,
     wire_text,
 )
-from transport.loadplot import plot
-from transport.loadprocs import Child, pin, process_stats
-from transport.loadshare import ShareRounds, half_load
-from transport.server import start_server
+from transport.sim.loadplot import plot
+from transport.sim.loadprocs import Child, pin, process_stats
+from transport.sim.loadshare import ShareRounds, half_load
 
 log = logging.getLogger(__name__)
 

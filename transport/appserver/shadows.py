@@ -9,10 +9,11 @@ from typing import Protocol
 from actors.config import CsConfig
 from actors.messages import ShadowInfo
 from actors.session import ShadowError
-from transport.appserver import AppServerClient, IdTaken, create_shadow
-from transport.http import HttpError
-from transport.signing import shadow_secret
-from transport.wildfire import AdminApi, ImApiError
+from transport.appserver.client import AppServerClient
+from transport.appserver.server import IdTaken, create_shadow
+from transport.http.client import HttpError
+from transport.wildfire.api import AdminApi, ImApiError
+from transport.wildfire.signing import shadow_secret
 
 log = logging.getLogger(__name__)
 

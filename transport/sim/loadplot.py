@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from transport.loadpeople import Samples, percentile
+from transport.sim.loadpeople import Samples, percentile
 
 
 class PerSecond(NamedTuple):

@@ -25,8 +25,8 @@ from actors.messages import Outbound
 from actors.outbox import Delivery
 from actors.system import CsActors
 from storage import Store
-from transport.intake import Intake
-from transport.tallies import Tally, TallyCollector, Timings
+from transport.edge.intake import Intake
+from transport.edge.tallies import Tally, TallyCollector, Timings
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from actors.messages import Inbound, Payload
-from transport.web import ApiError
+from transport.http.web import ApiError
 
 MAX_ID_CHARS = 128
 MAX_TEXT_CHARS = 16_000

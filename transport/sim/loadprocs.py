@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from storage.embedded import stop_process
-from transport.http import NotReady, wait_healthy
+from transport.http.client import NotReady, wait_healthy
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def pin(pid: int, core: int) -> None:

@@ -1,7 +1,7 @@
 """The web pages: servicer console, supervisor dashboard, customer demo.
 
 Plain HTML, CSS and JavaScript files (no build step), served from
-``transport/static``. They call the JSON API with the bearer token the
+``transport/edge/static``. They call the JSON API with the bearer token the
 person signs in with. In demo mode ``/demo`` plays a customer through the
 IM simulator, via two small forwarding routes.
 """
@@ -14,8 +14,8 @@ from urllib.parse import quote
 
 import bottle
 
-from transport.http import JsonClient
-from transport.web import ApiError, json_body
+from transport.http.client import JsonClient
+from transport.http.web import ApiError, json_body
 
 STATIC = Path(__file__).resolve().parent / "static"
 
