@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pykka
 
 from actors.call import CallReceiver, tell
-from actors.commands import status_command
 from actors.config import CsConfig
 from actors.mailbox import GreenletActor
 from actors.messages import Inbound, Outbound, text_payload
+from actors.session.commands import status_command
 
 if TYPE_CHECKING:
-    from actors.outbox import Outbox
+    from actors.durability.outbox import Outbox
     from storage import Store
 
 log = logging.getLogger(__name__)

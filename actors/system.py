@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pykka
 
-from actors.autoreply import AutoReply
+from actors.autoreply.engine import AutoReply
+from actors.autoreply.knowledge import Knowledge, knowledge_from_config
 from actors.clock import Clock, SystemClock
 from actors.config import CsConfig
 from actors.directory import Directory
-from actors.knowledge import Knowledge, knowledge_from_config
+from actors.durability.outbox import Deliver, Outbox
 from actors.messages import BotAnswer, ShadowInfo
-from actors.outbox import Deliver, Outbox
-from actors.pool import ServicerPool
-from actors.session import SessionActor, SessionDeps
+from actors.pool.actor import ServicerPool
+from actors.session.actor import SessionActor, SessionDeps
 
 if TYPE_CHECKING:
     from storage import Store

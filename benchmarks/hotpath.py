@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from actors.autoreply import AutoReply  # noqa: E402
+from actors.autoreply.engine import AutoReply  # noqa: E402
+from actors.autoreply.knowledge import knowledge_from_config  # noqa: E402
 from actors.config import config_from_dict  # noqa: E402
-from actors.knowledge import knowledge_from_config  # noqa: E402
 from actors.messages import text_payload  # noqa: E402
 from transport.sim.loadpeople import FAQ_SIZE, ROBOT, faq_config, question, wire_text  # noqa: E402
 from transport.wildfire.callbacks import parse_callback  # noqa: E402

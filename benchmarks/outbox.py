@@ -30,8 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from actors.call import CallReceiver, tell  # noqa: E402
 from actors.clock import SystemClock  # noqa: E402
+from actors.durability.outbox import Delivery, Outbox  # noqa: E402
 from actors.messages import Outbound, text_payload  # noqa: E402
-from actors.outbox import Delivery, Outbox  # noqa: E402
 
 CONVERSATIONS = 64
 

@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 import run  # noqa: E402
 from actors.config import config_from_dict  # noqa: E402
+from actors.durability.outbox import Delivery  # noqa: E402
 from actors.messages import Outbound, ShadowInfo  # noqa: E402
-from actors.outbox import Delivery  # noqa: E402
 from actors.system import start_actors  # noqa: E402
 from storage import EmbeddedRedis, Store, connect  # noqa: E402
 from transport.edge.intake import Intake  # noqa: E402

@@ -22,8 +22,8 @@ from pathlib import Path  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from actors.config import config_from_dict  # noqa: E402
+from actors.durability.outbox import Delivery  # noqa: E402
 from actors.messages import ShadowInfo  # noqa: E402
-from actors.outbox import Delivery  # noqa: E402
 from actors.system import start_actors  # noqa: E402
 from storage import EmbeddedRedis, Store, connect  # noqa: E402
 from storage.store import pack  # noqa: E402

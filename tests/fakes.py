@@ -3,9 +3,9 @@
 import gevent
 import gevent.event
 
+from actors.durability.outbox import Delivery
 from actors.messages import ShadowInfo
-from actors.outbox import Delivery
-from actors.session import ShadowError
+from actors.session.actor import ShadowError
 
 
 class RecordingDeliver:

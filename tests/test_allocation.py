@@ -1,7 +1,7 @@
 """The allocation strategies as a pure choice (the pool's tests cover them end to end)."""
 
-from actors.allocation import choose
 from actors.messages import Servicer
+from actors.pool.allocation import choose
 
 ALICE, BOB, CAROL = Servicer("alice", "A", capacity=2), Servicer("bob", "B", capacity=4), \
     Servicer("carol", "C", capacity=4)

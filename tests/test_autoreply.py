@@ -8,11 +8,11 @@ import bottle
 import gevent
 import pytest
 
-from actors.autoreply import ANSWER, ASK_HUMAN, SUGGEST, AutoReply
+from actors.autoreply.engine import ANSWER, ASK_HUMAN, SUGGEST, AutoReply
+from actors.autoreply.knowledge import knowledge_from_dict, load_knowledge
+from actors.autoreply.retrieval import Bm25Index
 from actors.config import ConfigError, CsConfig
-from actors.knowledge import knowledge_from_dict, load_knowledge
 from actors.messages import Payload
-from actors.retrieval import Bm25Index
 from conftest import ROBOT_ID, make_config, start_stack
 from transport.http.client import JsonClient
 from transport.http.server import start_server

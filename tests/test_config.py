@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from actors.autoreply import AutoReply
+from actors.autoreply.engine import AutoReply
+from actors.autoreply.knowledge import knowledge_from_config
 from actors.config import ConfigError, CsConfig, config_from_dict, load_config
-from actors.knowledge import knowledge_from_config
 
 
 def test_empty_config_gives_the_documented_defaults():

@@ -6,7 +6,7 @@ from collections import Counter
 import gevent
 import pytest
 
-from actors.outbox import CONFIRM_BATCH, MAX_IN_FLIGHT
+from actors.durability.outbox import CONFIRM_BATCH, MAX_IN_FLIGHT
 from conftest import ROBOT_ID, make_config, start_stack
 from procs import ServerProcess, faq_config
 from storage import EmbeddedRedis, free_port

@@ -3,8 +3,8 @@
 import gevent
 import pytest
 
+from actors.durability.outbox import Delivery, Outbox
 from actors.messages import Outbound, text_payload
-from actors.outbox import Delivery, Outbox
 from actors.ratelimit import LeakyBucket
 from fakes import ManualClock, RecordingDeliver
 

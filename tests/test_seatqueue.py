@@ -3,7 +3,7 @@
 import pykka
 
 from actors.call import CallReceiver
-from actors.seatqueue import SeatQueue, Waiting
+from actors.pool.queue import SeatQueue, Waiting
 
 
 class Listener(CallReceiver, pykka.ThreadingActor):

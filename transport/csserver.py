@@ -9,9 +9,9 @@ from typing import Any
 
 import gevent
 
+from actors.autoreply.knowledge import Knowledge, knowledge_from_config, load_knowledge
 from actors.clock import Clock
 from actors.config import CsConfig
-from actors.knowledge import Knowledge, knowledge_from_config, load_knowledge
 from actors.system import CsActors, start_actors
 from storage import Store, connect
 from transport.appserver.client import AppServerClient

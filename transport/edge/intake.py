@@ -19,8 +19,8 @@ import time
 from typing import Any
 
 from actors.call import tell
-from actors.commands import status_command
 from actors.messages import Inbound
+from actors.session.commands import status_command
 from storage import StorageError, Store
 
 log = logging.getLogger(__name__)

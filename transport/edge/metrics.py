@@ -21,8 +21,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from actors.durability.outbox import Delivery
 from actors.messages import Outbound
-from actors.outbox import Delivery
 from actors.system import CsActors
 from storage import Store
 from transport.edge.intake import Intake

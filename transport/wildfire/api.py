@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from actors.durability.outbox import Delivery
 from actors.messages import Outbound
-from actors.outbox import Delivery
 from transport.http.client import HttpError, JsonClient
 from transport.wildfire.signing import wildfire_headers
 

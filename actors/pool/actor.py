@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import pykka
 
-from actors.allocation import choose
 from actors.call import CallReceiver, tell, tell_later
 from actors.clock import Clock
 from actors.config import CsConfig
 from actors.mailbox import GreenletActor
 from actors.messages import Outbound, Seat, Servicer, text_payload
-from actors.seatqueue import SeatQueue, Waiting
+from actors.pool.allocation import choose
+from actors.pool.queue import SeatQueue, Waiting
 
 if TYPE_CHECKING:
-    from actors.outbox import Outbox
+    from actors.durability.outbox import Outbox
     from storage import Store
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from actors.autoreply import ANSWER, AutoReply
+from actors.autoreply.engine import ANSWER, AutoReply
 from actors.config import Texts
 
 

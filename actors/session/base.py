@@ -16,12 +16,11 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from actors.autoreply import AutoReply
+from actors.autoreply.engine import AutoReply
 from actors.call import CallReceiver, tell_later
 from actors.clock import Cancellable, Clock
 from actors.config import CsConfig
-from actors.dialogue import BotDialogue
-from actors.ledger import Ledger
+from actors.durability.ledger import Ledger
 from actors.mailbox import GreenletActor
 from actors.messages import (
     BotAnswer,
@@ -33,9 +32,10 @@ from actors.messages import (
     text_payload,
 )
 from actors.ratelimit import LeakyBucket
+from actors.session.dialogue import BotDialogue
 
 if TYPE_CHECKING:
-    from actors.outbox import Outbox
+    from actors.durability.outbox import Outbox
     from storage import Store
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from actors.messages import Inbound, Seat, Servicer, text_payload
-from actors.sessionbase import (
+from actors.session.base import (
     AUTO,
     HUMAN,
     QUEUED,
@@ -21,7 +21,7 @@ from actors.sessionbase import (
     ShadowError,
     handler,
 )
-from actors.transcript import transcript
+from actors.session.transcript import transcript
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from actors.knowledge import Knowledge
-from actors.retrieval import Bm25Index
+from actors.autoreply.knowledge import Knowledge
+from actors.autoreply.retrieval import Bm25Index
 
 HUMAN = "\x00human"  # the pseudo-entry of asking for a person
 ANSWER, ASK_HUMAN, SUGGEST = "answer", "human", "suggest"

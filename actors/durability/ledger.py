@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from actors.messages import Outbound
 
 if TYPE_CHECKING:
-    from actors.outbox import Outbox
+    from actors.durability.outbox import Outbox
     from storage import Store
 
 log = logging.getLogger(__name__)

@@ -19,12 +19,8 @@ import logging
 import gevent
 
 from actors.call import tell
-from actors.commands import shadow_command
-from actors.dialogue import BotReply
 from actors.messages import BotAnswer, Inbound, Payload, text_payload
-from actors.rating import read_rating
-from actors.seating import Seating
-from actors.sessionbase import (
+from actors.session.base import (
     AUTO,
     CLOSED,
     HUMAN,
@@ -34,6 +30,10 @@ from actors.sessionbase import (
     ShadowError,
     handler,
 )
+from actors.session.commands import shadow_command
+from actors.session.dialogue import BotReply
+from actors.session.rating import read_rating
+from actors.session.seating import Seating
 
 __all__ = ["SessionActor", "SessionDeps", "ShadowError"]
 
