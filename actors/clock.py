@@ -25,7 +25,12 @@ class Cancellable(Protocol):
 
 class Clock(Protocol):
     def now(self) -> float:
-        """Seconds since the epoch."""
+        """Seconds since the epoch: for stored timestamps only, never for a
+        deadline or a rate (the wall clock may step back or forward)."""
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary start that never goes back: for
+        deadlines, timers and rate limits."""
 
     def call_later(self, delay_secs: float, callback: Callable[[], None]) -> Cancellable:
         """Run ``callback`` after ``delay_secs``; it must not block (it tells an
@@ -60,6 +65,9 @@ class SystemClock:
 
     def now(self) -> float:
         return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
     def call_later(self, delay_secs: float, callback: Callable[[], None]) -> Cancellable:
         timer = _Timer(time.monotonic() + max(0.0, delay_secs), callback)

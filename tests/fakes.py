@@ -45,23 +45,35 @@ class RecordingDeliver:
 
 
 class ManualClock:
-    """Time that moves only when a test says so."""
+    """Time that moves only when a test says so.
+
+    ``advance`` moves both clocks; ``step_wall`` moves only the wall clock,
+    as an NTP correction or an operator would (timers do not fire).
+    """
 
     def __init__(self, now=1_000_000.0):
         self._now = now
+        self._mono = 5_000.0
         self._timers = []
 
     def now(self):
         return self._now
 
+    def monotonic(self):
+        return self._mono
+
+    def step_wall(self, secs):
+        self._now += secs
+
     def call_later(self, delay_secs, callback):
-        timer = _ManualTimer(self._now + delay_secs, callback)
+        timer = _ManualTimer(self._mono + delay_secs, callback)
         self._timers.append(timer)
         return timer
 
     def advance(self, secs):
         self._now += secs
-        due = [t for t in self._timers if t.due <= self._now and not t.cancelled]
+        self._mono += secs
+        due = [t for t in self._timers if t.due <= self._mono and not t.cancelled]
         self._timers = [t for t in self._timers if t not in due and not t.cancelled]
         for timer in sorted(due, key=lambda t: t.due):
             timer.callback()

@@ -187,7 +187,7 @@ class Outbox:
     def _rate_wait(self, sender: str) -> float:
         if self._rate_limit is None:
             return 0.0
-        now = self._clock.now()
+        now = self._clock.monotonic()
         bucket = self._buckets.get(sender)
         if bucket is None:
             limit, period_secs = self._rate_limit
