@@ -160,9 +160,12 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
                 continue
             # The wait's monotonic start, from its wall start: a restart resets
             # the monotonic clock, and the wall clock is all a snapshot can carry.
-            self._queue.join(Waiting(row.customer_id, row.group, row.since, None,
-                                     row.priority, row.avoid,
-                                     since_mono=mono - max(0.0, now - row.since)))
+            waiting = Waiting(row.customer_id, row.group, row.since, None, row.priority,
+                              row.avoid, since_mono=mono - max(0.0, now - row.since))
+            if row.rank is None:  # before version 4: the rows' order is the arrival order
+                self._queue.join(waiting)
+            else:
+                self._queue.restore(waiting._replace(rank=row.rank))
 
     def to_snapshot(self) -> dict[str, Any]:
         configured = {s.id: s for s in self._config.servicers}
