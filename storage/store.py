@@ -24,8 +24,6 @@ from storage.keys import (
 
 log = logging.getLogger(__name__)
 
-StorageError = redis.RedisError
-"""What every Store method may raise when Redis is unreachable or refuses."""
 
 # Redis calls from actors must be bounded (STYLE: any I/O an actor does is
 # bounded by a timeout); a local Redis answers in well under a millisecond.
