@@ -9,6 +9,12 @@ logs) and the HTTP status the edge answers with.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import redis
+
 
 class CsError(Exception):
     """Root of every error wildfire-cs raises on purpose."""
@@ -26,3 +32,20 @@ class StorageError(CsError):
 
     code = "storage_unavailable"
     http_status = 503
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def from_redis(method: Callable[P, R]) -> Callable[P, R]:
+    """Raise StorageError from whatever redis-py raised (for Store methods)."""
+
+    @functools.wraps(method)
+    def translated(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as exc:
+            raise StorageError(f"{method.__name__}: {exc}") from exc
+
+    return translated

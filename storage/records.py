@@ -19,6 +19,21 @@ OUTBOUND_FIELDS = 4  # Outbound.to_record: sender, target, payload, order key
 OUTBOUND_PAYLOAD = 2
 
 
+# Move one record under the bad key and remove it from where it was, in one
+# step, so a restart never finds it in both places or in neither.
+# KEYS: bad hash, the record's key, open-sessions set.
+# ARGV: bad field, bad record, 'key' or 'field', field, customer to drop or ''.
+SET_ASIDE_SCRIPT = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] == 'field' then
+  redis.call('HDEL', KEYS[2], ARGV[4])
+else
+  redis.call('DEL', KEYS[2])
+end
+if ARGV[5] ~= '' then redis.call('SREM', KEYS[3], ARGV[5]) end
+return 1
+"""
+
 class Bad(Exception):
     """A record that cannot be used; the message says why."""
 

@@ -8,11 +8,10 @@ so callers need not know redis-py.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import redis
 
@@ -20,7 +19,7 @@ from storage import records
 from storage.batch import ScriptBatcher
 from storage.codec import PACK_ERRORS, pack, text, unpack
 from storage.commit import COMMIT_SCRIPT, MAX_COMMIT_RATINGS, commit_call
-from storage.errors import StorageError
+from storage.errors import StorageError, from_redis
 from storage.history import PAGE_SCRIPT, filter_page, page_args
 from storage.keys import HISTORY_MAX_ENTRIES, SEEN_TTL_SECS, Keys
 
@@ -42,23 +41,6 @@ def connect(url: str) -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _storage_errors(method: Callable[P, R]) -> Callable[P, R]:
-    """Raise StorageError from whatever redis-py raised."""
-
-    @functools.wraps(method)
-    def translated(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except redis.RedisError as exc:
-            raise StorageError(f"{method.__name__}: {exc}") from exc
-
-    return translated
-
-
 # Accept a callback once: remember its messageId, then journal it, atomically.
 _ACCEPT_INBOUND = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
@@ -74,21 +56,6 @@ return 0
 _FORGET = "return redis.call('HDEL', KEYS[1], unpack(ARGV))"
 FORGET_CHUNK = 1000  # Lua's unpack stops at ~8,000 values; a Redis outage can pile up more
 
-# Move one record under the bad key and remove it from where it was, in one
-# step, so a restart never finds it in both places or in neither.
-# KEYS: bad hash, the record's key, open-sessions set.
-# ARGV: bad field, bad record, 'key' or 'field', field, customer to drop or ''.
-_SET_ASIDE = """
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if ARGV[3] == 'field' then
-  redis.call('HDEL', KEYS[2], ARGV[4])
-else
-  redis.call('DEL', KEYS[2])
-end
-if ARGV[5] ~= '' then redis.call('SREM', KEYS[3], ARGV[5]) end
-return 1
-"""
-
 READ_CHUNK = 1000
 
 
@@ -103,13 +70,13 @@ class Store:
         self._commit = self._batcher.register(COMMIT_SCRIPT)
         self._forget = self._batcher.register(_FORGET)
         self._page = client.register_script(PAGE_SCRIPT)
-        self._set_aside = client.register_script(_SET_ASIDE)
+        self._set_aside = client.register_script(records.SET_ASIDE_SCRIPT)
 
     def batching(self) -> tuple[int, int]:
         """(round trips, script calls) of the grouped journal and commit calls."""
         return self._batcher.round_trips, self._batcher.calls
 
-    @_storage_errors
+    @from_redis
     def ping(self) -> bool:
         return bool(self.client.ping())
 
@@ -150,12 +117,12 @@ class Store:
                            stats, ratings, answer_stats, ended)
         self._batcher.call(self._commit, call.keys, call.args)
 
-    @_storage_errors
+    @from_redis
     def load_session(self, customer_id: str) -> dict[str, Any] | None:
         data = self.client.get(self.keys.session(customer_id))
         return None if data is None else dict(unpack(data))
 
-    @_storage_errors
+    @from_redis
     def open_session_ids(self) -> list[str]:
         return sorted(text(m) for m in self.client.smembers(self.keys.open_sessions))
 
@@ -179,13 +146,13 @@ class Store:
                     continue
                 yield customer_id, snapshot
 
-    @_storage_errors
+    @from_redis
     def _mget(self, keys: list[str]) -> list[Any]:
         return list(self.client.mget(keys))
 
     # Records set aside ------------------------------------------------------
 
-    @_storage_errors
+    @from_redis
     def set_aside(self, key: str, field: str | None, raw_or_value: Any, reason: str) -> None:
         """Move a record that cannot be used under the ``bad`` key, and remove it.
 
@@ -219,7 +186,7 @@ class Store:
         log.error("bad record %s%s set aside under %s: %s", key,
                   "" if field is None else f" field {field!r}", self.keys.bad, reason)
 
-    @_storage_errors
+    @from_redis
     def bad_records(self) -> list[dict[str, Any]]:
         """Records set aside, oldest first: key, field (or None), raw bytes, when (ms), why."""
         found = []
@@ -257,7 +224,7 @@ class Store:
                 self.set_aside(self.keys.inbound, field, data, str(bad))
         return sorted(entries, key=lambda e: e[0])
 
-    @_storage_errors
+    @from_redis
     def journal_outbound(self, items: Iterable[tuple[str, Any]]) -> None:
         records_ = {token: pack(record) for token, record in items}
         if records_:
@@ -282,13 +249,13 @@ class Store:
                 self.set_aside(self.keys.outbound, field, data, str(bad))
         return sorted(entries, key=lambda e: e[0])
 
-    @_storage_errors
+    @from_redis
     def _journal(self, key: str) -> list[tuple[str, bytes]]:
         """A hash's fields and raw values (read whole before anything is set aside)."""
         return [(text(field), data)
                 for field, data in self.client.hscan_iter(key, count=READ_CHUNK)]
 
-    @_storage_errors
+    @from_redis
     def journal_sizes(self) -> tuple[int, int]:
         """(inbound, outbound) entries waiting."""
         pipe = self.client.pipeline(transaction=False)
@@ -299,7 +266,7 @@ class Store:
 
     # History ------------------------------------------------------------
 
-    @_storage_errors
+    @from_redis
     def history(self, customer_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """The last ``limit`` entries, oldest first."""
         if limit <= 0:
@@ -307,7 +274,7 @@ class Store:
         raw = self.client.lrange(self.keys.history(customer_id), -limit, -1)
         return [dict(unpack(r)) for r in raw]
 
-    @_storage_errors
+    @from_redis
     def history_page(self, customer_id: str, limit: int, before_ms: int | None = None,
                      after_ms: int | None = None, newest_first: bool = True
                      ) -> list[dict[str, Any]]:
@@ -330,19 +297,19 @@ class Store:
             page = [dict(unpack(r)) for r in raw]
         return page[::-1] if newest_first else page
 
-    @_storage_errors
+    @from_redis
     def first_use_of_nonce(self, nonce: str, ttl_secs: int) -> bool:
         """True the first time a nonce is seen within ``ttl_secs`` (a replay cache)."""
         return bool(self.client.set(self.keys.nonce(nonce), b"1", nx=True, ex=ttl_secs))
 
     # Servicer statistics and ratings ---------------------------------------
 
-    @_storage_errors
+    @from_redis
     def servicer_stats(self, servicer_id: str) -> dict[str, int]:
         raw = self.client.hgetall(self.keys.stats(servicer_id))
         return {text(k): int(v) for k, v in raw.items()}
 
-    @_storage_errors
+    @from_redis
     def answer_stats(self) -> dict[str, dict[str, int]]:
         """Entry id -> {counter: count} for the auto-reply's answers."""
         stats: dict[str, dict[str, int]] = {}
@@ -351,25 +318,25 @@ class Store:
             stats.setdefault(entry_id, {})[counter] = int(value)
         return stats
 
-    @_storage_errors
+    @from_redis
     def recent_sessions(self, limit: int = 20) -> list[dict[str, Any]]:
         """Summaries of the sessions that ended last, newest first."""
         return [dict(unpack(r)) for r in self.client.lrange(self.keys.recent_sessions, 0,
                                                               limit - 1)]
 
-    @_storage_errors
+    @from_redis
     def ratings(self, servicer_id: str, limit: int = 50) -> list[dict[str, Any]]:
         raw = self.client.lrange(self.keys.ratings(servicer_id), -limit, -1)
         return [dict(unpack(r)) for r in raw]
 
-    @_storage_errors
+    @from_redis
     def rating(self, session_id: str) -> dict[str, Any] | None:
         data = self.client.get(self.keys.rating(session_id))
         return None if data is None else dict(unpack(data))
 
     # Shadows and the pool -----------------------------------------------
 
-    @_storage_errors
+    @from_redis
     def save_shadow(self, shadow_id: str, customer_id: str) -> None:
         self.client.hset(self.keys.shadows, shadow_id, pack({"customer": customer_id}))
 
@@ -383,15 +350,15 @@ class Store:
                 self.set_aside(self.keys.shadows, shadow_id, data, str(bad))
         return shadows
 
-    @_storage_errors
+    @from_redis
     def save_pool(self, snapshot: Mapping[str, Any]) -> None:
         self.client.set(self.keys.pool, pack(dict(snapshot)))
 
-    @_storage_errors
+    @from_redis
     def remember_servicer(self, customer_id: str, servicer_id: str) -> None:
         self.client.hset(self.keys.last_servicer, customer_id, servicer_id)
 
-    @_storage_errors
+    @from_redis
     def last_servicers(self, limit: int) -> dict[str, str]:
         """Up to ``limit`` customers' last servicers."""
         found: dict[str, str] = {}
@@ -402,7 +369,7 @@ class Store:
                 break
         return found
 
-    @_storage_errors
+    @from_redis
     def load_pool(self) -> dict[str, Any] | None:
         """The pool's snapshot; None if there is none or it was bad (then set aside)."""
         data = self.client.get(self.keys.pool)
@@ -414,7 +381,7 @@ class Store:
             self.set_aside(self.keys.pool, None, data, str(bad))
             return None
 
-    @_storage_errors
+    @from_redis
     def delete_all(self) -> None:
         """Remove every key under this prefix (tests and `run.py reset`)."""
         for key in self.client.scan_iter(match=f"{self.keys.prefix}:*", count=1000):
