@@ -271,8 +271,8 @@ class Store:
         """The last ``limit`` entries, oldest first."""
         if limit <= 0:
             return []
-        raw = self.client.lrange(self.keys.history(customer_id), -limit, -1)
-        return [dict(unpack(r)) for r in raw]
+        key = self.keys.history(customer_id)
+        return _entries(key, self.client.lrange(key, -limit, -1))
 
     @from_redis
     def history_page(self, customer_id: str, limit: int, before_ms: int | None = None,
@@ -294,7 +294,7 @@ class Store:
             page = filter_page(self.history(customer_id, HISTORY_MAX_ENTRIES), limit,
                                before_ms, after_ms, newest_first)
         else:
-            page = [dict(unpack(r)) for r in raw]
+            page = _entries(key, raw)
         return page[::-1] if newest_first else page
 
     @from_redis
@@ -386,3 +386,15 @@ class Store:
         """Remove every key under this prefix (tests and `run.py reset`)."""
         for key in self.client.scan_iter(match=f"{self.keys.prefix}:*", count=1000):
             self.client.delete(key)
+
+
+def _entries(key: str, raw: list[Any]) -> list[dict[str, Any]]:
+    """History entries; one that cannot be read is logged and left out, so a
+    console or a seat assignment never fails on it (it stays in the list)."""
+    entries = []
+    for data in raw:
+        try:
+            entries.append(records.a_map(data))
+        except records.Bad as bad:
+            log.warning("history %s: an entry left out: %s", key, bad)
+    return entries

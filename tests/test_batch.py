@@ -129,8 +129,11 @@ def test_each_call_waits_at_most_its_own_bound_however_many_are_queued(silent_re
     with gevent.Timeout(10):
         gevent.joinall(calls, raise_error=True)
     waits = [c.value[0] for c in calls]
-    assert max(waits) < 1.0, f"longest wait {max(waits):.2f}s for a 0.2s bound"
+    assert max(waits) < 1.5, f"longest wait {max(waits):.2f}s for a 0.2s bound"
     assert all(isinstance(c.value[1], StorageError) for c in calls)
+    # All were queued before the first round trip began, so all had timed out
+    # when it failed: none of the rest was sent (and so none ran late).
+    assert batcher.round_trips == 1
 
 
 def wait_for_round_trip(batcher):

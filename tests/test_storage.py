@@ -288,3 +288,11 @@ def test_history_with_entries_redis_cannot_decode_still_pages(store):
     store.commit("c", {"version": 1}, [{"t": t, "blob": b"\x00"} for t in range(5)])
     assert [e["t"] for e in store.history_page("c", 2, after_ms=1, newest_first=False)] == [2, 3]
     assert [e["t"] for e in store.history_page("c", 2)] == [4, 3]
+
+
+def test_an_unreadable_history_entry_is_left_out_of_pages(store):
+    store.commit("c", {"version": 1}, [{"t": 1}])
+    store.client.rpush(store.keys.history("c"), b"\xc1")
+    store.commit("c", {"version": 1}, [{"t": 3}])
+    assert [e["t"] for e in store.history("c")] == [1, 3]
+    assert [e["t"] for e in store.history_page("c", 10, newest_first=False)] == [1, 3]
