@@ -217,7 +217,7 @@ def cmd_serve(args):
     from storage import EmbeddedRedis
     from storage.admin import check_reachable
     from transport.csserver import CsServer
-    from transport.startup import check_port
+    from transport.startup import StartupError, check_port
 
     stop = stop_requested()
     settings = serve_settings(args)
@@ -230,7 +230,10 @@ def cmd_serve(args):
         settings = replace(settings, redis_url=embedded.url)
     try:
         settle_gc()
-        server = CsServer(settings)
+        try:
+            server = CsServer(settings)
+        except ValueError as exc:  # what only a running Redis or the listener can tell
+            raise StartupError(str(exc)) from None
         print(f"CS server on {server.url}; robot callback "
               f"{settings.public_url or server.url}/im/robot/<token>", flush=True)
 

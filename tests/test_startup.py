@@ -92,6 +92,13 @@ def test_an_embedded_redis_that_cannot_start_is_one_line(tmp_path):
     assert_one_line(done, "embedded Redis", str(tmp_path / "file"))
 
 
+def test_a_wrong_network_is_one_line(tmp_path):
+    done = run_py("serve", "--callback-allow", "10.0.0.0/8,notanet", "--port",
+                  str(free_port()), "--data-dir", str(tmp_path), env=SERVE_SECRETS)
+    assert_one_line(done, "--callback-allow", "notanet")
+    assert not (tmp_path / "redis").exists()
+
+
 def test_missing_secrets_are_one_line():
     done = run_py("serve", "--port", str(free_port()))
     assert_one_line(done, "missing settings", "robot_secret")

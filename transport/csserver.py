@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass, field
@@ -68,6 +69,12 @@ class CsSettings:
                              "(trusted mode) so that Shadows can be created")
         if len(self.callback_token) < 16:
             raise ValueError("the callback token must be at least 16 characters")
+        for network in self.callback_sources:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"--callback-allow: {network!r} is not a network "
+                                 "(CIDR, such as 10.0.0.0/8)") from None
         if self.demo_tokens_file and not self.demo_sim_url:
             # Tokens on a web page are for a demo on this machine, never a server.
             raise ValueError("--demo-tokens-file is for demo mode (--demo-sim-url) only")
