@@ -464,12 +464,12 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if not any(a in COMMANDS or a in ("-h", "--help") for a in argv):
         argv = ["demo", *argv]  # no command: the demo, with any flags given
-    debug = (os.environ.get("CS_LOG_LEVEL", "").lower() == "debug"
-             or any(a.lower() in ("debug", "--log-level=debug") for a in argv))
+    debug = os.environ.get("CS_LOG_LEVEL", "").lower() == "debug"
     errors = startup_errors()
     command = next(a for a in argv if a in COMMANDS or a in ("-h", "--help"))
     try:
         args = build_parser().parse_args(argv)
+        debug = args.log_level == "debug"
         logging.basicConfig(level=args.log_level.upper(),
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         HANDLERS[args.command](args)

@@ -132,13 +132,9 @@ def _run(*, config: CsConfig, config_path: str, knowledge_path: str, data_dir: P
 
 
 def _stop(children: list[subprocess.Popen[bytes]]) -> None:
-    """The CS server first (it drains to the others), then the rest together."""
-    if len(children) == 3:
-        stop_process(children[2], timeout_secs=STOP_TIMEOUT_SECS)
-    for proc in children:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in children:
+    """In the reverse order of their start, each waited for: the CS server,
+    started last, stops first, while the simulator it drains to is still up."""
+    for proc in reversed(children):
         stop_process(proc, timeout_secs=STOP_TIMEOUT_SECS)
 
 
