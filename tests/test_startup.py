@@ -134,6 +134,8 @@ def test_a_stopped_serve_stops_its_embedded_redis(tmp_path):
             assert any(line.startswith("CS server on ") for line in proc.stdout)
         proc.terminate()
         assert proc.wait(timeout=30) == 0
+        with gevent.Timeout(10):  # nothing left holds our pipe open (redis-server did)
+            proc.stdout.read()
     finally:
         if proc.poll() is None:
             proc.kill()
