@@ -131,8 +131,9 @@ def add_serve_args(p):
             str(256 * 1024), type=int)
     env_arg(p, "--rate-limit", "CS_RATE_LIMIT",
             "robot sends allowed per 10 s (the IM server's limit; 0 = none)", "1000", type=int)
+    # Not the demo's data/: each demo run starts by removing its own Redis there.
     env_arg(p, "--data-dir", "CS_DATA_DIR", "where the embedded Redis keeps its data",
-            str(HERE / "data"))
+            str(HERE / "data" / "serve"))
 
 
 def load_cs_config(args):
