@@ -21,7 +21,7 @@ from actors.pool import ServicerPool
 from actors.pool.actor import SeatRefused
 from actors.system import CsActors
 from storage import Store
-from transport.edge.auth import SUPERVISOR, Principal, Tokens
+from transport.edge.auth import Principal
 from transport.edge.intake import Intake
 from transport.edge.metrics import sessions_by_mode
 from transport.http.web import ApiError, json_body
@@ -32,24 +32,6 @@ ASK_TIMEOUT_SECS = 5.0
 _console_ids = itertools.count(-(time.time_ns() // 1000), -1)
 HISTORY_MAX_LIMIT = 500
 MAX_ID_CHARS = 128
-
-
-def authenticator(tokens: Tokens) -> Callable[[], Principal]:
-    """Who is calling: a Principal, or an ApiError(403).
-
-    With no tokens configured at all the API is open (everyone a
-    supervisor), for local use; the server logs a warning at start.
-    """
-
-    def authenticate() -> Principal:
-        if not tokens.configured:
-            return Principal(SUPERVISOR)
-        principal = tokens.principal(bottle.request.get_header("Authorization", ""))
-        if principal is None:
-            raise ApiError(403, "bad_token", "missing or unknown bearer token")
-        return principal
-
-    return authenticate
 
 
 def _forbidden() -> ApiError:

@@ -24,14 +24,16 @@ MAX_BODY_BYTES = 256 * 1024
 class ApiError(bottle.HTTPResponse):
     """A client error with a stable machine-readable ``code``."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None) -> None:
         body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)
         super().__init__(body=body, status=status,
-                         headers={"Content-Type": "application/json; charset=utf-8"})
+                         headers={"Content-Type": "application/json; charset=utf-8",
+                                  **(headers or {})})
         self.code = code
 
 
-_STATUS_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found",
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 413: "too_large", 500: "internal",
                  503: "unavailable"}
 
