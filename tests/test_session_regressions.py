@@ -8,7 +8,7 @@ from actors.directory import Directory
 from actors.messages import BotAnswer
 from actors.pool import ServicerPool
 from conftest import make_config
-from world import World
+from world import LEAVE, World
 
 TIMEOUT = 5.0
 
@@ -170,3 +170,23 @@ def _request(group):
     from actors.messages import Payload
 
     return Payload(type=10003, content=json.dumps({"group": group}), persistFlag=0)
+
+
+def test_history_times_keep_growing_across_sessions_and_a_wall_clock_step_back(store):
+    world = World(store)
+    world.customer("carol", "price")
+    world.deliver.wait_for("carol", 1)
+    world.customer("carol", LEAVE)
+    world.settle()
+    newest = store.history("carol", 1)[0]["t"]
+    world.clock.step_wall(-3600)
+    world.customer("carol", "price")  # a new session, an hour "earlier"
+    world.deliver.wait_for("carol", 2)
+    world.settle()
+    times = [e["t"] for e in store.history("carol", 50)]
+    assert times == sorted(times) and len(set(times)) == len(times)
+    assert times[-1] > newest
+    page = store.history_page("carol", 10, after_ms=newest, newest_first=False)
+    assert [e["payload"].get("searchableContent") for e in page] == [
+        "price", "Our plan costs 10 yuan a month."]
+
