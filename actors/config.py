@@ -15,10 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from actors.messages import Servicer
+from storage.errors import CsError
 
 
-class ConfigError(ValueError):
+class ConfigError(CsError, ValueError):
     """The configuration file is unreadable or holds a wrong value."""
+
+    code = "bad_config"
+    http_status = 400
 
 
 @dataclass(frozen=True)

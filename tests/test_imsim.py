@@ -63,7 +63,7 @@ def test_admin_api_checks_the_admin_signature(sim):
     state, url = sim
     with pytest.raises(ImApiError) as error:
         AdminApi(url, "wrong").get_user("u1")
-    assert error.value.code == 244
+    assert error.value.im_code == 244
     state.put_user("u1", "User One", "http://p")
     assert AdminApi(url, ADMIN).get_user("u1")["displayName"] == "User One"
 

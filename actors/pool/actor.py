@@ -40,6 +40,7 @@ from actors.pool.allocation import choose
 from actors.pool.queue import MAX_PRIORITY, MIN_PRIORITY, SeatQueue, Waiting
 from actors.pool.snapshot import PoolSnapshot, restore_pool
 from actors.supervision import Mortal
+from storage.errors import CsError
 
 if TYPE_CHECKING:
     from actors.durability.outbox import Outbox
@@ -55,8 +56,11 @@ ON, PAUSED, OFF = "on", "paused", "off"
 STATUSES = (ON, PAUSED, OFF)
 
 
-class SeatRefused(ValueError):
+class SeatRefused(CsError, ValueError):
     """A change the pool will not make (a reason a person can read)."""
+
+    code = "capacity_below_load"
+    http_status = 409
 
 
 class _Notice(NamedTuple):

@@ -33,6 +33,7 @@ from actors.messages import (
 from actors.ratelimit import LeakyBucket
 from actors.session.dialogue import BotDialogue
 from actors.session.snapshot import RECENT_IDS_KEPT, SessionSnapshot
+from storage.errors import CsError
 
 if TYPE_CHECKING:
     from actors.durability.outbox import Outbox
@@ -51,8 +52,11 @@ AUTO, REQUESTING, QUEUED, HUMAN, RATING, CLOSED = (
 WAITING = (REQUESTING, QUEUED)
 
 
-class ShadowError(Exception):
+class ShadowError(CsError):
     """The Shadow could not be created or looked up."""
+
+    code = "shadow_failed"
+    http_status = 502
 
 
 class SessionDeps(NamedTuple):

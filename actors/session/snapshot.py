@@ -12,14 +12,17 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from actors.messages import Servicer, ShadowInfo
+from storage.errors import CsError
 
 SNAPSHOT_VERSION = 3
 MODES = ("auto", "requesting", "queued", "human", "rating", "closed")
 RECENT_IDS_KEPT = 64
 
 
-class SnapshotError(ValueError):
+class SnapshotError(CsError, ValueError):
     """A stored session snapshot that cannot be read (the message says which field)."""
+
+    code = "bad_snapshot"
 
 
 class SessionSnapshot(NamedTuple):

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 import bottle
 
+from storage import CsError
 from transport.http.web import ApiError
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,10 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class TokenError(ValueError):
+class TokenError(CsError, ValueError):
+    code = "bad_tokens_file"
+    http_status = 500
+
     """The tokens file is unreadable or holds a wrong entry."""
 
 
