@@ -68,6 +68,16 @@ def tell(ref: Address, method: Callable[Concatenate[Any, P], object], *args: P.a
         return False
 
 
+def hand(ref: Address, message: Any) -> bool:
+    """Hand a typed message (a ``NamedTuple`` of actors/messages.py) to an actor;
+    False if it has stopped."""
+    try:
+        ref.tell(message)
+        return True
+    except pykka.ActorDeadError:
+        return False
+
+
 def ask(ref: Address, method: Callable[Concatenate[Any, P], R], *args: P.args,
         **kwargs: P.kwargs) -> pykka.Future[R]:
     """Send ``method(*args)`` and return the future of its result.

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import NamedTuple
+
+from actors.messages import Payload
+
+MAX_GROUP_CHARS = 64
 
 # Written to the CS Robot.
 STATUS_WORDS = {
@@ -52,3 +57,19 @@ def shadow_command(text: str) -> ShadowCommand | None:
     if head in TRANSFER_WORDS and len(words) <= 2:
         return ShadowCommand("transfer", words[1] if len(words) == 2 else "")
     return None
+
+
+def human_request(payload: Payload) -> tuple[str, int]:
+    """The group and priority a request-human message asks for: content
+    ``{"group": "...", "priority": 0-9}``; anything unreadable is the default."""
+    try:
+        data = json.loads(payload.content) if payload.content else {}
+    except ValueError:
+        return "", 0
+    if not isinstance(data, dict):
+        return "", 0
+    group = data.get("group", "")
+    priority = data.get("priority", 0)
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
+        priority = 0
+    return (group[:MAX_GROUP_CHARS] if isinstance(group, str) else ""), priority

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pykka
 
-from actors.call import Address, Receiver, tell
+from actors.call import Address, Receiver, hand, tell
 from actors.commands import duty_command
 from actors.config import CsConfig
 from actors.mailbox import GreenletActor
@@ -134,9 +134,9 @@ class Directory(Mortal, Receiver, GreenletActor):
                 self._handled_here(message)  # nothing to close
                 return
             session = self._start(customer_id, None)
-        if not _hand(session, CustomerMessage(message)):
+        if not hand(session, CustomerMessage(message)):
             self._forget(customer_id, session)
-            _hand(self._start(customer_id, None), CustomerMessage(message))
+            hand(self._start(customer_id, None), CustomerMessage(message))
 
     def route_shadow(self, message: Inbound) -> None:
         """A callback to a Shadow: a servicer writing to a customer."""
@@ -150,7 +150,7 @@ class Directory(Mortal, Receiver, GreenletActor):
                     text_payload(self._config.texts.servicer_session_over), shadow_id))
             self._handled_here(message)
             return
-        if not _hand(session, ServicerMessage(message)):
+        if not hand(session, ServicerMessage(message)):
             self._forget(customer_id or "", session)
             self._handled_here(message)
 
@@ -198,7 +198,7 @@ class Directory(Mortal, Receiver, GreenletActor):
         self.reconcile_pool()
         notice = PoolRestarted()
         for session in self._sessions.values():
-            _hand(session, notice)
+            hand(session, notice)
 
     def shadow_bound(self, shadow_id: str, customer_id: str) -> None:
         """A session got its Shadow (told by the session)."""
@@ -278,11 +278,3 @@ class Directory(Mortal, Receiver, GreenletActor):
     def _say(self, user_id: str, text: str) -> None:
         self._outbox.send(Outbound(self._robot_id, user_id, text_payload(text), user_id))
 
-
-def _hand(session: pykka.ActorRef[Any], message: Any) -> bool:
-    """Hand a typed message to a session; False if it has stopped."""
-    try:
-        session.tell(message)
-        return True
-    except pykka.ActorDeadError:
-        return False

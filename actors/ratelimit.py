@@ -29,3 +29,26 @@ class LeakyBucket:
             self._level += 1.0
             return 0.0
         return (self._level + 1.0 - self.capacity) / self.rate_per_sec
+
+
+class FloodGuard:
+    """One customer's own rate (``customer_rate_limit``): over it, messages are
+    not handled, and the customer is told once per flood."""
+
+    __slots__ = ("_limit", "_period_secs", "_bucket", "_told")
+
+    def __init__(self, limit: int, period_secs: float) -> None:
+        self._limit = limit
+        self._period_secs = period_secs
+        self._bucket: LeakyBucket | None = None
+        self._told = False
+
+    def over(self, now: float) -> tuple[bool, bool]:
+        """(over the rate, tell them now) for one message at monotonic ``now``."""
+        if self._bucket is None:
+            self._bucket = LeakyBucket(self._limit, self._period_secs, now)
+        if self._bucket.take(now) == 0:
+            self._told = False
+            return False, False
+        tell, self._told = not self._told, True
+        return True, tell

@@ -4,15 +4,13 @@ Mode goes ``auto`` -> ``requesting`` (waiting for the pool's answer) ->
 ``queued`` (no free seat yet) -> ``human`` -> ``rating`` (the human part
 ended; the customer may rate it) -> ``closed``. The actor owns its state
 (``SessionState``) and composes helpers that work on it: its seat rules
-(``SeatRules``), the bot's side of the dialogue (``BotDialogue``), its
-voice (``Voice``) and its ``Ledger``, which saves what each message changed.
-Here is the conversation's course: the customer's and the servicer's
-messages, the bot's answers, the idle timer, the end and the rating.
+(``SeatRules``), the bot's side of the dialogue (``BotDialogue``), its voice
+(``Voice``) and its ``Ledger``, which saves what each message changed. Here
+is the conversation's course: messages, bot answers, idle timer, end, rating.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -22,7 +20,7 @@ import gevent
 
 from actors.call import Receiver, tell, tell_later
 from actors.clock import Cancellable
-from actors.commands import shadow_command
+from actors.commands import human_request, shadow_command
 from actors.directory import Directory
 from actors.durability.ledger import Ledger
 from actors.mailbox import GreenletActor
@@ -41,10 +39,11 @@ from actors.messages import (
     text_payload,
 )
 from actors.pool import ServicerPool
-from actors.ratelimit import LeakyBucket
+from actors.ratelimit import FloodGuard
 from actors.session.deps import SessionDeps, ShadowError
 from actors.session.dialogue import BotDialogue, BotReply
-from actors.session.rating import read_rating
+from actors.session.idle import IdleTimer
+from actors.session.rating import rating_request, read_rating
 from actors.session.seating import SeatRules
 from actors.session.snapshot import SessionSnapshot
 from actors.session.state import AUTO, CLOSED, HUMAN, RATING, WAITING, SessionState
@@ -54,7 +53,6 @@ __all__ = ["SessionActor", "SessionDeps", "ShadowError"]
 
 log = logging.getLogger(__name__)
 
-MAX_GROUP_CHARS = 64
 COMMIT_RETRY_SECS = 1.0
 FLOOD_PERIOD_SECS = 10.0
 
@@ -87,11 +85,9 @@ class SessionActor(Receiver, GreenletActor):
                             snapshot.last_t if snapshot else -1)
         self._seats = SeatRules(state, self._voice, deps, self._set_mode, self.actor_ref)
         self._bot = BotDialogue(deps.autoreply, deps.config.texts)
-        self._timer: Cancellable | None = None
-        self._timer_at = 0.0
+        self._timer = IdleTimer(deps.clock, self.actor_ref)
         self._commit_retry: Cancellable | None = None
-        self._flood: LeakyBucket | None = None
-        self._flood_told = False
+        self._flood: FloodGuard | None = None
 
     def describe(self) -> str:
         return f"session {self.customer_id}"
@@ -127,9 +123,7 @@ class SessionActor(Receiver, GreenletActor):
             self._commit()
 
     def state(self) -> dict[str, Any]:
-        return self.to_snapshot()
-
-    def to_snapshot(self) -> dict[str, Any]:
+        """The session's snapshot, as it would be stored (tests and the API ask it)."""
         clock = self._deps.clock
         return self._state.snapshot(self._ledger.seq, self._voice.last_t,
                                     clock.now() - clock.monotonic()).to_dict()
@@ -162,7 +156,7 @@ class SessionActor(Receiver, GreenletActor):
             if state.mode == AUTO:
                 self._voice.to_customer(text_payload(self._bot.welcome()))
         elif payload.type == types.request_human:
-            self._request_human(*_request_of(payload))
+            self._request_human(*human_request(payload))
         elif state.mode == HUMAN:
             self._voice.to_servicer(payload)
         elif payload.text:
@@ -270,17 +264,15 @@ class SessionActor(Receiver, GreenletActor):
         limit = self._config.customer_rate_limit
         if limit <= 0:
             return False
-        now = self._deps.clock.monotonic()
         if self._flood is None:
-            self._flood = LeakyBucket(limit, FLOOD_PERIOD_SECS, now)
-        if self._flood.take(now) == 0:
-            self._flood_told = False
-            return False
-        if not self._flood_told:
-            self._flood_told = True
+            self._flood = FloodGuard(limit, FLOOD_PERIOD_SECS)
+        over, tell_them = self._flood.over(self._deps.clock.monotonic())
+        if tell_them:
             self._voice.to_customer(text_payload(self._config.texts.too_fast))
-        log.warning("customer %s over the rate limit; message not handled", self.customer_id)
-        return True
+        if over:
+            log.warning("customer %s over the rate limit; message not handled",
+                        self.customer_id)
+        return over
 
     def _set_mode(self, mode: str) -> None:
         self._state.mode = mode
@@ -303,22 +295,16 @@ class SessionActor(Receiver, GreenletActor):
     def _touch(self) -> None:
         deadline = self._state.deadline_mono = self._deps.clock.monotonic() + self._idle_secs()
         self._ledger.dirty = True
-        if self._timer is not None and self._timer_at > deadline:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.move_earlier(deadline)
         self._arm()
 
     def _arm(self) -> None:
-        if self._timer is not None or self._state.mode == CLOSED:
-            return
-        self._timer_at = self._state.deadline_mono
-        self._timer = tell_later(
-            self._deps.clock, self._timer_at - self._deps.clock.monotonic(),
-            self.actor_ref, SessionActor.idle_expired)
+        if self._state.mode != CLOSED:
+            self._timer.arm(self._state.deadline_mono, SessionActor.idle_expired)
 
     def idle_expired(self) -> None:
         """The idle timer fired; a stale firing re-arms instead."""
-        self._timer = None
+        self._timer.fired()
         if self._state.mode == CLOSED:
             return
         if self._deps.clock.monotonic() >= self._state.deadline_mono:
@@ -331,13 +317,13 @@ class SessionActor(Receiver, GreenletActor):
         self._commit_retry = None
 
     def _cancel_timers(self) -> None:
-        for timer in (self._timer, self._commit_retry):
-            if timer is not None:
-                timer.cancel()
-        self._timer = self._commit_retry = None
+        self._timer.cancel()
+        if self._commit_retry is not None:
+            self._commit_retry.cancel()
+        self._commit_retry = None
 
     def _snapshot_or_none(self) -> dict[str, Any] | None:
-        return None if self._state.mode == CLOSED else self.to_snapshot()
+        return None if self._state.mode == CLOSED else self.state()
 
     def _commit(self) -> None:
         if self._ledger.commit(self._snapshot_or_none):
@@ -379,11 +365,7 @@ class SessionActor(Receiver, GreenletActor):
         servicer = self._state.last_servicer
         assert servicer is not None
         self._set_mode(RATING)
-        content = json.dumps({"sessionId": self._state.session_id, "servicerId": servicer.id,
-                              "servicerName": servicer.name}, ensure_ascii=False)
-        self._voice.to_customer(Payload(type=self._config.content_types.rating_request,
-                                        searchableContent=self._config.texts.rating_request,
-                                        content=content, persistFlag=0))
+        self._voice.to_customer(rating_request(self._state.session_id, servicer, self._config))
 
     def _take_rating(self, payload: Payload) -> bool:
         """Store the customer's rating; False if this message is not one."""
@@ -403,22 +385,6 @@ class SessionActor(Receiver, GreenletActor):
         self._voice.to_customer(text_payload(self._config.texts.rating_thanks))
         self._close("rated")
         return True
-
-
-def _request_of(payload: Payload) -> tuple[str, int]:
-    """The group and priority a request-human message asks for: content
-    ``{"group": "...", "priority": 0-9}``; anything unreadable is the default."""
-    try:
-        data = json.loads(payload.content) if payload.content else {}
-    except ValueError:
-        return "", 0
-    if not isinstance(data, dict):
-        return "", 0
-    group = data.get("group", "")
-    priority = data.get("priority", 0)
-    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
-        priority = 0
-    return (group[:MAX_GROUP_CHARS] if isinstance(group, str) else ""), priority
 
 
 # The one dispatcher of typed messages: message type -> what handles it.

@@ -17,7 +17,8 @@ import json
 import re
 from typing import NamedTuple
 
-from actors.messages import Payload
+from actors.config import CsConfig
+from actors.messages import Payload, Servicer
 
 MAX_COMMENT_CHARS = 1000
 
@@ -76,3 +77,12 @@ def _is_comment(separator: str, comment: str) -> bool:
         return True
     first = comment.split()[0].lower().strip(",.!")
     return not first.isascii() or first in _PRAISE_OR_BLAME
+
+
+def rating_request(session_id: str, servicer: Servicer, config: CsConfig) -> Payload:
+    """The rating request (10005) after a human part: who is rated, in its content."""
+    content = json.dumps({"sessionId": session_id, "servicerId": servicer.id,
+                          "servicerName": servicer.name}, ensure_ascii=False)
+    return Payload(type=config.content_types.rating_request,
+                   searchableContent=config.texts.rating_request, content=content,
+                   persistFlag=0)

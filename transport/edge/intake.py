@@ -20,7 +20,7 @@ from typing import Any
 
 import pykka
 
-from actors.call import ask, tell
+from actors.call import ask, hand, tell
 from actors.commands import duty_command
 from actors.directory import Directory
 from actors.messages import CustomerMessage, Inbound, ServicerMessage
@@ -75,9 +75,9 @@ class Intake:
                 log.info("repeated callback %s ignored", message.message_id)
                 return False
         if for_robot:
-            if not self._hand(self._customer_session(message), CustomerMessage(message)):
+            if not _hand(self._customer_session(message), CustomerMessage(message)):
                 self._route(Directory.route_customer, message)
-        elif not self._hand(self._shadow_session(message), ServicerMessage(message)):
+        elif not _hand(self._shadow_session(message), ServicerMessage(message)):
             self._route(Directory.route_shadow, message)
         return True
 
@@ -103,13 +103,7 @@ class Intake:
         customer_id = self._routes.shadows.get(message.target)
         return self._routes.sessions.get(customer_id) if customer_id else None
 
-    @staticmethod
-    def _hand(session: Any, message: Any) -> bool:
-        """False when the Directory must route it: no session, or it has just stopped."""
-        if session is None:
-            return False
-        try:
-            session.tell(message)
-            return True
-        except pykka.ActorDeadError:
-            return False
+
+def _hand(session: Any, message: Any) -> bool:
+    """False when the Directory must route it: no session, or it has just stopped."""
+    return session is not None and hand(session, message)
