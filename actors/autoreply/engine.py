@@ -37,6 +37,14 @@ class AutoReplyResult(NamedTuple):
         return self.kind == ASK_HUMAN
 
 
+class Scored(NamedTuple):
+    """A question's candidates, best first (``HUMAN`` among them), and how
+    much of it the best one explains (0..1)."""
+
+    ranked: tuple[str, ...]
+    confidence: float
+
+
 class _Engine:
     def __init__(self, knowledge: Knowledge, human_words: tuple[str, ...]) -> None:
         self.knowledge = knowledge
@@ -73,9 +81,17 @@ class AutoReply:
         return _TRIM.sub("", text.strip().lower()) in self._engine.human_words
 
     def reply(self, text: str) -> AutoReplyResult:
+        return self.decide(self.score(text), self._engine.knowledge.threshold)
+
+    def score(self, text: str) -> Scored:
+        """What the knowledge base says about a question, before any threshold.
+
+        Split from ``decide`` so that cross-validation (evaluation.py) scores
+        each question once and tries every threshold on the same scores.
+        """
         engine = self._engine
         if self.wants_human(text):
-            return AutoReplyResult(ASK_HUMAN, confidence=1.0)
+            return Scored((HUMAN,), 1.0)
         ranking = engine.index.search(text, limit=30)
         owners = engine.owners
         ranked: list[str] = []  # entries, best first, each once (a few: a list is enough)
@@ -87,7 +103,12 @@ class AutoReply:
                 if len(ranked) >= wanted:
                     break
         confidence = ranking.coverage(ranking.hits[0][1]) if ranking.hits else 0.0
-        if ranked and confidence >= engine.knowledge.threshold:
+        return Scored(tuple(ranked), confidence)
+
+    def decide(self, scored: Scored, threshold: float) -> AutoReplyResult:
+        engine = self._engine
+        ranked, confidence = scored
+        if ranked and confidence >= threshold:
             top = ranked[0]
             if top == HUMAN:
                 return AutoReplyResult(ASK_HUMAN, confidence=confidence)
