@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from actors.autoreply.knowledge import Knowledge
 from actors.autoreply.retrieval import Bm25Index
+from actors.autoreply.text import normalise
 
 HUMAN = "\x00human"  # the pseudo-entry of asking for a person
 ANSWER, ASK_HUMAN, SUGGEST = "answer", "human", "suggest"
@@ -48,7 +49,7 @@ class Scored(NamedTuple):
 class _Engine:
     def __init__(self, knowledge: Knowledge, human_words: tuple[str, ...]) -> None:
         self.knowledge = knowledge
-        self.human_words = frozenset(w.lower() for w in human_words)
+        self.human_words = frozenset(normalise(w) for w in human_words)
         self.owners: list[str] = []
         documents: list[str] = []
         for entry in knowledge.entries:
@@ -78,7 +79,7 @@ class AutoReply:
 
     def wants_human(self, text: str) -> bool:
         """A short message that is just a request for a person, in either language."""
-        return _TRIM.sub("", text.strip().lower()) in self._engine.human_words
+        return _TRIM.sub("", normalise(text).strip()) in self._engine.human_words
 
     def reply(self, text: str) -> AutoReplyResult:
         return self.decide(self.score(text), self._engine.knowledge.threshold)

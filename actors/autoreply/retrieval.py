@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from itertools import repeat
 from operator import itemgetter
 from typing import NamedTuple
+
+from actors.autoreply.text import normalise
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"([{_HAN}]+)|([a-z0-9]+)")
@@ -47,7 +48,7 @@ def _stem(word: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The terms of a text: Han unigrams and bigrams; English stems and trigrams."""
-    normal = unicodedata.normalize("NFKC", text).lower()
+    normal = normalise(text)
     terms: list[str] = []
     for han, word in _RUNS.findall(normal):
         if han:
