@@ -60,6 +60,13 @@ class _Engine:
             documents.append(phrase)
             self.owners.append(HUMAN)
         self.index = Bm25Index(documents)
+        # Each entry as one document of all its questions: a question that
+        # uses words from two of an entry's variants ("cancel" from one,
+        # "membership" from another) is explained by the entry as a whole
+        # even when no single variant explains it.
+        self.entry_owners = [e.id for e in knowledge.entries] + [HUMAN]
+        self.entry_index = Bm25Index(
+            [" ".join(e.questions) for e in knowledge.entries] + [" ".join(knowledge.human)])
         self.answers = {e.id: e.answer for e in knowledge.entries}
 
 
@@ -93,18 +100,21 @@ class AutoReply:
         engine = self._engine
         if self.wants_human(text):
             return Scored((HUMAN,), 1.0)
-        ranking = engine.index.search(text, limit=30)
-        owners = engine.owners
-        ranked: list[str] = []  # entries, best first, each once (a few: a list is enough)
         wanted = engine.knowledge.suggestions + 1  # one of them may be HUMAN
-        for doc, _ in ranking.hits:
+        blend = engine.knowledge.blend
+        combined: dict[str, float] = {}
+        entries = engine.entry_index.search(text, limit=wanted + 2)
+        for doc, score in entries.hits:
+            combined[engine.entry_owners[doc]] = (1 - blend) * entries.coverage(score)
+        questions = engine.index.search(text, limit=30)
+        owners, seen = engine.owners, set()
+        for doc, score in questions.hits:  # best first: each entry's best question
             owner = owners[doc]
-            if owner not in ranked:
-                ranked.append(owner)
-                if len(ranked) >= wanted:
-                    break
-        confidence = ranking.coverage(ranking.hits[0][1]) if ranking.hits else 0.0
-        return Scored(tuple(ranked), confidence)
+            if owner not in seen:
+                seen.add(owner)
+                combined[owner] = combined.get(owner, 0.0) + blend * questions.coverage(score)
+        ranked = sorted(combined, key=combined.__getitem__, reverse=True)[:wanted]
+        return Scored(tuple(ranked), combined[ranked[0]] if ranked else 0.0)
 
     def decide(self, scored: Scored, threshold: float) -> AutoReplyResult:
         engine = self._engine

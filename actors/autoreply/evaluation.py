@@ -1,9 +1,9 @@
 """Honest measurement of the auto-reply: k-fold cross-validation on labelled questions.
 
 The knowledge base is not learnt from the labelled questions; what is
-fitted is the engine's threshold. Each fold's threshold is chosen on the
+fitted is the engine's threshold and blend. Each fold's settings are chosen on the
 other folds only, and the fold is then judged with it, so every figure here
-is of questions the fitted number never saw. ``benchmarks/autoreply_eval.py``
+is of questions the fitted numbers never saw. ``benchmarks/autoreply_eval.py``
 prints the report; tests/test_autoreply_eval.py holds the floors.
 """
 
@@ -12,16 +12,19 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-from actors.autoreply.engine import ANSWER, ASK_HUMAN, AutoReply, Scored
+from actors.autoreply.engine import HUMAN, AutoReply, Scored
+from actors.autoreply.knowledge import Knowledge
 from actors.autoreply.text import language_of
 
 HUMAN_LABEL, NONE_LABEL = "human", "none"  # the labels that are not entry ids
 # Thresholds tried on the training folds: the engine's confidence is a share
 # (0..1), and a step of 0.01 is finer than any difference the sets can show.
 THRESHOLDS = tuple(t / 100 for t in range(5, 81))
+BLENDS = tuple(b / 10 for b in range(11))
 
 
 class Labelled(NamedTuple):
@@ -34,6 +37,7 @@ class Outcome(NamedTuple):
     expect: str
     got: str
     language: str
+    blend: float  # fitted on the other folds
     threshold: float  # fitted on the other folds
 
 
@@ -46,12 +50,12 @@ def load_labelled(path: str | Path) -> list[Labelled]:
     return items
 
 
-def label(autoreply: AutoReply, scored: Scored, threshold: float) -> str:
-    """What the engine did, in the labelled set's terms."""
-    result = autoreply.decide(scored, threshold)
-    if result.kind == ANSWER:
-        return result.entry_id
-    return HUMAN_LABEL if result.kind == ASK_HUMAN else NONE_LABEL
+def label(scored: Scored, threshold: float) -> str:
+    """What the engine does with a scored question, in the labelled set's terms
+    (``AutoReply.decide``'s rule, without building its reply)."""
+    if scored.ranked and scored.confidence >= threshold:
+        return HUMAN_LABEL if scored.ranked[0] == HUMAN else scored.ranked[0]
+    return NONE_LABEL
 
 
 def folds(items: Sequence[Labelled], k: int) -> list[list[int]]:
@@ -69,40 +73,67 @@ def folds(items: Sequence[Labelled], k: int) -> list[list[int]]:
     return dealt
 
 
-def fit_threshold(autoreply: AutoReply, scored: Sequence[Scored],
-                  items: Sequence[Labelled]) -> float:
-    """The threshold right on most of ``items``; ties go to the middle of the
-    best run, the choice least likely to sit on an edge of the training set."""
-    pairs = list(zip(scored, items, strict=True))
-    right = [sum(label(autoreply, s, t) == item.expect for s, item in pairs)
-             for t in THRESHOLDS]
-    best = max(right)
-    tied = [t for t, r in zip(THRESHOLDS, right, strict=True) if r == best]
-    return tied[len(tied) // 2]
+class Fit(NamedTuple):
+    blend: float
+    threshold: float
+    right: int  # questions of the training set it gets right
 
 
-def cross_validate(autoreply: AutoReply, items: Sequence[Labelled],
-                   k: int = 10) -> list[Outcome]:
-    scored = [autoreply.score(item.question) for item in items]
+def fit(scored: dict[float, list[Scored]], items: Sequence[Labelled],
+        train: Sequence[int]) -> Fit:
+    """The blend and threshold right on most training questions. Among tied
+    thresholds the middle one, the choice least likely to sit on an edge of
+    the training set; among tied blends the first."""
+    best = Fit(0.0, 0.0, -1)
+    for blend, scores in scored.items():
+        right = [sum(label(scores[i], t) == items[i].expect for i in train)
+                 for t in THRESHOLDS]
+        most = max(right)
+        if most > best.right:
+            tied = [t for t, r in zip(THRESHOLDS, right, strict=True) if r == most]
+            best = Fit(blend, tied[len(tied) // 2], most)
+    return best
+
+
+def score_all(knowledge: Knowledge, human_words: tuple[str, ...],
+              items: Sequence[Labelled], blends: Sequence[float]) -> dict[float, list[Scored]]:
+    """Every question scored once per blend (the blend changes the ranking)."""
+    scored = {}
+    for blend in blends:
+        engine = AutoReply(replace(knowledge, blend=blend), human_words)
+        scored[blend] = [engine.score(item.question) for item in items]
+    return scored
+
+
+def cross_validate(knowledge: Knowledge, human_words: tuple[str, ...],
+                   items: Sequence[Labelled], k: int = 10,
+                   blends: Sequence[float] = BLENDS) -> list[Outcome]:
+    scored = score_all(knowledge, human_words, items, blends)
     outcomes: list[Outcome | None] = [None] * len(items)
     for test in folds(items, k):
         held = set(test)
-        train = [i for i in range(len(items)) if i not in held]
-        threshold = fit_threshold(autoreply, [scored[i] for i in train],
-                                  [items[i] for i in train])
+        fitted = fit(scored, items, [i for i in range(len(items)) if i not in held])
         for i in test:
             item = items[i]
             outcomes[i] = Outcome(item.question, item.expect,
-                                  label(autoreply, scored[i], threshold),
-                                  language_of(item.question), threshold)
+                                  label(scored[fitted.blend][i], fitted.threshold),
+                                  language_of(item.question), fitted.blend, fitted.threshold)
     return [o for o in outcomes if o is not None]
 
 
-def judge(autoreply: AutoReply, items: Sequence[Labelled], threshold: float) -> list[Outcome]:
-    """Outcomes at one fixed threshold (for a set kept apart from fitting)."""
+def fit_all(knowledge: Knowledge, human_words: tuple[str, ...],
+            items: Sequence[Labelled], blends: Sequence[float] = BLENDS) -> Fit:
+    """The settings fitted on the whole set: what config/knowledge.yaml ships."""
+    return fit(score_all(knowledge, human_words, items, blends), items, range(len(items)))
+
+
+def judge(autoreply: AutoReply, items: Sequence[Labelled]) -> list[Outcome]:
+    """Outcomes at the engine's own settings (for a set kept apart from fitting)."""
+    knowledge = autoreply.knowledge
     return [Outcome(item.question, item.expect,
-                    label(autoreply, autoreply.score(item.question), threshold),
-                    language_of(item.question), threshold) for item in items]
+                    label(autoreply.score(item.question), knowledge.threshold),
+                    language_of(item.question), knowledge.blend, knowledge.threshold)
+            for item in items]
 
 
 class Report(NamedTuple):

@@ -30,6 +30,9 @@ class Knowledge:
     suggested: tuple[str, ...] = ()  # entry ids offered under the welcome
     human: tuple[str, ...] = ()  # ways of asking for a person
     threshold: float = 0.22
+    # How much an entry's best single question counts against the entry as a
+    # whole (1: only the best question), fitted with the threshold.
+    blend: float = 0.5
     suggestions: int = 3
     misses_before_human: int = 2
 
@@ -83,11 +86,15 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
     human = _strings(data["human"], "knowledge.human") if data.get("human") else ()
     settings = data.get("settings") or {}
     if not isinstance(settings, dict) or set(settings) - {
-            "threshold", "suggestions", "misses_before_human"}:
-        raise ConfigError("knowledge.settings: threshold, suggestions, misses_before_human")
+            "threshold", "blend", "suggestions", "misses_before_human"}:
+        raise ConfigError(
+            "knowledge.settings: threshold, blend, suggestions, misses_before_human")
     threshold = settings.get("threshold", 0.22)
     if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
         raise ConfigError("knowledge.settings.threshold: expected a number in (0, 1]")
+    blend = settings.get("blend", 0.5)
+    if not isinstance(blend, (int, float)) or not 0 <= blend <= 1:
+        raise ConfigError("knowledge.settings.blend: expected a number in [0, 1]")
     counts = {}
     for key, default in (("suggestions", 3), ("misses_before_human", 2)):
         value = settings.get(key, default)
@@ -95,7 +102,7 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
             raise ConfigError(f"knowledge.settings.{key}: expected a whole number >= 0")
         counts[key] = value
     return Knowledge(tuple(entries), suggested, human + tuple(
-        w for w in human_words if w not in human), float(threshold), **counts)
+        w for w in human_words if w not in human), float(threshold), float(blend), **counts)
 
 
 def load_knowledge(path: str | Path, human_words: tuple[str, ...] = ()) -> Knowledge:
