@@ -1,12 +1,18 @@
 """The auto-reply engine: answers from the knowledge base, or a clean hand-off.
 
-For each question it ranks the knowledge base's questions with BM25 over
-character n-grams (actors/retrieval.py) and trusts the best one when it
-explains enough of the question (``threshold``). Below that it offers the
-closest questions ("did you mean"); the session offers a person after
-``misses_before_human`` misses in a row. Asking for a person is itself
-knowledge: the ``human`` phrases are indexed like any question, besides an
-exact list of one-word requests.
+A question is first normalised (text.py: full-width, Traditional, case) and
+its words rewritten to the knowledge base's (synonyms.py). A request for a
+person is recognised by the intent layer (intent.py) or as one of the
+configured phrases, and goes to a person at once. Otherwise each entry is
+scored with BM25 over character n-grams (retrieval.py) twice, by its best
+question and as one document of all its questions, blended (``blend``);
+the best entry is trusted when it explains enough of the question
+(``threshold``). Below that the engine offers the closest entries ("did you
+mean"); the session offers a person after ``misses_before_human`` misses in
+a row. Both numbers are fitted by cross-validation (evaluation.py).
+
+Answers and the questions shown as options are in the customer's language
+when the knowledge base has it.
 
 The engine is immutable: ``reload`` builds a new one and swaps it in, so a
 session mid-question never sees half a knowledge base.
@@ -17,13 +23,19 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from actors.autoreply.intent import asks_for_person
 from actors.autoreply.knowledge import Knowledge
 from actors.autoreply.retrieval import Bm25Index
-from actors.autoreply.text import normalise
+from actors.autoreply.synonyms import Synonyms
+from actors.autoreply.text import language_of, normalise
 
 HUMAN = "\x00human"  # the pseudo-entry of asking for a person
 ANSWER, ASK_HUMAN, SUGGEST = "answer", "human", "suggest"
 _TRIM = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
+# Past this a message is not a question but a paste (a log, an essay): it is
+# cut before matching, so one message cannot cost more than a normal one by
+# much. The longest question in the labelled sets is under 60 characters.
+MAX_QUESTION_CHARS = 300
 
 
 class AutoReplyResult(NamedTuple):
@@ -32,6 +44,7 @@ class AutoReplyResult(NamedTuple):
     entry_id: str = ""
     confidence: float = 0.0
     suggestions: tuple[str, ...] = ()  # entry ids, best first
+    language: str = "zh"  # of the question: "zh" or "en"
 
     @property
     def wants_human(self) -> bool:
@@ -39,35 +52,43 @@ class AutoReplyResult(NamedTuple):
 
 
 class Scored(NamedTuple):
-    """A question's candidates, best first (``HUMAN`` among them), and how
+    """A question's candidate entries, best first (or just ``HUMAN``), and how
     much of it the best one explains (0..1)."""
 
     ranked: tuple[str, ...]
     confidence: float
+    language: str = "zh"
 
 
 class _Engine:
     def __init__(self, knowledge: Knowledge, human_words: tuple[str, ...]) -> None:
         self.knowledge = knowledge
+        self.synonyms = Synonyms(knowledge.synonyms)
+        # The configured ways of asking for a person are matched whole; their
+        # looser forms are the intent layer's (indexing them for retrieval
+        # sent "讲个笑话" to a person through "说话": 0.025 of off-topic
+        # questions, against 0.000 without; docs/autoreply.md).
         self.human_words = frozenset(normalise(w) for w in human_words)
+        self.human_phrases = self.human_words | {_TRIM.sub("", normalise(p))
+                                                 for p in knowledge.human}
         self.owners: list[str] = []
         documents: list[str] = []
         for entry in knowledge.entries:
             for question in entry.questions:
-                documents.append(question)
+                documents.append(self.prepare(question))
                 self.owners.append(entry.id)
-        for phrase in knowledge.human:
-            documents.append(phrase)
-            self.owners.append(HUMAN)
         self.index = Bm25Index(documents)
         # Each entry as one document of all its questions: a question that
         # uses words from two of an entry's variants ("cancel" from one,
         # "membership" from another) is explained by the entry as a whole
         # even when no single variant explains it.
-        self.entry_owners = [e.id for e in knowledge.entries] + [HUMAN]
+        self.entry_owners = [e.id for e in knowledge.entries]
         self.entry_index = Bm25Index(
-            [" ".join(e.questions) for e in knowledge.entries] + [" ".join(knowledge.human)])
-        self.answers = {e.id: e.answer for e in knowledge.entries}
+            [self.prepare(" ".join(e.questions)) for e in knowledge.entries])
+        self.by_id = {e.id: e for e in knowledge.entries}
+
+    def prepare(self, text: str) -> str:
+        return self.synonyms.apply(normalise(text[:MAX_QUESTION_CHARS]))
 
 
 class AutoReply:
@@ -85,8 +106,11 @@ class AutoReply:
         self._engine = _Engine(knowledge, tuple(self._engine.human_words))
 
     def wants_human(self, text: str) -> bool:
-        """A short message that is just a request for a person, in either language."""
-        return _TRIM.sub("", normalise(text).strip()) in self._engine.human_words
+        """A message that asks for a person, in either language, and nothing else."""
+        engine = self._engine
+        normal = normalise(text[:MAX_QUESTION_CHARS])
+        return (_TRIM.sub("", normal.strip()) in engine.human_phrases
+                or asks_for_person(normal) is True)
 
     def reply(self, text: str) -> AutoReplyResult:
         return self.decide(self.score(text), self._engine.knowledge.threshold)
@@ -98,15 +122,17 @@ class AutoReply:
         each question once and tries every threshold on the same scores.
         """
         engine = self._engine
+        language = language_of(text)
         if self.wants_human(text):
-            return Scored((HUMAN,), 1.0)
-        wanted = engine.knowledge.suggestions + 1  # one of them may be HUMAN
+            return Scored((HUMAN,), 1.0, language)
+        prepared = engine.prepare(text)
+        wanted = engine.knowledge.suggestions + 1
         blend = engine.knowledge.blend
         combined: dict[str, float] = {}
-        entries = engine.entry_index.search(text, limit=wanted + 2)
+        entries = engine.entry_index.search(prepared, limit=wanted + 2)
         for doc, score in entries.hits:
             combined[engine.entry_owners[doc]] = (1 - blend) * entries.coverage(score)
-        questions = engine.index.search(text, limit=30)
+        questions = engine.index.search(prepared, limit=30)
         owners, seen = engine.owners, set()
         for doc, score in questions.hits:  # best first: each entry's best question
             owner = owners[doc]
@@ -114,28 +140,36 @@ class AutoReply:
                 seen.add(owner)
                 combined[owner] = combined.get(owner, 0.0) + blend * questions.coverage(score)
         ranked = sorted(combined, key=combined.__getitem__, reverse=True)[:wanted]
-        return Scored(tuple(ranked), combined[ranked[0]] if ranked else 0.0)
+        return Scored(tuple(ranked), combined[ranked[0]] if ranked else 0.0, language)
 
     def decide(self, scored: Scored, threshold: float) -> AutoReplyResult:
-        engine = self._engine
-        ranked, confidence = scored
+        ranked, confidence, language = scored
+        if ranked and ranked[0] == HUMAN:
+            return AutoReplyResult(ASK_HUMAN, confidence=confidence, language=language)
         if ranked and confidence >= threshold:
             top = ranked[0]
-            if top == HUMAN:
-                return AutoReplyResult(ASK_HUMAN, confidence=confidence)
-            return AutoReplyResult(ANSWER, engine.answers[top], top, confidence)
-        suggestions = tuple(e for e in ranked if e != HUMAN)[:engine.knowledge.suggestions]
+            return AutoReplyResult(ANSWER, self.answer(top, language) or "", top, confidence,
+                                   language=language)
+        suggestions = ranked[:self._engine.knowledge.suggestions]
         return AutoReplyResult(SUGGEST, confidence=confidence,
-                               suggestions=suggestions or self.suggested())
+                               suggestions=suggestions or self.suggested(), language=language)
 
     def suggested(self) -> tuple[str, ...]:
         knowledge = self._engine.knowledge
         return knowledge.suggested[:knowledge.suggestions] if knowledge.suggestions else ()
 
-    def question(self, entry_id: str) -> str:
-        """How an entry is shown in a list of suggestions: its first question."""
-        entry = self._engine.knowledge.entry(entry_id)
-        return entry.questions[0] if entry else entry_id
+    def question(self, entry_id: str, language: str = "") -> str:
+        """How an entry is shown in a list of suggestions: its first question,
+        in ``language`` when it has one in it."""
+        entry = self._engine.by_id.get(entry_id)
+        if entry is None:
+            return entry_id
+        if language:
+            for question in entry.questions:
+                if language_of(question) == language:
+                    return question
+        return entry.questions[0]
 
-    def answer(self, entry_id: str) -> str | None:
-        return self._engine.answers.get(entry_id)
+    def answer(self, entry_id: str, language: str = "") -> str | None:
+        entry = self._engine.by_id.get(entry_id)
+        return entry.answer_in(language) if entry else None

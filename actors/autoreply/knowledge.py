@@ -8,6 +8,7 @@ the running knowledge stays in place.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,21 @@ import yaml
 
 from actors.config import ConfigError, CsConfig
 
+LANGUAGE = re.compile(r"[a-z]{2}")  # a language of text.language_of ("zh", "en")
+
 
 @dataclass(frozen=True)
 class Entry:
     id: str
     questions: tuple[str, ...]
-    answer: str
+    answer: str  # the default: the Chinese one when the answer is given per language
+    answers: tuple[tuple[str, str], ...] = ()  # (language, answer) when given per language
+
+    def answer_in(self, language: str) -> str:
+        for lang, text in self.answers:
+            if lang == language:
+                return text
+        return self.answer
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class Knowledge:
     blend: float = 0.5
     suggestions: int = 3
     misses_before_human: int = 2
+    synonyms: tuple[tuple[str, str], ...] = ()  # (customer's word, knowledge base's word)
 
     def entry(self, entry_id: str) -> Entry | None:
         for entry in self.entries:
@@ -56,10 +67,22 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+def _answer(value: Any, where: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """An answer is text, or text per language: {"zh": ..., "en": ...}."""
+    if isinstance(value, str) and value.strip():
+        return value.strip(), ()
+    if isinstance(value, dict) and value and all(
+            isinstance(k, str) and LANGUAGE.fullmatch(k) and isinstance(v, str) and v.strip()
+            for k, v in value.items()):
+        answers = tuple((k, v.strip()) for k, v in value.items())
+        return dict(answers).get("zh", answers[0][1]), answers
+    raise ConfigError(f"{where}: expected text, or text per language ({{zh: ..., en: ...}})")
+
+
 def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowledge:
     if not isinstance(data, dict):
         raise ConfigError("knowledge: expected a mapping with 'entries'")
-    unknown = set(data) - {"settings", "suggested", "entries", "human"}
+    unknown = set(data) - {"settings", "suggested", "entries", "human", "synonyms"}
     if unknown:
         raise ConfigError(f"knowledge: unknown keys {sorted(unknown)}")
     items = data.get("entries")
@@ -70,11 +93,9 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
         where = f"knowledge.entries[{i}]"
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
             raise ConfigError(f"{where}: expected an object with an 'id'")
-        answer = item.get("answer")
-        if not isinstance(answer, str) or not answer.strip():
-            raise ConfigError(f"{where}.answer: expected text")
+        answer, answers = _answer(item.get("answer"), f"{where}.answer")
         entries.append(Entry(item["id"], _strings(item.get("questions"), f"{where}.questions"),
-                             answer.strip()))
+                             answer, answers))
     ids = [e.id for e in entries]
     if len(set(ids)) != len(ids):
         raise ConfigError("knowledge.entries: duplicate ids")
@@ -95,6 +116,11 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
     blend = settings.get("blend", 0.5)
     if not isinstance(blend, (int, float)) or not 0 <= blend <= 1:
         raise ConfigError("knowledge.settings.blend: expected a number in [0, 1]")
+    synonyms = data.get("synonyms") or {}
+    if not isinstance(synonyms, dict) or not all(
+            isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
+            for k, v in synonyms.items()):
+        raise ConfigError("knowledge.synonyms: expected a mapping of word to word")
     counts = {}
     for key, default in (("suggestions", 3), ("misses_before_human", 2)):
         value = settings.get(key, default)
@@ -102,7 +128,8 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
             raise ConfigError(f"knowledge.settings.{key}: expected a whole number >= 0")
         counts[key] = value
     return Knowledge(tuple(entries), suggested, human + tuple(
-        w for w in human_words if w not in human), float(threshold), float(blend), **counts)
+        w for w in human_words if w not in human), float(threshold), float(blend), **counts,
+        synonyms=tuple((k.strip(), v.strip()) for k, v in synonyms.items()))
 
 
 def load_knowledge(path: str | Path, human_words: tuple[str, ...] = ()) -> Knowledge:
