@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from actors.autoreply.intent import asks_for_person
+from actors.autoreply.intent import asks_for_person, without_declined
 from actors.autoreply.knowledge import Knowledge
 from actors.autoreply.retrieval import Bm25Index
 from actors.autoreply.synonyms import Synonyms
@@ -88,7 +88,7 @@ class _Engine:
         self.by_id = {e.id: e for e in knowledge.entries}
 
     def prepare(self, text: str) -> str:
-        return self.synonyms.apply(normalise(text[:MAX_QUESTION_CHARS]))
+        return self.synonyms.apply(without_declined(normalise(text[:MAX_QUESTION_CHARS])))
 
 
 class AutoReply:

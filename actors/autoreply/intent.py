@@ -23,17 +23,25 @@ _ZH_PERSON = re.compile(
 # Not wanting the bot is wanting a person.
 _ZH_NOT_BOT = re.compile(r"(?:不想|不要|别|不和|不跟)\S{0,3}机器人")
 _ZH_NEGATED = re.compile(r"(?:不要|不用|不需要|无需|不必|别)\S{0,2}(?:人工|真人|客服)")
+# English words are bounded by anything but a Latin letter, not by \b: Han
+# characters are word characters to \b, and "我要找agent" must still match.
 _EN_PERSON = re.compile(
-    r"\b(?:human|person|people|agent|someone|somebody|representative|rep|operator"
-    r"|manager|staff|customer service|live chat)\b")
+    r"(?<![a-z])(?:human|person|people|agent|someone|somebody|representative|rep|operator"
+    r"|manager|staff|customer service|live chat)(?![a-z])")
 _EN_NEGATED = re.compile(
-    r"\b(?:no|not|dont|don't|do not|never|no need for)\b(?:\W+\w+){0,5}?\W+"
-    r"(?:human|person|agent|someone|representative|operator)\b")
+    r"(?<![a-z])(?:no|not|dont|don't|do not|never|no need for)(?![a-z])(?:\W+\w+){0,5}?\W+"
+    r"(?:human|person|agent|someone|representative|operator)(?![a-z])")
 # Asking what the bot is ("are you a human being?") is not asking for one.
 _ABOUT_BOT = re.compile(r"\bare (?:you|u) (?:a |an )?(?:real )?(?:human|person|bot|robot)"
                         r"|你是(?:不是)?(?:真人|人工|机器人|人)")
 # A question about when people are there is the business-hours entry's.
 _WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|\b(?:when|hours|time|open)\b")
+
+
+def without_declined(normal: str) -> str:
+    """The question without the person it declines: "不要转人工，运费多少" is
+    about shipping, and "人工" must not pull it towards business hours."""
+    return _EN_NEGATED.sub(" ", _ZH_NEGATED.sub(" ", normal))
 
 
 def asks_for_person(normal: str) -> bool | None:
