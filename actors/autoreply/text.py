@@ -19,9 +19,11 @@ _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # question ~1 µs (measured here; docs/autoreply.md). The converter holds no
 # state between calls, so one is shared by every session.
 _T2S = opencc.OpenCC("t2s")
-# Control characters (and the other Cc/Cf code points) carry no meaning in a
-# question; they are dropped rather than allowed to split a word.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+# Control characters (Cc) carry no meaning in a question and become spaces;
+# invisible format characters (zero-width space, direction marks, BOM) sit
+# inside words, so they are dropped and the word stays whole.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 
 def language_of(text: str) -> str:
@@ -34,5 +36,5 @@ def language_of(text: str) -> str:
 
 def normalise(text: str) -> str:
     """NFKC (full-width to ASCII), control characters out, lower case, Simplified."""
-    normal = _CONTROL.sub(" ", unicodedata.normalize("NFKC", text)).lower()
+    normal = _CONTROL.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))).lower()
     return str(_T2S.convert(normal)) if _HAN.search(normal) else normal

@@ -21,7 +21,7 @@ class BotReply(NamedTuple):
 
 
 class BotDialogue:
-    __slots__ = ("_autoreply", "_texts", "_misses", "_offered", "_last_answer")
+    __slots__ = ("_autoreply", "_texts", "_misses", "_offered", "_last_answer", "_language")
 
     def __init__(self, autoreply: AutoReply, texts: Texts) -> None:
         self._autoreply = autoreply
@@ -29,6 +29,9 @@ class BotDialogue:
         self._misses = 0  # misses in a row
         self._offered: tuple[str, ...] = ()  # entry ids the customer may pick by number
         self._last_answer = ""  # entry id of the last answer shown
+        # The language of the customer's last question: a number picked from
+        # the options is answered in the language the options were shown in.
+        self._language = ""
 
     def welcome(self) -> str:
         offered = self._autoreply.suggested()
@@ -42,15 +45,16 @@ class BotDialogue:
         """The offered question a bare number picks, if it is one."""
         choice = text.strip()
         if choice.isdigit() and 1 <= int(choice) <= len(self._offered):
-            return self._answer(self._offered[int(choice) - 1])
+            return self._answer(self._offered[int(choice) - 1], self._language)
         return None
 
     def from_knowledge(self, text: str) -> BotReply:
         result = self._autoreply.reply(text)
         if result.wants_human:
             return BotReply(wants_human=True)
+        self._language = result.language
         if result.kind == ANSWER:
-            return self._answer(result.entry_id)
+            return self._answer(result.entry_id, result.language)
         self._misses += 1
         reply = (self._texts.suggest.format(options=self._options(result.suggestions))
                  if result.suggestions else self._texts.fallback)
@@ -64,8 +68,8 @@ class BotDialogue:
         entry_id, self._last_answer = self._last_answer, ""
         return entry_id
 
-    def _answer(self, entry_id: str) -> BotReply:
-        answer = self._autoreply.answer(entry_id)
+    def _answer(self, entry_id: str, language: str) -> BotReply:
+        answer = self._autoreply.answer(entry_id, language)
         if answer is None:  # the knowledge base was reloaded without it
             return BotReply(self._texts.fallback)
         self._misses = 0
@@ -74,5 +78,5 @@ class BotDialogue:
         return BotReply(answer, shown=entry_id)
 
     def _options(self, entry_ids: tuple[str, ...]) -> str:
-        return "\n".join(f"{i}. {self._autoreply.question(e)}"
+        return "\n".join(f"{i}. {self._autoreply.question(e, self._language)}"
                          for i, e in enumerate(entry_ids, 1))
