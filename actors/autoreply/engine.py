@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 from actors.autoreply.intent import asks_for_person, without_declined
 from actors.autoreply.knowledge import Knowledge
+from actors.autoreply.lessons import Lessons
 from actors.autoreply.retrieval import Bm25Index, terms_of
 from actors.autoreply.synonyms import Synonyms
 from actors.autoreply.text import language_of, normalise
@@ -103,15 +104,37 @@ class AutoReply:
     """Shared by every session; reads are of an immutable engine."""
 
     def __init__(self, knowledge: Knowledge, human_words: tuple[str, ...] = ()) -> None:
+        self._file = knowledge  # as loaded, before lessons
+        self._lessons = Lessons()
         self._engine = _Engine(knowledge, human_words)
 
     @property
     def knowledge(self) -> Knowledge:
+        """The knowledge in use: the file's, with what was taught."""
         return self._engine.knowledge
 
+    @property
+    def file_knowledge(self) -> Knowledge:
+        return self._file
+
+    @property
+    def lessons(self) -> Lessons:
+        return self._lessons
+
     def reload(self, knowledge: Knowledge) -> None:
-        """Swap in a new knowledge base (one reference assignment)."""
-        self._engine = _Engine(knowledge, tuple(self._engine.human_words))
+        """Swap in a new knowledge base, keeping what was taught.
+
+        The new engine is built first and swapped in by one reference
+        assignment, so a question mid-answer sees the old one or the new one.
+        """
+        engine = _Engine(self._lessons.apply(knowledge), tuple(self._engine.human_words))
+        self._file, self._engine = knowledge, engine
+
+    def teach(self, lessons: Lessons) -> None:
+        """Swap in ``lessons`` on top of the loaded file. Building may raise
+        (nothing is swapped then): the engine in use is never half-taught."""
+        engine = _Engine(lessons.apply(self._file), tuple(self._engine.human_words))
+        self._lessons, self._engine = lessons, engine
 
     def wants_human(self, text: str) -> bool:
         """A message that asks for a person, in either language, and nothing else."""

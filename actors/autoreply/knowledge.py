@@ -79,6 +79,45 @@ def _answer(value: Any, where: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     raise ConfigError(f"{where}: expected text, or text per language ({{zh: ..., en: ...}})")
 
 
+def entry_from_dict(item: Any, where: str) -> Entry:
+    """One entry, {"id", "questions", "answer"}; errors name ``where`` and the field."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) \
+            or not item["id"].strip():
+        raise ConfigError(f"{where}.id: expected an object with an 'id'")
+    unknown = set(item) - {"id", "questions", "answer"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    answer, answers = _answer(item.get("answer"), f"{where}.answer")
+    return Entry(item["id"].strip(), _strings(item.get("questions"), f"{where}.questions"),
+                 answer, answers)
+
+
+def entry_to_dict(entry: Entry) -> dict[str, Any]:
+    """The inverse of ``entry_from_dict``."""
+    return {"id": entry.id, "questions": list(entry.questions),
+            "answer": dict(entry.answers) if entry.answers else entry.answer}
+
+
+def knowledge_to_dict(knowledge: Knowledge) -> dict[str, Any]:
+    """The knowledge base as its file would say it (for the YAML export).
+
+    The human words from the server's config are merged into ``human`` at
+    load; they come out there too, which loads back to the same knowledge.
+    """
+    data: dict[str, Any] = {
+        "settings": {"threshold": knowledge.threshold, "blend": knowledge.blend,
+                     "suggestions": knowledge.suggestions,
+                     "misses_before_human": knowledge.misses_before_human}}
+    if knowledge.suggested:
+        data["suggested"] = list(knowledge.suggested)
+    data["entries"] = [entry_to_dict(e) for e in knowledge.entries]
+    if knowledge.synonyms:
+        data["synonyms"] = dict(knowledge.synonyms)
+    if knowledge.human:
+        data["human"] = list(knowledge.human)
+    return data
+
+
 def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowledge:
     if not isinstance(data, dict):
         raise ConfigError("knowledge: expected a mapping with 'entries'")
@@ -88,14 +127,7 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
     items = data.get("entries")
     if not isinstance(items, list) or not items:
         raise ConfigError("knowledge.entries: expected a non-empty list")
-    entries = []
-    for i, item in enumerate(items):
-        where = f"knowledge.entries[{i}]"
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-            raise ConfigError(f"{where}: expected an object with an 'id'")
-        answer, answers = _answer(item.get("answer"), f"{where}.answer")
-        entries.append(Entry(item["id"], _strings(item.get("questions"), f"{where}.questions"),
-                             answer, answers))
+    entries = [entry_from_dict(item, f"knowledge.entries[{i}]") for i, item in enumerate(items)]
     ids = [e.id for e in entries]
     if len(set(ids)) != len(ids):
         raise ConfigError("knowledge.entries: duplicate ids")

@@ -137,6 +137,7 @@ class SessionActor(Seating):
         self._ledger.count(servicer.id, "replies")
         relayed = message.payload.with_extra({"cs": servicer.relay_info()})
         self._to_customer(relayed, servicer=servicer.id)
+        self._bot.servicer_answered(message.payload.text)  # the inbox keeps the first (issue 24)
 
     # Timers -----------------------------------------------------------------
 
@@ -195,6 +196,7 @@ class SessionActor(Seating):
         if was_human:
             self._ask_for_rating()
             return
+        self._bot.ended()  # counts whether the bot ended it alone (issue 24)
         self._ledger.ended({"customer": self.customer_id, "session": self.session_id,
                             "servicers": list(self._served_by), "reason": reason,
                             "stars": self._stars, "closed": int(self._deps.clock.now() * 1000)})

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from actors.autoreply.engine import AutoReply
+from actors.autoreply.inbox import Inbox
 from actors.call import CallReceiver, tell_later
 from actors.clock import Cancellable, Clock
 from actors.config import CsConfig
@@ -33,6 +34,7 @@ from actors.messages import (
 )
 from actors.ratelimit import LeakyBucket
 from actors.session.dialogue import BotDialogue
+from storage.teaching import TeachingStore
 
 if TYPE_CHECKING:
     from actors.durability.outbox import Outbox
@@ -121,7 +123,9 @@ class SessionBase(CallReceiver, GreenletActor):
         self._timer: Cancellable | None = None
         self._timer_at = 0.0
         self._commit_retry: Cancellable | None = None
-        self._bot = BotDialogue(deps.autoreply, deps.config.texts)
+        # The inbox files what the bot missed for teaching (issue 24).
+        self._bot = BotDialogue(deps.autoreply, deps.config.texts,
+                                Inbox(TeachingStore.of(deps.store), deps.clock))
         self._flood: LeakyBucket | None = None
         self._flood_told = False
         self._opened = f"{int(deps.clock.now() * 1000):013d}.{uuid.uuid4().hex[:8]}"

@@ -17,6 +17,7 @@ from actors.config import ConfigError, CsConfig, servicer_from_dict
 from actors.messages import Inbound, text_payload
 from actors.system import CsActors
 from storage import Store
+from transport.edge.api_autoreply import install_autoreply_api
 from transport.edge.auth import SUPERVISOR, Principal, Tokens
 from transport.edge.intake import Intake
 from transport.edge.metrics import sessions_by_mode
@@ -243,32 +244,8 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
             raise ApiError(404, "no_rating", "this session has no rating")
         return found
 
-    @app.get("/api/autoreply/stats")
-    def autoreply_stats() -> dict[str, Any]:
-        """How often each answer was shown, and how often a request for a person followed."""
-        supervisor()
-        counters = store.answer_stats()
-        knowledge = actors.autoreply.knowledge
-        rows = []
-        for entry in knowledge.entries:
-            shown = counters.get(entry.id, {}).get("shown", 0)
-            then_human = counters.get(entry.id, {}).get("then_human", 0)
-            rate = then_human / shown if shown else 0.0
-            rows.append((-rate, -shown, {
-                "id": entry.id, "question": entry.questions[0], "shown": shown,
-                "then_human": then_human, "human_rate": round(rate, 3) if shown else None}))
-        rows.sort(key=lambda row: (row[0], row[1]))  # the answers that fail most first
-        return {"answers": [row[2] for row in rows]}
-
-    @app.post("/api/autoreply/reload")
-    def autoreply_reload() -> dict[str, Any]:
-        supervisor()
-        if reload_knowledge is None:
-            raise ApiError(404, "no_reload", "this server has no knowledge file to reload")
-        try:
-            return {"entries": reload_knowledge()}
-        except ConfigError as exc:
-            raise ApiError(400, "bad_knowledge", str(exc)) from None
+    install_autoreply_api(app, autoreply=actors.autoreply, store=store, supervisor=supervisor,
+                          reload_knowledge=reload_knowledge)
 
     @app.get("/api/customers/<customer_id>/history")
     def history(customer_id: str) -> dict[str, Any]:
