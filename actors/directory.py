@@ -21,11 +21,20 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pykka
 
-from actors.call import CallReceiver, tell
+from actors.call import Address, Receiver, tell
+from actors.commands import duty_command
 from actors.config import CsConfig
 from actors.mailbox import GreenletActor
-from actors.messages import Inbound, Outbound, text_payload
-from actors.session.commands import status_command
+from actors.messages import (
+    CustomerMessage,
+    Inbound,
+    Outbound,
+    PoolRestarted,
+    ServicerMessage,
+    text_payload,
+)
+from actors.pool import ServicerPool
+from actors.supervision import Mortal
 
 if TYPE_CHECKING:
     from actors.durability.outbox import Outbox
@@ -34,8 +43,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-SessionFactory = Callable[[str, Any, "dict[str, Any] | None"], pykka.ActorRef[Any]]
-"""(customer id, directory proxy, snapshot or None) -> a started SessionActor."""
+SessionFactory = Callable[[str, "dict[str, Any] | None"], pykka.ActorRef[Any]]
+"""(customer id, stored snapshot or None) -> a started SessionActor.
+
+Raises ValueError (SnapshotError) for a snapshot it cannot read."""
+
+
+class ServicerIds:
+    """The servicers' ids, replaced whole by the Directory when the pool's set changes."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self, ids: frozenset[str]) -> None:
+        self.ids = ids
 
 
 class Routes(NamedTuple):
@@ -43,16 +63,18 @@ class Routes(NamedTuple):
 
     sessions: Mapping[str, pykka.ActorRef[Any]]  # customer id -> open session
     shadows: Mapping[str, str]  # shadow id -> customer id
+    servicers: ServicerIds  # who may write status commands to the CS Robot
 
 
-class Directory(CallReceiver, GreenletActor):
+class Directory(Mortal, Receiver, GreenletActor):
     """Routes callbacks to sessions and the pool; owns the customer->actor map."""
 
     use_daemon_thread = True
 
     def __init__(self, config: CsConfig, *, robot_id: str, start_session: SessionFactory,
-                 pool: Any, outbox: Outbox, store: Store) -> None:
-        super().__init__()
+                 pool: Address, outbox: Outbox, store: Store,
+                 on_death: Callable[[], None] | None = None) -> None:
+        super().__init__(on_death=on_death)
         self._config = config
         self._robot_id = robot_id
         self._start_session = start_session
@@ -61,10 +83,12 @@ class Directory(CallReceiver, GreenletActor):
         self._store = store
         self._sessions: dict[str, pykka.ActorRef[Any]] = {}  # customer id -> SessionActor
         self._shadows: dict[str, str] = {}  # shadow id -> customer id
-        self._servicer_ids = frozenset(s.id for s in config.servicers)
+        self._servicers = ServicerIds(frozenset(s.id for s in config.servicers))
+
+    def describe(self) -> str:
+        return "the directory"
 
     def on_start(self) -> None:
-        self._self = self.actor_ref.proxy()
         try:
             self._shadows.update(self._store.load_shadows())  # a live view reads it
         except Exception:
@@ -77,23 +101,41 @@ class Directory(CallReceiver, GreenletActor):
             how many sessions were restored.
         """
         restored = 0
-        for customer_id, snapshot in self._store.load_open_sessions():
+        for customer_id, data in self._store.load_open_sessions():
             if customer_id in self._sessions:
                 continue
-            self._start(customer_id, snapshot)
+            try:
+                self._start(customer_id, data)
+            except ValueError as exc:
+                log.error("session snapshot of %s unreadable (%s); set aside", customer_id,
+                          exc)
+                self._set_aside_session(customer_id, data, str(exc))
+                continue
+            except Exception:
+                log.exception("session %s did not start from its snapshot; set aside",
+                              customer_id)
+                self._set_aside_session(customer_id, data, "did not start")
+                continue
             restored += 1
         log.info("restored %d open sessions", restored)
         return restored
 
+    def _set_aside_session(self, customer_id: str, data: Any, reason: str) -> None:
+        try:
+            self._store.set_aside(self._store.keys.session(customer_id), None, data, reason)
+        except Exception:
+            log.exception("session snapshot of %s not set aside", customer_id)
+
     def route_customer(self, message: Inbound) -> None:
         """A callback to the CS Robot: a customer's message or a servicer's command."""
-        status = status_command(message.payload.text)
+        servicer = message.sender in self._servicers.ids
+        status = duty_command(message.payload.text, servicer)
         if status is not None:
-            # The pool refuses anyone who is not a servicer.
-            self._pool.set_status.defer(message.sender, status)
+            # The pool refuses anyone who is not a servicer, and says so.
+            tell(self._pool, ServicerPool.set_status, message.sender, status)
             self._handled_here(message)
             return
-        if message.sender in self._servicer_ids:
+        if servicer:
             self._say(message.sender, self._config.texts.servicer_help)
             self._handled_here(message)
             return
@@ -104,9 +146,9 @@ class Directory(CallReceiver, GreenletActor):
                 self._handled_here(message)  # nothing to close
                 return
             session = self._start(customer_id, None)
-        if not tell(session, "receive_customer_message", message):
+        if not _hand(session, CustomerMessage(message)):
             self._sessions.pop(customer_id, None)
-            tell(self._start(customer_id, None), "receive_customer_message", message)
+            _hand(self._start(customer_id, None), CustomerMessage(message))
 
     def route_shadow(self, message: Inbound) -> None:
         """A callback to a Shadow: a servicer writing to a customer."""
@@ -114,13 +156,13 @@ class Directory(CallReceiver, GreenletActor):
         customer_id = self._shadows.get(shadow_id)
         session = self._sessions.get(customer_id) if customer_id else None
         if session is None:
-            if message.sender in self._servicer_ids:
+            if message.sender in self._servicers.ids:
                 self._outbox.send(Outbound(
                     shadow_id, message.sender,
                     text_payload(self._config.texts.servicer_session_over), shadow_id))
             self._handled_here(message)
             return
-        if not tell(session, "receive_servicer_message", message):
+        if not _hand(session, ServicerMessage(message)):
             self._sessions.pop(customer_id or "", None)
             self._handled_here(message)
 
@@ -134,9 +176,14 @@ class Directory(CallReceiver, GreenletActor):
         for message_id, record in self._store.pending_inbound():
             try:
                 message = Inbound.from_record(record)
-            except (ValueError, TypeError):
-                log.exception("unreadable inbound journal entry %s; dropped", message_id)
-                self._store.forget_inbound([message_id])
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                log.error("inbound journal entry %s unreadable (%s); set aside", message_id,
+                          exc)
+                try:
+                    self._store.set_aside(self._store.keys.inbound, str(message_id), record,
+                                          str(exc))
+                except Exception:
+                    log.exception("inbound journal entry %s not set aside", message_id)
                 continue
             if message.target == self._robot_id:
                 self.route_customer(message)
@@ -148,8 +195,16 @@ class Directory(CallReceiver, GreenletActor):
         return replayed
 
     def servicers_changed(self, servicer_ids: frozenset[str]) -> None:
-        """The pool's servicers changed (told by the pool)."""
-        self._servicer_ids = servicer_ids
+        """The pool's servicers changed (told on the pool's behalf)."""
+        self._servicers.ids = servicer_ids
+
+    def pool_restarted(self) -> None:
+        """The pool was restarted from its snapshot (told by its supervisor): it
+        frees what closed sessions held, and every open session attaches again."""
+        tell(self._pool, ServicerPool.reconcile, frozenset(self._sessions))
+        notice = PoolRestarted()
+        for session in self._sessions.values():
+            _hand(session, notice)
 
     def shadow_bound(self, shadow_id: str, customer_id: str) -> None:
         """A session got its Shadow (told by the session)."""
@@ -172,7 +227,8 @@ class Directory(CallReceiver, GreenletActor):
 
     def routes(self) -> Routes:
         """Asked once by the intake."""
-        return Routes(MappingProxyType(self._sessions), MappingProxyType(self._shadows))
+        return Routes(MappingProxyType(self._sessions), MappingProxyType(self._shadows),
+                      self._servicers)
 
     def open_sessions(self) -> list[str]:
         return sorted(self._sessions)
@@ -200,7 +256,7 @@ class Directory(CallReceiver, GreenletActor):
 
     def _start(self, customer_id: str,
                snapshot: dict[str, Any] | None) -> pykka.ActorRef[Any]:
-        ref = self._start_session(customer_id, self._self, snapshot)
+        ref = self._start_session(customer_id, snapshot)
         self._sessions[customer_id] = ref
         return ref
 
@@ -214,3 +270,12 @@ class Directory(CallReceiver, GreenletActor):
 
     def _say(self, user_id: str, text: str) -> None:
         self._outbox.send(Outbound(self._robot_id, user_id, text_payload(text), user_id))
+
+
+def _hand(session: pykka.ActorRef[Any], message: Any) -> bool:
+    """Hand a typed message to a session; False if it has stopped."""
+    try:
+        session.tell(message)
+        return True
+    except pykka.ActorDeadError:
+        return False

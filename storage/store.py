@@ -353,6 +353,19 @@ class Store:
         data = self.client.get(self.keys.pool)
         return None if data is None else dict(unpack(data))
 
+    def set_aside(self, key: str, field: str | None, value: Any, reason: str) -> None:
+        """Move a record that cannot be read out of the way, for inspection."""
+        record = pack({"key": key, "field": field, "value": value, "reason": reason})
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(f"{self.keys.prefix}:bad", f"{key}|{field or ''}", record)
+        if field is None:
+            pipe.delete(key)
+            if key.startswith(f"{self.keys.prefix}:session:"):
+                pipe.srem(self.keys.open_sessions, key.rsplit(":", 1)[1])
+        else:
+            pipe.hdel(key, field)
+        pipe.execute()
+
     def delete_all(self) -> None:
         """Remove every key under this prefix (tests and `run.py reset`)."""
         for key in self.client.scan_iter(match=f"{self.keys.prefix}:*", count=1000):

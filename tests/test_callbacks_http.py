@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from actors.call import ask
+from actors.directory import Directory
 from conftest import ROBOT_ID
 from transport.http.client import JsonClient
 
@@ -29,7 +31,7 @@ def robot_path(stack, token=None):
 
 
 def assert_nothing_changed(stack):
-    assert stack.cs.actors.directory.open_sessions().get(timeout=2) == []
+    assert ask(stack.cs.actors.directory, Directory.open_sessions).get(timeout=2) == []
     assert stack.cs.store.open_session_ids() == []
     assert stack.cs.store.history("carol") == []
 

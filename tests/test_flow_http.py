@@ -5,6 +5,9 @@ import time
 
 import gevent
 
+from actors.call import ask
+from actors.directory import Directory
+from actors.pool import ServicerPool
 from conftest import ROBOT_ID, make_config, start_stack
 from transport.http.client import JsonClient
 
@@ -127,7 +130,8 @@ def test_servicer_off_duty_gets_no_new_customers(stack):
 
 def test_unknown_user_cannot_go_on_duty(stack):
     assert "Only registered servicers" in reply_text(stack.client, "mallory", "/on")
-    assert stack.cs.actors.pool.status().get(timeout=2)["alice"]["on_duty"] is False
+    status = ask(stack.cs.actors.pool, ServicerPool.status).get(timeout=2)
+    assert status["alice"]["on_duty"] is False
 
 
 def test_a_customer_with_an_open_session_still_reaches_the_pool_with_a_command(stack):
@@ -194,7 +198,7 @@ def test_idle_session_ends_with_notice(redis_url):
         assert "idle" in notice["payload"]["searchableContent"]
         # the rating window (0.3 s here, like the idle time) closes the session too
         assert wait_until(lambda: stack.cs.store.open_session_ids() == [])
-        assert stack.cs.actors.directory.open_sessions().get(timeout=2) == []
+        assert ask(stack.cs.actors.directory, Directory.open_sessions).get(timeout=2) == []
     finally:
         stack.stop()
 

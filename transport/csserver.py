@@ -10,8 +10,10 @@ from typing import Any
 import gevent
 
 from actors.autoreply.knowledge import Knowledge, knowledge_from_config, load_knowledge
+from actors.call import ask
 from actors.clock import Clock
 from actors.config import CsConfig
+from actors.directory import Directory
 from actors.system import CsActors, start_actors
 from storage import Store, connect
 from transport.appserver.client import AppServerClient
@@ -146,7 +148,7 @@ class CsServer:
         Anything still unsent stays in the outbound journal for the next start.
         """
         self.http.stop(timeout=drain_secs)
-        self.actors.directory.stop_sessions().get(timeout=drain_secs * 3)
+        ask(self.actors.directory, Directory.stop_sessions).get(timeout=drain_secs * 3)
         deadline = time.monotonic() + drain_secs
         backlog = self.actors.outbox.backlog()
         while backlog and time.monotonic() < deadline:

@@ -63,6 +63,11 @@ class Ledger:
     def handled(self, message_id: int) -> None:
         self._handled.append(message_id)
 
+    def unhandled(self, message_id: int) -> None:
+        """Keep this message's journal entry after all (it is not dealt with yet)."""
+        if message_id in self._handled:
+            self._handled.remove(message_id)
+
     def count(self, servicer_id: str, field: str, increment: int = 1) -> None:
         self._stats.append((servicer_id, field, increment))
 

@@ -13,8 +13,12 @@ from typing import Any
 
 import bottle
 
+from actors.call import ask as call
 from actors.config import ConfigError, CsConfig, servicer_from_dict
+from actors.directory import Directory
 from actors.messages import Inbound, text_payload
+from actors.pool import ServicerPool
+from actors.pool.actor import SeatRefused
 from actors.system import CsActors
 from storage import Store
 from transport.edge.api_autoreply import install_autoreply_api
@@ -102,11 +106,11 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
     def customer_visible(customer_id: str) -> None:
         principal = authenticate()
         if not principal.is_supervisor and not ask(
-                pool.serves_customer(principal.servicer_id, customer_id)):
+                call(pool, ServicerPool.serves_customer, principal.servicer_id, customer_id)):
             raise _forbidden()
 
     def known_servicer(servicer_id: str) -> dict[str, Any]:
-        found = ask(pool.servicer(_id(servicer_id, "servicer id")))
+        found = ask(call(pool, ServicerPool.servicer, _id(servicer_id, "servicer id")))
         if found is None:
             raise ApiError(404, "no_servicer", f"no servicer {servicer_id}")
         return dict(found)
@@ -119,7 +123,7 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
     @app.get("/api/servicers")
     def servicers() -> dict[str, Any]:
         principal = authenticate()
-        listed = sorted(ask(pool.status()).values(), key=lambda s: s["id"])
+        listed = sorted(ask(call(pool, ServicerPool.status)).values(), key=lambda s: s["id"])
         if not principal.is_supervisor:
             listed = [s for s in listed if s["id"] == principal.servicer_id]
         return {"servicers": listed}
@@ -138,7 +142,10 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
             definition = servicer_from_dict(body)
         except ConfigError as exc:
             raise ApiError(400, "bad_servicer", str(exc)) from None
-        return dict(ask(pool.upsert_servicer(definition)))
+        try:
+            return dict(ask(call(pool, ServicerPool.upsert_servicer, definition)))
+        except SeatRefused as exc:
+            raise ApiError(409, "capacity_below_load", str(exc)) from None
 
     @app.post("/api/servicers/<servicer_id>/status")
     def set_status(servicer_id: str) -> dict[str, Any]:
@@ -147,7 +154,7 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
         if status not in ("on", "paused", "off"):
             raise ApiError(400, "bad_status", "status must be on, paused or off")
         known_servicer(servicer_id)
-        ask(pool.set_status(servicer_id, status))
+        ask(call(pool, ServicerPool.set_status, servicer_id, status))
         return known_servicer(servicer_id)
 
     @app.get("/api/servicers/<servicer_id>/stats")
@@ -160,7 +167,7 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
     @app.get("/api/queue")
     def queue() -> dict[str, Any]:
         principal = authenticate()
-        waiting = ask(pool.queue())
+        waiting = ask(call(pool, ServicerPool.queue))
         if not principal.is_supervisor:  # how long, not who
             waiting = [{k: v for k, v in w.items() if k != "customer"} for w in waiting]
         return {"queue": waiting}
@@ -169,7 +176,7 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
     def sessions() -> dict[str, Any]:
         principal = authenticate()
         if principal.is_supervisor:
-            return {"sessions": ask(directory.open_sessions())}
+            return {"sessions": ask(call(directory, Directory.open_sessions))}
         mine = known_servicer(principal.servicer_id)["customers"]
         return {"sessions": mine}
 
@@ -179,7 +186,7 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
         target = json_body().get("to")
         if target is not None and not isinstance(target, str):
             raise ApiError(400, "bad_target", "to must be a servicer id, or null for the queue")
-        reason = ask(pool.transfer(customer_id, target or None))
+        reason = ask(call(pool, ServicerPool.transfer, customer_id, target or None))
         if reason:
             raise ApiError(409, "transfer_refused", reason)
         return {"ok": True}
@@ -217,9 +224,9 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
     def overview() -> dict[str, Any]:
         """What a supervisor's dashboard shows, in one call."""
         supervisor()
-        servicers = sorted(ask(pool.status()).values(), key=lambda s: s["id"])
-        waiting = ask(pool.queue())
-        open_sessions = ask(directory.session_count())
+        servicers = sorted(ask(call(pool, ServicerPool.status)).values(), key=lambda s: s["id"])
+        waiting = ask(call(pool, ServicerPool.queue))
+        open_sessions = ask(call(directory, Directory.session_count))
         for servicer in servicers:
             servicer.update(_summary(store.servicer_stats(servicer["id"])))
         ratings = sorted((r for s in servicers for r in store.ratings(s["id"], 10)),
