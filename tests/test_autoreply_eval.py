@@ -5,6 +5,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from actors.autoreply.engine import ANSWER, ASK_HUMAN, SUGGEST, AutoReply, Scored
 from actors.autoreply.evaluation import (
@@ -34,6 +36,9 @@ LOCKBOX = Path(__file__).parent / "data" / "autoreply_lockbox.jsonl"
 # leave room for two or three questions, not for a regression.
 CV_FLOOR, CV_LANGUAGE_FLOOR, LOCKBOX_FLOOR = 0.92, 0.91, 0.9
 OFF_TOPIC_TO_PERSON_CEILING = 0.02
+
+
+ENGINE = AutoReply(load_knowledge(KNOWLEDGE), CsConfig().human_words)
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +141,8 @@ def test_synonyms_rewrite_han_anywhere_and_english_only_whole_words():
     assert synonyms.apply("is there a sale?") == "is there a discount?"
     assert synonyms.apply("wholesale price") == "wholesale price"
     assert synonyms.apply("i cant sign in") == "i cant log in"
+    assert synonyms.apply("我要sale") == "我要discount"
+    assert Synonyms([("c++", "cpp")]).apply("learn c++ now") == "learn cpp now"
     assert Synonyms([]).apply("质保") == "质保"
 
 
@@ -197,6 +204,15 @@ def test_bad_synonyms_are_refused(synonyms):
     with pytest.raises(ConfigError, match="synonyms"):
         knowledge_from_dict({"entries": [{"id": "a", "questions": ["q"], "answer": "x"}],
                              "synonyms": synonyms})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_gets_a_reply_and_normalising_twice_changes_nothing(text):
+    result = ENGINE.reply(text)
+    assert result.kind in (ANSWER, ASK_HUMAN, SUGGEST) and result.language in ("zh", "en")
+    assert result.kind != ANSWER or result.answer
+    assert normalise(normalise(text)) == normalise(text)
 
 
 def test_the_sets_are_json_lines_with_a_question_and_a_label():

@@ -24,8 +24,11 @@ class Synonyms:
         self._to = {normalise(word): normalise(canonical) for word, canonical in pairs}
         # Longest first, so 取消订阅 is rewritten before 订阅 is.
         words = sorted(self._to, key=len, reverse=True)
-        alternatives = [re.escape(w) if not w.isascii() else rf"\b{re.escape(w)}\b"
-                        for w in words]
+        # English words are bounded by anything but a Latin letter or digit,
+        # not by \b: "c++" ends in a non-word character, and Han characters
+        # count as word characters to \b ("我要sale" must still match).
+        alternatives = [re.escape(w) if not w.isascii()
+                        else rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])" for w in words]
         self._pattern = re.compile("|".join(alternatives)) if words else None
 
     def apply(self, normal: str) -> str:
