@@ -197,6 +197,14 @@ def test_lessons_are_laid_on_the_file_after_a_restart_and_a_reload(store, tmp_pa
     assert restarted.reply("礼品包装").entry_id == "gift_wrap"
 
 
+def test_an_entry_with_many_variants_still_matches_its_last_one():
+    questions = [f"filler question number {i}" for i in range(40)] + ["礼品包装"]
+    autoreply = AutoReply(knowledge_from_dict({"settings": {"blend": 0.0}, "entries": [
+        {"id": "wrap", "questions": questions, "answer": "ok"},
+        {"id": "other", "questions": ["运费多少"], "answer": "no"}]}))
+    assert autoreply.reply("礼品包装").entry_id == "wrap"  # scored by the entry as a whole
+
+
 def test_a_taught_entry_gives_way_to_a_file_entry_of_the_same_id(store):
     teaching = TeachingStore.of(store)
     teaching.save_entry({"id": "price", "questions": ["礼品包装"], "answer": "taught"})

@@ -90,7 +90,9 @@ class _Engine:
         self.by_id = {e.id: e for e in knowledge.entries}
 
     def prepare(self, text: str) -> str:
-        return self.prepare_normal(normalise(text[:MAX_QUESTION_CHARS]))
+        """A knowledge-base text for indexing: never cut (an entry's document
+        joins all its questions, and taught variants add to it)."""
+        return self.prepare_normal(normalise(text))
 
     def prepare_normal(self, normal: str) -> str:
         return self.synonyms.apply(without_declined(normal))
