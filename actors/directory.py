@@ -198,10 +198,15 @@ class Directory(Mortal, Receiver, GreenletActor):
         """The pool's servicers changed (told on the pool's behalf)."""
         self._servicers.ids = servicer_ids
 
+    def reconcile_pool(self) -> None:
+        """Have the pool free the seats and places of customers with no open
+        session (after a restart, or a restore from storage)."""
+        tell(self._pool, ServicerPool.reconcile, frozenset(self._sessions))
+
     def pool_restarted(self) -> None:
         """The pool was restarted from its snapshot (told by its supervisor): it
         frees what closed sessions held, and every open session attaches again."""
-        tell(self._pool, ServicerPool.reconcile, frozenset(self._sessions))
+        self.reconcile_pool()
         notice = PoolRestarted()
         for session in self._sessions.values():
             _hand(session, notice)

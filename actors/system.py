@@ -116,6 +116,7 @@ def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deli
         watch_servicers(pool.ref)
         ask(ref, Directory.restore_sessions).get(timeout=RESTORE_TIMEOUT_SECS)
         ask(ref, Directory.replay_inbound).get(timeout=RESTORE_TIMEOUT_SECS)
+        tell(ref, Directory.reconcile_pool)
 
     pool.on_restart.append(pool_restarted)
     directory.on_restart.append(directory_restarted)
@@ -123,4 +124,5 @@ def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deli
     if restore:
         ask(directory, Directory.restore_sessions).get(timeout=RESTORE_TIMEOUT_SECS)
         ask(directory, Directory.replay_inbound).get(timeout=RESTORE_TIMEOUT_SECS)
+        tell(directory, Directory.reconcile_pool)
     return CsActors(directory, pool, outbox, autoreply)

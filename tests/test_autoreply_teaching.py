@@ -13,7 +13,7 @@ from actors.autoreply.knowledge import knowledge_from_dict, load_knowledge
 from actors.messages import Payload
 from conftest import ROBOT_ID, make_config, start_stack
 from storage.teaching import TeachingStore
-from transport.edge.api_autoreply import load_lessons
+from transport.edge.api.autoreply import load_lessons
 from transport.http.client import JsonClient
 from world import World
 
@@ -166,7 +166,8 @@ def test_teaching_needs_a_supervisor(served):
     stack, http = served
     refused = http.post(stack.cs.url + "/api/autoreply/entries/price/variants",
                         {"question": "x"}, {})
-    assert refused.status == 403
+    assert refused.status == 401 and refused.body["error"]["code"] == "bad_token"
+    assert "x" not in stack.cs.actors.autoreply.knowledge.entry("price").questions
 
 
 def test_the_stats_report_the_bots_share(served):

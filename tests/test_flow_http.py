@@ -173,7 +173,7 @@ def test_customer_leaving_frees_the_seat_and_tells_the_servicer(stack):
     go_on_duty(stack, "alice")  # capacity 1
     c.send("carol", ROBOT_ID, "human")
     c.wait_for("carol")
-    c.wait_for("alice", 1)
+    c.wait_for("alice", 2)  # the seat notice, then the recent history
     c.send("carol", ROBOT_ID, payload=LEAVE)
     [left] = c.wait_for("alice")
     assert "customer left" in left["payload"]["searchableContent"]
@@ -190,7 +190,7 @@ def test_idle_session_ends_with_notice(redis_url):
         go_on_duty(stack, "alice")
         c.send("gina", ROBOT_ID, "human")
         c.wait_for("gina")
-        c.wait_for("alice", 1)
+        c.wait_for("alice", 2)  # the seat notice, then the recent history
         end, rating_request = c.wait_for("gina", 2, timeout=5)
         assert "idle" in end["payload"]["searchableContent"]
         assert rating_request["payload"]["type"] == 10005

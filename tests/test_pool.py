@@ -30,11 +30,12 @@ def served_by(world, customer):
 
 
 def ask_for_human(world, *customers):
+    """One after the other: customers asking at the same moment reach the pool
+    in any order (each new session first reads its customer's history)."""
     for customer in customers:
         world.customer(customer, "human")
-    for customer in customers:
         world.deliver.wait_for(customer, 1)
-    world.settle()
+        world.settle()
 
 
 # Strategies -----------------------------------------------------------------

@@ -66,6 +66,17 @@ class World:
                 while self.actors.outbox.backlog():
                     gevent.sleep(0.005)
 
+    def settle_sessions(self):
+        """Wait until the directory and every session are idle (the pool may be down)."""
+        settle(self.actors.directory, rounds=1)
+        for customer in ask(self.actors.directory, Directory.open_sessions).get(timeout=3):
+            ref = ask(self.actors.directory, Directory.session, customer).get(timeout=3)
+            if ref is not None and ref.is_alive():
+                try:
+                    ask(ref, SessionActor.state).get(timeout=3)
+                except pykka.ActorDeadError:
+                    pass
+
     def session(self, customer):
         return ask(self.actors.directory, Directory.session, customer).get(timeout=2).proxy()
 

@@ -40,6 +40,7 @@ from actors.pool.allocation import choose
 from actors.pool.queue import MAX_PRIORITY, MIN_PRIORITY, SeatQueue, Waiting
 from actors.pool.snapshot import PoolSnapshot, restore_pool
 from actors.supervision import Mortal
+from storage.errors import CsError
 
 if TYPE_CHECKING:
     from actors.durability.outbox import Outbox
@@ -55,8 +56,11 @@ ON, PAUSED, OFF = "on", "paused", "off"
 STATUSES = (ON, PAUSED, OFF)
 
 
-class SeatRefused(ValueError):
+class SeatRefused(CsError, ValueError):
     """A change the pool will not make (a reason a person can read)."""
+
+    code = "capacity_below_load"
+    http_status = 409
 
 
 class _Notice(NamedTuple):
@@ -160,9 +164,12 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
                 continue
             # The wait's monotonic start, from its wall start: a restart resets
             # the monotonic clock, and the wall clock is all a snapshot can carry.
-            self._queue.join(Waiting(row.customer_id, row.group, row.since, None,
-                                     row.priority, row.avoid,
-                                     since_mono=mono - max(0.0, now - row.since)))
+            waiting = Waiting(row.customer_id, row.group, row.since, None, row.priority,
+                              row.avoid, since_mono=mono - max(0.0, now - row.since))
+            if row.rank is None:  # before version 4: the rows' order is the arrival order
+                self._queue.join(waiting)
+            else:
+                self._queue.restore(waiting._replace(rank=row.rank))
 
     def to_snapshot(self) -> dict[str, Any]:
         configured = {s.id: s for s in self._config.servicers}

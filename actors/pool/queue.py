@@ -51,6 +51,12 @@ class SeatQueue:
         self.entries.sort(key=_order)
         return waiting
 
+    def restore(self, waiting: Waiting) -> None:
+        """Put back an entry read from a snapshot, with the rank it had."""
+        self._next_rank = max(self._next_rank, waiting.rank + 1)
+        self.entries.append(waiting)
+        self.entries.sort(key=_order)
+
     def find(self, customer_id: str) -> Waiting | None:
         for waiting in self.entries:
             if waiting.customer_id == customer_id:

@@ -27,6 +27,7 @@ class QueueRow(NamedTuple):
     since: float
     priority: int = 0
     avoid: str = ""
+    rank: int | None = None  # None before version 4: rank by the row's place
 
 
 class PoolSnapshot(NamedTuple):
@@ -41,7 +42,7 @@ class PoolSnapshot(NamedTuple):
                 "status": dict(self.status),
                 "seats": {c: s for c, (s, _) in self.seats.items()},
                 "seat_groups": {c: g for c, (_, g) in self.seats.items() if g},
-                "queue": [[w.customer_id, w.group, w.since, w.priority, w.avoid]
+                "queue": [[w.customer_id, w.group, w.since, w.priority, w.avoid, w.rank]
                           for w in self.queue]}
 
 
@@ -97,7 +98,7 @@ def _servicer(record: Any) -> Servicer:
 
 
 def _queue_row(row: Any) -> QueueRow:
-    """[customer, group, since] (versions 1-3), then priority and avoid (4)."""
+    """[customer, group, since] (versions 1-3), then priority, avoid and rank (4)."""
     if not isinstance(row, list) or len(row) < 3:
         raise ValueError("expected [customer, group, since, priority?, avoid?]")
     customer_id, group, since, *rest = row
@@ -111,5 +112,8 @@ def _queue_row(row: Any) -> QueueRow:
     avoid = rest[1] if len(rest) > 1 else ""
     if not isinstance(avoid, str):
         raise ValueError("avoid must be a servicer id")
+    rank = rest[2] if len(rest) > 2 else None
+    if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int)):
+        raise ValueError("rank must be a whole number")
     return QueueRow(customer_id, group, float(since),
-                    min(MAX_PRIORITY, max(MIN_PRIORITY, priority)), avoid)
+                    min(MAX_PRIORITY, max(MIN_PRIORITY, priority)), avoid, rank)

@@ -34,6 +34,7 @@ from actors.messages import (
 from actors.ratelimit import LeakyBucket
 from actors.session.dialogue import BotDialogue
 from actors.session.snapshot import RECENT_IDS_KEPT, SessionSnapshot
+from storage.errors import CsError
 from storage.teaching import TeachingStore
 
 if TYPE_CHECKING:
@@ -53,8 +54,11 @@ AUTO, REQUESTING, QUEUED, HUMAN, RATING, CLOSED = (
 WAITING = (REQUESTING, QUEUED)
 
 
-class ShadowError(Exception):
+class ShadowError(CsError):
     """The Shadow could not be created or looked up."""
+
+    code = "shadow_failed"
+    http_status = 502
 
 
 class SessionDeps(NamedTuple):
@@ -100,7 +104,7 @@ class SessionBase(Receiver, GreenletActor):
         self._seated_mono = 0.0  # monotonic time of the last seat
         self._replied = False
         self._deadline_mono = 0.0  # the idle deadline, on the monotonic clock
-        self._last_t = 0  # time (ms) of the last history entry
+        self._last_t = -1  # time (ms) of the last history entry; -1: not read yet
         self._recent: list[int] = []  # a list: most sessions see a handful of ids
         self._newest_id = 0  # the highest id ever seen: a newer one cannot be a repeat
         self._timer: Cancellable | None = None
@@ -159,7 +163,8 @@ class SessionBase(Receiver, GreenletActor):
             last_servicer=self._last_servicer, served_by=tuple(self._served_by),
             seated_at=self._seated_mono + wall if self._seated_mono else 0.0,
             replied=self._replied, deadline=self._deadline_mono + wall,
-            recent=tuple(self._recent), seq=self._ledger.seq, opened=self._opened).to_dict()
+            recent=tuple(self._recent), seq=self._ledger.seq, opened=self._opened,
+            last_t=self._last_t).to_dict()
 
     def _snapshot_or_none(self) -> dict[str, Any] | None:
         return None if self._mode == CLOSED else self.to_snapshot()
@@ -180,6 +185,7 @@ class SessionBase(Receiver, GreenletActor):
         self._recent = list(snapshot.recent)
         self._newest_id = max(self._recent, default=0)
         self._opened = snapshot.opened or self._opened
+        self._last_t = snapshot.last_t
 
     # Guards -----------------------------------------------------------------
 
@@ -294,6 +300,8 @@ class SessionBase(Receiver, GreenletActor):
     def _record(self, direction: str, sender: str, payload: Payload,
                 servicer: str | None = None, dropped: bool = False) -> None:
         # Strictly increasing per customer, so "t" can serve as a paging cursor.
+        if self._last_t < 0:
+            self._last_t = self._stored_last_t()
         self._last_t = max(int(self._deps.clock.now() * 1000), self._last_t + 1)
         entry: dict[str, Any] = {"t": self._last_t, "dir": direction,
                                  "from": sender, "payload": payload.to_wire()}
@@ -302,6 +310,19 @@ class SessionBase(Receiver, GreenletActor):
         if dropped:
             entry["dropped"] = True
         self._ledger.record(entry)
+
+    def _stored_last_t(self) -> int:
+        """The newest entry's time in the stored history: a new entry must come
+        after it (the console pages with "after the newest t it has"), even if
+        the wall clock stepped back since, or this is a new session."""
+        try:
+            last = self._deps.store.history(self.customer_id, 1)
+        except Exception:
+            log.warning("history of %s not read; its times follow the clock",
+                        self.customer_id)
+            return 0
+        t = last[0].get("t", 0) if last else 0
+        return t if isinstance(t, int) and not isinstance(t, bool) else 0
 
     def _commit(self) -> None:
         if self._ledger.commit(self._snapshot_or_none):

@@ -12,14 +12,17 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from actors.messages import Servicer, ShadowInfo
+from storage.errors import CsError
 
 SNAPSHOT_VERSION = 3
 MODES = ("auto", "requesting", "queued", "human", "rating", "closed")
 RECENT_IDS_KEPT = 64
 
 
-class SnapshotError(ValueError):
+class SnapshotError(CsError, ValueError):
     """A stored session snapshot that cannot be read (the message says which field)."""
+
+    code = "bad_snapshot"
 
 
 class SessionSnapshot(NamedTuple):
@@ -37,6 +40,7 @@ class SessionSnapshot(NamedTuple):
     recent: tuple[int, ...] = ()
     seq: int = 0
     opened: str = ""
+    last_t: int = -1  # time (ms) of its newest history entry; -1: read it from storage
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": SNAPSHOT_VERSION, "customer": self.customer, "mode": self.mode,
@@ -46,7 +50,8 @@ class SessionSnapshot(NamedTuple):
                 "last_servicer": list(self.last_servicer) if self.last_servicer else None,
                 "served_by": list(self.served_by), "seated_at": self.seated_at,
                 "replied": self.replied, "deadline": self.deadline,
-                "recent": list(self.recent), "seq": self.seq, "opened": self.opened}
+                "recent": list(self.recent), "seq": self.seq, "opened": self.opened,
+                "last_t": self.last_t}
 
     @classmethod
     def from_dict(cls, data: Any, customer_id: str) -> SessionSnapshot:
@@ -60,7 +65,8 @@ class SessionSnapshot(NamedTuple):
         if mode not in MODES:
             raise SnapshotError(f"mode {mode!r}")
         # Version 1 had no group, last_servicer, served_by, seated_at or replied;
-        # version 2 no priority: each defaults.
+        # version 2 no priority or last_t: each defaults (last_t is then read
+        # from the stored history).
         return cls(
             customer=customer_id, mode=mode, group=_text(data, "group"),
             priority=_whole(data, "priority"),
@@ -71,7 +77,8 @@ class SessionSnapshot(NamedTuple):
             seated_at=_number(data, "seated_at"), replied=bool(data.get("replied", False)),
             deadline=_number(data, "deadline"),
             recent=tuple(_ids(data))[-RECENT_IDS_KEPT:], seq=_whole(data, "seq"),
-            opened=_text(data, "opened"))
+            opened=_text(data, "opened"),
+            last_t=_whole(data, "last_t") if "last_t" in data else -1)
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:

@@ -27,7 +27,7 @@ from actors.durability.outbox import Delivery
 from actors.messages import Outbound
 from actors.pool import ServicerPool
 from actors.system import CsActors
-from storage import Store
+from storage import CsError, Store
 from transport.edge.intake import Intake
 from transport.edge.tallies import Tally, TallyCollector, Timings
 
@@ -88,8 +88,8 @@ class Metrics:
                     if result == "accepted":
                         self.count_minute()
                     return answer
-                except bottle.HTTPResponse as response:
-                    result = f"refused_{response.status_code}"
+                except CsError as exc:
+                    result = f"refused_{exc.http_status}"
                     raise
                 finally:
                     count(result)

@@ -1,7 +1,6 @@
-"""The auto-reply's part of the JSON API: its counters, reload, the inbox of
-what it missed, and teaching it (issue 24).
+"""The auto-reply: how each answer fares, reloading the knowledge base, the
+inbox of what it missed, and teaching it (issue 24).
 
-Installed by ``install_api``; the same error shape and authentication.
 Teaching writes the lesson to Redis first, then swaps in an engine built
 with it: the Redis write is the only point that yields, so two lessons
 taught at once are each applied to the lessons in memory at that moment,
@@ -15,7 +14,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 import bottle
@@ -26,10 +24,9 @@ from actors.autoreply.inbox import question_key
 from actors.autoreply.knowledge import entry_from_dict, entry_to_dict, knowledge_to_dict
 from actors.autoreply.lessons import Lessons
 from actors.config import ConfigError
-from storage import Store
 from storage.keys import UNANSWERED_KEPT
 from storage.teaching import TeachingStore
-from transport.edge.auth import Principal
+from transport.edge.api.context import ApiContext
 from transport.http.web import ApiError, json_body
 
 log = logging.getLogger(__name__)
@@ -66,9 +63,9 @@ def _question(body: dict[str, Any]) -> str:
     return question.strip()
 
 
-def install_autoreply_api(app: bottle.Bottle, *, autoreply: AutoReply, store: Store,
-                          supervisor: Callable[[], Principal],
-                          reload_knowledge: Callable[[], int] | None) -> None:
+def install(app: bottle.Bottle, ctx: ApiContext) -> None:
+    autoreply, store, supervisor = ctx.actors.autoreply, ctx.store, ctx.supervisor
+    reload_knowledge = ctx.reload_knowledge
     teaching = TeachingStore.of(store)
     load_lessons(autoreply, teaching)
 
