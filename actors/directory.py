@@ -5,19 +5,15 @@ Directory keeps a dict. It is the only actor that starts or stops sessions,
 which makes the hand-over at close safe: a message routed to a session that
 has just closed is sent back here and starts a new session.
 
-The HTTP intake reads its two maps (never writes them) to tell an open
-session directly: a hop through this actor was 3% of a bot answer's CPU.
-Order holds because a session enters the map in ``_start`` just before it
-is told the message that started it, with no switch in between, so any
-message the intake tells it directly comes after that one.
+The HTTP intake keeps a copy of the routes, changed only by the updates
+this actor publishes (actors/routes.py says why, and why order holds).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pykka
 
@@ -34,6 +30,14 @@ from actors.messages import (
     text_payload,
 )
 from actors.pool import ServicerPool
+from actors.routes import (
+    RoutesReset,
+    RouteUpdate,
+    ServicersChanged,
+    SessionGone,
+    SessionOpened,
+    ShadowBound,
+)
 from actors.supervision import Mortal
 
 if TYPE_CHECKING:
@@ -47,23 +51,6 @@ SessionFactory = Callable[[str, "dict[str, Any] | None"], pykka.ActorRef[Any]]
 """(customer id, stored snapshot or None) -> a started SessionActor.
 
 Raises ValueError (SnapshotError) for a snapshot it cannot read."""
-
-
-class ServicerIds:
-    """The servicers' ids, replaced whole by the Directory when the pool's set changes."""
-
-    __slots__ = ("ids",)
-
-    def __init__(self, ids: frozenset[str]) -> None:
-        self.ids = ids
-
-
-class Routes(NamedTuple):
-    """Live, read-only views of the Directory's maps, for the HTTP intake."""
-
-    sessions: Mapping[str, pykka.ActorRef[Any]]  # customer id -> open session
-    shadows: Mapping[str, str]  # shadow id -> customer id
-    servicers: ServicerIds  # who may write status commands to the CS Robot
 
 
 class Directory(Mortal, Receiver, GreenletActor):
@@ -83,14 +70,15 @@ class Directory(Mortal, Receiver, GreenletActor):
         self._store = store
         self._sessions: dict[str, pykka.ActorRef[Any]] = {}  # customer id -> SessionActor
         self._shadows: dict[str, str] = {}  # shadow id -> customer id
-        self._servicers = ServicerIds(frozenset(s.id for s in config.servicers))
+        self._servicer_ids = frozenset(s.id for s in config.servicers)
+        self._readers: list[Callable[[RouteUpdate], None]] = []  # told of every change
 
     def describe(self) -> str:
         return "the directory"
 
     def on_start(self) -> None:
         try:
-            self._shadows.update(self._store.load_shadows())  # a live view reads it
+            self._shadows.update(self._store.load_shadows())
         except Exception:
             log.exception("shadow map not loaded; shadows resolve by pattern only")
 
@@ -128,7 +116,7 @@ class Directory(Mortal, Receiver, GreenletActor):
 
     def route_customer(self, message: Inbound) -> None:
         """A callback to the CS Robot: a customer's message or a servicer's command."""
-        servicer = message.sender in self._servicers.ids
+        servicer = message.sender in self._servicer_ids
         status = duty_command(message.payload.text, servicer)
         if status is not None:
             # The pool refuses anyone who is not a servicer, and says so.
@@ -147,7 +135,7 @@ class Directory(Mortal, Receiver, GreenletActor):
                 return
             session = self._start(customer_id, None)
         if not _hand(session, CustomerMessage(message)):
-            self._sessions.pop(customer_id, None)
+            self._forget(customer_id, session)
             _hand(self._start(customer_id, None), CustomerMessage(message))
 
     def route_shadow(self, message: Inbound) -> None:
@@ -156,14 +144,14 @@ class Directory(Mortal, Receiver, GreenletActor):
         customer_id = self._shadows.get(shadow_id)
         session = self._sessions.get(customer_id) if customer_id else None
         if session is None:
-            if message.sender in self._servicers.ids:
+            if message.sender in self._servicer_ids:
                 self._outbox.send(Outbound(
                     shadow_id, message.sender,
                     text_payload(self._config.texts.servicer_session_over), shadow_id))
             self._handled_here(message)
             return
         if not _hand(session, ServicerMessage(message)):
-            self._sessions.pop(customer_id or "", None)
+            self._forget(customer_id or "", session)
             self._handled_here(message)
 
     def replay_inbound(self) -> int:
@@ -196,7 +184,8 @@ class Directory(Mortal, Receiver, GreenletActor):
 
     def servicers_changed(self, servicer_ids: frozenset[str]) -> None:
         """The pool's servicers changed (told on the pool's behalf)."""
-        self._servicers.ids = servicer_ids
+        self._servicer_ids = servicer_ids
+        self._publish(ServicersChanged(servicer_ids))
 
     def reconcile_pool(self) -> None:
         """Have the pool free the seats and places of customers with no open
@@ -223,17 +212,19 @@ class Directory(Mortal, Receiver, GreenletActor):
         # message queued here meanwhile must reach the session before any
         # the intake tells it directly.
         self._shadows[shadow_id] = customer_id
+        self._publish(ShadowBound(shadow_id, customer_id))
 
     def session_closed(self, customer_id: str, ref: pykka.ActorRef[Any]) -> None:
         """A session ended (told by the session): forget and stop it."""
-        if self._sessions.get(customer_id) is ref:
-            del self._sessions[customer_id]
+        self._forget(customer_id, ref)
         ref.stop(block=False)
 
-    def routes(self) -> Routes:
-        """Asked once by the intake."""
-        return Routes(MappingProxyType(self._sessions), MappingProxyType(self._shadows),
-                      self._servicers)
+    def watch_routes(self, reader: Callable[[RouteUpdate], None]) -> None:
+        """Tell ``reader`` the routes now, then every change, in order (asked by
+        the intake; ``reader`` runs inside this actor and must not block)."""
+        self._readers.append(reader)
+        reader(RoutesReset(tuple(self._sessions.items()), tuple(self._shadows.items()),
+                           self._servicer_ids))
 
     def open_sessions(self) -> list[str]:
         return sorted(self._sessions)
@@ -253,6 +244,7 @@ class Directory(Mortal, Receiver, GreenletActor):
         """
         futures = [ref.stop(block=False) for ref in self._sessions.values()]
         self._sessions.clear()
+        self._publish(RoutesReset((), tuple(self._shadows.items()), self._servicer_ids))
         for future in futures:
             try:
                 future.get(timeout=timeout_secs)
@@ -263,7 +255,17 @@ class Directory(Mortal, Receiver, GreenletActor):
                snapshot: dict[str, Any] | None) -> pykka.ActorRef[Any]:
         ref = self._start_session(customer_id, snapshot)
         self._sessions[customer_id] = ref
+        self._publish(SessionOpened(customer_id, ref))
         return ref
+
+    def _forget(self, customer_id: str, ref: pykka.ActorRef[Any]) -> None:
+        if self._sessions.get(customer_id) is ref:
+            del self._sessions[customer_id]
+            self._publish(SessionGone(customer_id, ref))
+
+    def _publish(self, update: RouteUpdate) -> None:
+        for reader in self._readers:
+            reader(update)
 
     def _handled_here(self, message: Inbound) -> None:
         """The message needs no session: drop its journal entry now."""

@@ -1,7 +1,7 @@
 """Paging a customer's history inside Redis.
 
 A history list holds up to HISTORY_MAX_ENTRIES msgpack entries in strictly
-increasing ``t`` (actors/session/base.py makes it so, to serve as a cursor).
+increasing ``t`` (actors/session/voice.py makes it so, to serve as a cursor).
 The console polls every open customer every 1.5 s for what is newer than
 what it has; reading and decoding the whole list for that cost ~2,000
 decodes per poll. The script below finds the cursors by binary search

@@ -6,7 +6,7 @@ import gevent.event
 from actors.call import ask
 from actors.durability.outbox import Delivery
 from actors.messages import ShadowInfo
-from actors.session.actor import ShadowError
+from actors.session import ShadowError
 
 
 class RecordingDeliver:

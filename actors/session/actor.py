@@ -2,28 +2,35 @@
 
 Mode goes ``auto`` -> ``requesting`` (waiting for the pool's answer) ->
 ``queued`` (no free seat yet) -> ``human`` -> ``rating`` (the human part
-ended; the customer may rate it) -> ``closed``. The actor owns its mode,
-Shadow, servicer and idle timer; its Ledger saves what each message changed.
-
-It is built in three layers, one module each: what a session holds and how
-it speaks (actors/sessionbase.py), how it gets and keeps a person
-(actors/seating.py), and here the conversation's course: the customer's
-and the servicer's messages, the bot's answers, the end and the rating.
+ended; the customer may rate it) -> ``closed``. The actor owns its state
+(``SessionState``) and composes helpers that work on it: its seat rules
+(``SeatRules``), the bot's side of the dialogue (``BotDialogue``), its
+voice (``Voice``) and its ``Ledger``, which saves what each message changed.
+Here is the conversation's course: the customer's and the servicer's
+messages, the bot's answers, the idle timer, the end and the rating.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
 
 import gevent
 
-from actors.call import tell
+from actors.autoreply.inbox import Inbox
+from actors.call import Receiver, tell, tell_later
+from actors.clock import Cancellable
 from actors.commands import shadow_command
 from actors.directory import Directory
+from actors.durability.ledger import Ledger
+from actors.mailbox import GreenletActor
 from actors.messages import (
     BotAnswer,
     CustomerMessage,
+    Inbound,
     Payload,
     PoolRestarted,
     Queued,
@@ -35,54 +42,108 @@ from actors.messages import (
     text_payload,
 )
 from actors.pool import ServicerPool
-from actors.session.base import (
-    AUTO,
-    CLOSED,
-    HUMAN,
-    RATING,
-    WAITING,
-    SessionDeps,
-    ShadowError,
-)
-from actors.session.dialogue import BotReply
+from actors.ratelimit import LeakyBucket
+from actors.session.deps import SessionDeps, ShadowError
+from actors.session.dialogue import BotDialogue, BotReply
 from actors.session.rating import read_rating
-from actors.session.seating import Seating
+from actors.session.seating import SeatRules
+from actors.session.snapshot import SessionSnapshot
+from actors.session.state import AUTO, CLOSED, HUMAN, RATING, WAITING, SessionState
+from actors.session.voice import Voice
+from storage.teaching import TeachingStore
 
 __all__ = ["SessionActor", "SessionDeps", "ShadowError"]
 
 log = logging.getLogger(__name__)
 
 MAX_GROUP_CHARS = 64
+COMMIT_RETRY_SECS = 1.0
+FLOOD_PERIOD_SECS = 10.0
 
 
-class SessionActor(Seating):
+class SessionActor(Receiver, GreenletActor):
     """One customer's session. Started and stopped by the Directory.
 
     Takes typed messages (actors/messages.py: ``CustomerMessage``,
     ``SeatAssigned``, ...) through one dispatcher, and method references
-    (``actors.call.tell``) for its timers; never a proxy.
+    (``actors.call.tell``) for its timers and the bot's answers; never a proxy.
     """
 
+    use_daemon_thread = True
+
+    def __init__(self, customer_id: str, deps: SessionDeps,
+                 snapshot: SessionSnapshot | None = None) -> None:
+        super().__init__()
+        self.customer_id = customer_id
+        self._deps = deps
+        self._config = deps.config
+        clock = deps.clock
+        opened = f"{int(clock.now() * 1000):013d}.{uuid.uuid4().hex[:8]}"
+        self._state = state = SessionState(customer_id, opened)
+        if snapshot is not None:
+            state.restore(snapshot, clock.now() - clock.monotonic())
+        self._ledger = Ledger(customer_id, deps.store, deps.outbox, state.opened)
+        self._ledger.seq = snapshot.seq if snapshot else 0
+        self._ledger.dirty = snapshot is None
+        self._voice = Voice(state, self._ledger, deps.robot_id, clock, deps.store,
+                            snapshot.last_t if snapshot else -1)
+        self._seats = SeatRules(state, self._voice, deps, self._set_mode, self.actor_ref)
+        # The inbox files what the bot missed for teaching (issue 24).
+        self._bot = BotDialogue(deps.autoreply, deps.config.texts,
+                                Inbox(TeachingStore.of(deps.store), clock))
+        self._timer: Cancellable | None = None
+        self._timer_at = 0.0
+        self._commit_retry: Cancellable | None = None
+        self._flood: LeakyBucket | None = None
+        self._flood_told = False
+
+    def describe(self) -> str:
+        return f"session {self.customer_id}"
+
     def on_start(self) -> None:
-        if not self._deadline_mono:
+        if not self._state.deadline_mono:
             self._touch()
         self._arm()
-        if self._mode in WAITING or self._mode == HUMAN:
+        if self._state.mode in WAITING or self._state.mode == HUMAN:
             # Re-attach to the pool after a restart: it answers with the same
             # seat, or with the place in the queue it kept.
-            self._ask_for_seat()
+            self._seats.ask_for_seat()
 
     def on_stop(self) -> None:
         if self._ledger.pending:
             self._ledger.commit(self._snapshot_or_none)
         self._cancel_timers()
 
-    # Messages from the Directory -----------------------------------------
+    def on_receive(self, message: Any) -> Any:
+        """The message boundary: one bad message is logged, never kills the
+        session; whatever the message changed is saved."""
+        try:
+            handle = _DISPATCH.get(type(message))
+            if handle is None:
+                return super().on_receive(message)
+            try:
+                handle(self, message)
+            except Exception:
+                log.exception("session %s failed on %s; it goes on", self.customer_id,
+                              type(message).__name__)
+            return None
+        finally:
+            self._commit()
+
+    def state(self) -> dict[str, Any]:
+        return self.to_snapshot()
+
+    def to_snapshot(self) -> dict[str, Any]:
+        clock = self._deps.clock
+        return self._state.snapshot(self._ledger.seq, self._voice.last_t,
+                                    clock.now() - clock.monotonic()).to_dict()
+
+    # The customer and the servicer -----------------------------------------
 
     def _on_customer_message(self, received: CustomerMessage) -> None:
-        """A message the customer sent to the CS Robot (runs in the session)."""
-        message = received.message
-        if self._mode == CLOSED:
+        """A message the customer sent to the CS Robot."""
+        message, state = received.message, self._state
+        if state.mode == CLOSED:
             tell(self._deps.directory, Directory.route_customer, message)  # a new session
             return
         if self._seen(message):
@@ -90,59 +151,42 @@ class SessionActor(Seating):
         payload = message.payload
         types = self._config.content_types
         if self._flooding():
-            self._record("in", message.sender, payload, dropped=True)
+            self._voice.record("in", message.sender, payload, dropped=True)
             return
-        self._record("in", message.sender, payload)
+        self._voice.record("in", message.sender, payload)
         if payload.type == types.leave:
             self._close("left")
             return
         self._touch()
-        if self._mode == RATING and self._take_rating(payload):
+        if state.mode == RATING and self._take_rating(payload):
             return
-        if self._mode == RATING:
+        if state.mode == RATING:
             self._set_mode(AUTO)  # no rating: a new question
         if payload.type == types.enter:
-            if self._mode == AUTO:
-                self._to_customer(text_payload(self._bot.welcome()))
+            if state.mode == AUTO:
+                self._voice.to_customer(text_payload(self._bot.welcome()))
         elif payload.type == types.request_human:
             self._request_human(*_request_of(payload))
-        elif self._mode == HUMAN:
-            self._to_servicer(payload)
+        elif state.mode == HUMAN:
+            self._voice.to_servicer(payload)
         elif payload.text:
             self._answer(payload.text, message.message_id)
         else:
-            self._to_customer(text_payload(self._config.texts.fallback))
-
-    def bot_answered(self, question: str, answer: BotAnswer | None, message_id: int) -> None:
-        """The external bot answered, or failed (told by the webhook greenlet).
-
-        Only now is the question's journal entry dropped: a crash while the bot
-        thought replays the question after the restart.
-        """
-        self._ledger.handled(message_id)
-        self._remember_id(message_id)
-        if self._mode != AUTO:
-            return  # the customer moved on (to a person, or away)
-        if answer is None:
-            self._reply(self._bot.from_knowledge(question))
-        elif answer.handoff:
-            self._request_human("")
-        else:
-            self._to_customer(text_payload(answer.answer))
+            self._voice.to_customer(text_payload(self._config.texts.fallback))
 
     def _on_servicer_message(self, received: ServicerMessage) -> None:
-        """A message a servicer sent to this customer's Shadow (runs in the session)."""
-        message = received.message
+        """A message a servicer sent to this customer's Shadow."""
+        message, state = received.message, self._state
         if self._seen(message):
             return
-        servicer = self._servicer
-        if self._mode != HUMAN or servicer is None or message.sender != servicer.id:
-            self._refuse_servicer(message)
+        servicer = state.servicer
+        if state.mode != HUMAN or servicer is None or message.sender != servicer.id:
+            self._seats.refuse_servicer(message)
             return
         tell(self._deps.pool, ServicerPool.servicer_active, servicer.id)
         command = shadow_command(message.payload.text)
         if command is not None:
-            self._record("in", message.sender, message.payload, servicer=servicer.id)
+            self._voice.record("in", message.sender, message.payload, servicer=servicer.id)
             if command.name == "end":
                 self._close("servicer_ended")
             else:
@@ -150,28 +194,23 @@ class SessionActor(Seating):
                      command.argument or None)
             return
         self._touch()
-        if not self._replied:
-            self._replied = True
-            elapsed_ms = int((self._deps.clock.monotonic() - self._seated_mono) * 1000)
+        if not state.replied:
+            state.replied = True
+            elapsed_ms = int((self._deps.clock.monotonic() - state.seated_mono) * 1000)
             self._ledger.count(servicer.id, "first_response_ms", max(0, elapsed_ms))
             self._ledger.count(servicer.id, "first_responses")
         self._ledger.count(servicer.id, "replies")
         relayed = message.payload.with_extra({"cs": servicer.relay_info()})
-        self._to_customer(relayed, servicer=servicer.id)
+        self._voice.to_customer(relayed, servicer=servicer.id)
         self._bot.servicer_answered(message.payload.text)  # the inbox keeps the first (issue 24)
 
-    # Timers -----------------------------------------------------------------
+    def _request_human(self, group: str, priority: int = 0) -> None:
+        unhelpful = self._bot.unhelpful_answer()
+        if unhelpful:
+            self._ledger.count_answer(unhelpful, "then_human")
+        self._seats.request_human(group, priority)
 
-    def idle_expired(self) -> None:
-        """The idle timer fired; a stale firing re-arms instead (runs in the session)."""
-        if self._mode == CLOSED:
-            return
-        if self._deps.clock.monotonic() >= self._deadline_mono:
-            self._close("rating_over" if self._mode == RATING else "idle")
-        else:
-            self._arm()
-
-    # Auto-reply -------------------------------------------------------------
+    # The bot ------------------------------------------------------------------
 
     def _answer(self, text: str, message_id: int) -> None:
         picked = self._bot.choice(text)
@@ -187,7 +226,10 @@ class SessionActor(Seating):
                         calls.size, self.customer_id)
             self._reply(self._bot.from_knowledge(text))
         else:
-            self._hold(message_id)  # its journal entry stays until the bot answered
+            # Its journal entry stays, and the id is not yet seen, until the
+            # bot answered: a crash meanwhile replays the question.
+            self._ledger.unhandled(message_id)
+            self._state.forget(message_id)
             ask, ref, customer = self._deps.ask_bot, self.actor_ref, self.customer_id
 
             def call() -> None:
@@ -195,72 +237,176 @@ class SessionActor(Seating):
 
             (calls.spawn if calls is not None else gevent.spawn)(call)
 
+    def bot_answered(self, question: str, answer: BotAnswer | None, message_id: int) -> None:
+        """The external bot answered, or failed (told by the webhook greenlet)."""
+        self._ledger.handled(message_id)
+        self._state.remember(message_id)
+        self._ledger.dirty = True
+        if self._state.mode != AUTO:
+            return  # the customer moved on (to a person, or away)
+        if answer is None:
+            self._reply(self._bot.from_knowledge(question))
+        elif answer.handoff:
+            self._request_human("")
+        else:
+            self._voice.to_customer(text_payload(answer.answer))
+
     def _reply(self, reply: BotReply) -> None:
         if reply.wants_human:
             self._request_human("")
             return
         if reply.shown:
             self._ledger.count_answer(reply.shown, "shown")
-        self._to_customer(text_payload(reply.text))
+        self._voice.to_customer(text_payload(reply.text))
+
+    # Guards, mode and timers ------------------------------------------------
+
+    def _seen(self, message: Inbound) -> bool:
+        self._ledger.handled(message.message_id)
+        if self._state.seen_before(message.message_id):
+            log.info("duplicate message %s for %s ignored", message.message_id,
+                     self.customer_id)
+            return True
+        self._ledger.dirty = True
+        return False
+
+    def _flooding(self) -> bool:
+        """Over the per-customer rate: tell the customer once, handle nothing."""
+        limit = self._config.customer_rate_limit
+        if limit <= 0:
+            return False
+        now = self._deps.clock.monotonic()
+        if self._flood is None:
+            self._flood = LeakyBucket(limit, FLOOD_PERIOD_SECS, now)
+        if self._flood.take(now) == 0:
+            self._flood_told = False
+            return False
+        if not self._flood_told:
+            self._flood_told = True
+            self._voice.to_customer(text_payload(self._config.texts.too_fast))
+        log.warning("customer %s over the rate limit; message not handled", self.customer_id)
+        return True
+
+    def _set_mode(self, mode: str) -> None:
+        self._state.mode = mode
+        self._ledger.dirty = True
+        if mode != CLOSED:
+            self._touch()
+
+    def _idle_secs(self) -> float:
+        mode, config = self._state.mode, self._config
+        if mode == HUMAN:
+            return config.idle_human_secs
+        if mode == RATING:
+            return config.rating_window_secs
+        if mode in WAITING:
+            # The queue's wait rule governs a waiting customer (the pool ends
+            # the wait); this only catches a pool that never answers.
+            return config.queue_max_wait_secs + config.idle_auto_secs
+        return config.idle_auto_secs
+
+    def _touch(self) -> None:
+        deadline = self._state.deadline_mono = self._deps.clock.monotonic() + self._idle_secs()
+        self._ledger.dirty = True
+        if self._timer is not None and self._timer_at > deadline:
+            self._timer.cancel()
+            self._timer = None
+        self._arm()
+
+    def _arm(self) -> None:
+        if self._timer is not None or self._state.mode == CLOSED:
+            return
+        self._timer_at = self._state.deadline_mono
+        self._timer = tell_later(
+            self._deps.clock, self._timer_at - self._deps.clock.monotonic(),
+            self.actor_ref, SessionActor.idle_expired)
+
+    def idle_expired(self) -> None:
+        """The idle timer fired; a stale firing re-arms instead."""
+        self._timer = None
+        if self._state.mode == CLOSED:
+            return
+        if self._deps.clock.monotonic() >= self._state.deadline_mono:
+            self._close("rating_over" if self._state.mode == RATING else "idle")
+        else:
+            self._arm()
+
+    def retry_commit(self) -> None:
+        """Storage was unreachable; try saving again (told by a timer)."""
+        self._commit_retry = None
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._timer, self._commit_retry):
+            if timer is not None:
+                timer.cancel()
+        self._timer = self._commit_retry = None
+
+    def _snapshot_or_none(self) -> dict[str, Any] | None:
+        return None if self._state.mode == CLOSED else self.to_snapshot()
+
+    def _commit(self) -> None:
+        if self._ledger.commit(self._snapshot_or_none):
+            return
+        if self._commit_retry is None and self._state.mode != CLOSED:
+            self._commit_retry = tell_later(self._deps.clock, COMMIT_RETRY_SECS,
+                                            self.actor_ref, SessionActor.retry_commit)
 
     # Ending and rating ---------------------------------------------------
 
     def _close(self, reason: str) -> None:
         """End the conversation; after a human part, wait a while for a rating."""
-        texts = self._config.texts
-        was_human = self._mode == HUMAN and self._servicer is not None
-        if was_human:
-            assert self._servicer is not None
+        state, texts, voice = self._state, self._config.texts, self._voice
+        was_human = state.with_person
+        if was_human and state.servicer is not None:
             notice = {"idle": texts.servicer_idle_end, "left": texts.servicer_customer_left,
                       "servicer_ended": texts.servicer_ended}[reason]
-            self._to_servicer(text_payload(notice))
-            self._ledger.count(self._servicer.id, "sessions")
+            voice.to_servicer(text_payload(notice))
+            self._ledger.count(state.servicer.id, "sessions")
         if reason == "idle":
-            self._to_customer(text_payload(texts.idle_end))
+            voice.to_customer(text_payload(texts.idle_end))
         elif reason == "servicer_ended":
-            self._to_customer(text_payload(texts.servicer_end))
-        if self._mode in WAITING or was_human:
-            self._release_seat()
-        self._servicer = None
+            voice.to_customer(text_payload(texts.servicer_end))
+        if state.mode in WAITING or was_human:
+            self._seats.release()
+        state.servicer = None
         if was_human:
             self._ask_for_rating()
             return
         self._bot.ended()  # counts whether the bot ended it alone (issue 24)
-        self._ledger.ended({"customer": self.customer_id, "session": self.session_id,
-                            "servicers": list(self._served_by), "reason": reason,
-                            "stars": self._stars, "closed": int(self._deps.clock.now() * 1000)})
+        self._ledger.ended({"customer": self.customer_id, "session": state.session_id,
+                            "servicers": list(state.served_by), "reason": reason,
+                            "stars": state.stars, "closed": int(self._deps.clock.now() * 1000)})
         self._set_mode(CLOSED)
         self._cancel_timers()
         tell(self._deps.directory, Directory.session_closed, self.customer_id, self.actor_ref)
         log.info("session %s closed (%s)", self.customer_id, reason)
 
     def _ask_for_rating(self) -> None:
-        servicer = self._last_servicer
+        servicer = self._state.last_servicer
         assert servicer is not None
         self._set_mode(RATING)
-        content = json.dumps({"sessionId": self.session_id, "servicerId": servicer.id,
+        content = json.dumps({"sessionId": self._state.session_id, "servicerId": servicer.id,
                               "servicerName": servicer.name}, ensure_ascii=False)
-        self._to_customer(Payload(type=self._config.content_types.rating_request,
-                                  searchableContent=self._config.texts.rating_request,
-                                  content=content, persistFlag=0))
+        self._voice.to_customer(Payload(type=self._config.content_types.rating_request,
+                                        searchableContent=self._config.texts.rating_request,
+                                        content=content, persistFlag=0))
 
     def _take_rating(self, payload: Payload) -> bool:
         """Store the customer's rating; False if this message is not one."""
         answer = read_rating(payload, self._config.content_types.rating)
-        if answer is None or self._last_servicer is None:
+        servicer = self._state.last_servicer
+        if answer is None or servicer is None:
             return False
         if answer.stars is None:
-            self._to_customer(text_payload(self._config.texts.rating_invalid))
+            self._voice.to_customer(text_payload(self._config.texts.rating_invalid))
             return True
-        servicer_id = self._last_servicer.id
-        self._ledger.rate({"session": self.session_id, "customer": self.customer_id,
-                           "servicer": servicer_id, "stars": answer.stars,
-                           "comment": answer.comment,
-                           "t": int(self._deps.clock.now() * 1000)})
-        self._ledger.count(servicer_id, "rated")
-        self._stars = answer.stars
-        self._ledger.count(servicer_id, "stars", answer.stars)
-        self._to_customer(text_payload(self._config.texts.rating_thanks))
+        self._ledger.rate({"session": self._state.session_id, "customer": self.customer_id,
+                           "servicer": servicer.id, "stars": answer.stars,
+                           "comment": answer.comment, "t": int(self._deps.clock.now() * 1000)})
+        self._ledger.count(servicer.id, "rated")
+        self._state.stars = answer.stars
+        self._ledger.count(servicer.id, "stars", answer.stars)
+        self._voice.to_customer(text_payload(self._config.texts.rating_thanks))
         self._close("rated")
         return True
 
@@ -281,13 +427,14 @@ def _request_of(payload: Payload) -> tuple[str, int]:
     return (group[:MAX_GROUP_CHARS] if isinstance(group, str) else ""), priority
 
 
-SessionActor._dispatch = {
+# The one dispatcher of typed messages: message type -> what handles it.
+_DISPATCH: dict[type, Callable[[SessionActor, Any], None]] = {
     CustomerMessage: SessionActor._on_customer_message,
     ServicerMessage: SessionActor._on_servicer_message,
-    SeatAssigned: SessionActor._on_seat_assigned,
-    Queued: SessionActor._on_queued,
-    SeatUnavailable: SessionActor._on_seat_unavailable,
-    SeatRevoked: SessionActor._on_seat_revoked,
-    TransferFailed: SessionActor._on_transfer_failed,
-    PoolRestarted: SessionActor._on_pool_restarted,
+    SeatAssigned: lambda session, notice: session._seats.seat_assigned(notice),
+    Queued: lambda session, notice: session._seats.queued(notice),
+    SeatUnavailable: lambda session, notice: session._seats.seat_unavailable(notice),
+    SeatRevoked: lambda session, notice: session._seats.seat_revoked(notice),
+    TransferFailed: lambda session, notice: session._seats.transfer_failed(notice),
+    PoolRestarted: lambda session, notice: session._seats.pool_restarted(notice),
 }

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from actors.config import CsConfig
 from actors.messages import ShadowInfo
-from actors.session.actor import ShadowError
+from actors.session import ShadowError
 from transport.appserver.client import AppServerClient
 from transport.appserver.server import IdTaken, create_shadow
 from transport.http.client import HttpError

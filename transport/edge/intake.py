@@ -24,6 +24,7 @@ from actors.call import ask, tell
 from actors.commands import duty_command
 from actors.directory import Directory
 from actors.messages import CustomerMessage, Inbound, ServicerMessage
+from actors.routes import RouteTable
 from storage import StorageError, Store
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,9 @@ class Intake:
     def __init__(self, store: Store, directory: Any) -> None:
         self._store = store
         self._directory = directory  # a supervised handle: it may be restarted
-        self._routes = ask(directory, Directory.routes).get(timeout=ROUTES_TIMEOUT_SECS)
+        self._routes = RouteTable()  # changed only by the Directory's updates
+        ask(directory, Directory.watch_routes, self._routes.apply).get(
+            timeout=ROUTES_TIMEOUT_SECS)
         directory.on_restart.append(self._directory_restarted)
         self.degraded_since: float | None = None
         self.duplicates = 0
@@ -84,14 +87,15 @@ class Intake:
             log.warning("directory down: callback %s waits in the journal", message.message_id)
 
     def _directory_restarted(self, directory: pykka.ActorRef[Directory]) -> None:
-        self._routes = ask(directory, Directory.routes).get(timeout=ROUTES_TIMEOUT_SECS)
+        ask(directory, Directory.watch_routes, self._routes.apply).get(
+            timeout=ROUTES_TIMEOUT_SECS)
 
     def _customer_session(self, message: Inbound) -> Any:
         """The sender's open session, unless a servicer writes a status command
         (which the Directory hands to the pool). A customer who writes "离开"
         is a customer."""
         if duty_command(message.payload.text,
-                        message.sender in self._routes.servicers.ids) is not None:
+                        message.sender in self._routes.servicers) is not None:
             return None
         return self._routes.sessions.get(message.sender)
 

@@ -1,0 +1,73 @@
+"""How a session speaks: to the customer as the CS Robot, to the servicer as the
+Shadow, and into the customer's history. Everything goes to the Ledger,
+which saves it and hands the messages to the Outbox at the end of the message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from actors.messages import Outbound, Payload
+
+if TYPE_CHECKING:
+    from actors.clock import Clock
+    from actors.durability.ledger import Ledger
+    from actors.session.state import SessionState
+    from storage import Store
+
+log = logging.getLogger(__name__)
+
+
+class Voice:
+    __slots__ = ("_state", "_ledger", "_robot_id", "_clock", "_store", "last_t")
+
+    def __init__(self, state: SessionState, ledger: Ledger, robot_id: str, clock: Clock,
+                 store: Store, last_t: int = -1) -> None:
+        self._state = state
+        self._ledger = ledger
+        self._robot_id = robot_id
+        self._clock = clock
+        self._store = store
+        self.last_t = last_t  # time (ms) of the last history entry; -1: not read yet
+
+    def to_customer(self, payload: Payload, servicer: str | None = None) -> None:
+        customer = self._state.customer_id
+        self._ledger.send(Outbound(self._robot_id, customer, payload, customer))
+        self.record("out", self._robot_id, payload, servicer=servicer)
+
+    def to_servicer(self, payload: Payload) -> None:
+        """Forward or notify as the Shadow; the history already holds what the customer said."""
+        state = self._state
+        assert state.shadow is not None and state.servicer is not None
+        self.as_shadow(state.shadow.shadow_id, state.servicer.id, payload)
+
+    def as_shadow(self, shadow_id: str, servicer_id: str, payload: Payload) -> None:
+        self._ledger.send(Outbound(shadow_id, servicer_id, payload, self._state.customer_id))
+
+    def record(self, direction: str, sender: str, payload: Payload,
+               servicer: str | None = None, dropped: bool = False) -> None:
+        # Strictly increasing per customer, so "t" can serve as a paging cursor.
+        if self.last_t < 0:
+            self.last_t = self._stored_last_t()
+        self.last_t = max(int(self._clock.now() * 1000), self.last_t + 1)
+        entry: dict[str, Any] = {"t": self.last_t, "dir": direction,
+                                 "from": sender, "payload": payload.to_wire()}
+        if servicer:
+            entry["servicer"] = servicer
+        if dropped:
+            entry["dropped"] = True
+        self._ledger.record(entry)
+
+    def _stored_last_t(self) -> int:
+        """The newest entry's time in the stored history: a new entry must come
+        after it (the console pages with "after the newest t it has"), even if
+        the wall clock stepped back since, or this is a new session."""
+        customer = self._state.customer_id
+        try:
+            last = self._store.history(customer, 1)
+        except Exception:
+            log.warning("history of %s not read; its times follow the clock", customer)
+            return 0
+        t = last[0].get("t", 0) if last else 0
+        return t if isinstance(t, int) and not isinstance(t, bool) else 0
