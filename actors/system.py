@@ -11,6 +11,7 @@ import gevent.pool
 import pykka
 
 from actors.autoreply import AutoReply, Knowledge, knowledge_from_config
+from actors.autoreply.inbox import Inbox
 from actors.call import ask, tell
 from actors.clock import Clock, SystemClock
 from actors.config import CsConfig
@@ -21,6 +22,7 @@ from actors.pool import ServicerPool
 from actors.session import SessionActor, SessionDeps
 from actors.session.snapshot import SessionSnapshot
 from actors.supervision import Supervised
+from storage.teaching import TeachingStore
 
 if TYPE_CHECKING:
     from storage import Store
@@ -79,6 +81,7 @@ def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deli
     autoreply = AutoReply(knowledge or knowledge_from_config(config), config.human_words)
     control_types = frozenset(dataclasses.astuple(config.content_types))
     bot_calls = gevent.pool.Pool(MAX_BOT_CALLS) if ask_bot is not None else None
+    inbox = Inbox(TeachingStore.of(store), clock)
     directory: Supervised[Directory]
 
     def start_session(customer_id: str, data: dict[str, Any] | None) -> pykka.ActorRef[Any]:
@@ -86,7 +89,7 @@ def start_actors(config: CsConfig, *, robot_id: str, store: Store, deliver: Deli
         deps = SessionDeps(config=config, robot_id=robot_id, outbox=outbox, pool=pool,
                            directory=directory, store=store, ensure_shadow=ensure_shadow,
                            clock=clock, autoreply=autoreply, ask_bot=ask_bot,
-                           control_types=control_types, bot_calls=bot_calls)
+                           control_types=control_types, bot_calls=bot_calls, inbox=inbox)
         return SessionActor.start(customer_id, deps, snapshot)
 
     directory = Supervised("the directory", lambda on_death: Directory.start(

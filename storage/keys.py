@@ -23,6 +23,19 @@ arguments, never interpolated into commands or scan patterns, so an id with
 {p}:rating:{session id}  string  msgpack rating of one session; kept
 {p}:answers              hash    "<entry id>:shown" and "<entry id>:then_human" counters
                                  of the auto-reply's answers; kept
+{p}:autoreply:variants  hash    msgpack [entry id, question] -> ms taught: variants a
+                                 supervisor added through the API; kept (laid on the file)
+{p}:autoreply:entries   hash    entry id -> msgpack {id, questions, answer}: entries created
+                                 through the API; kept
+{p}:autoreply:unanswered hash   question's normal form -> msgpack {question, reason,
+                                 last_ms}: the bot could not place it, or a person was
+                                 asked for after it; until taught or dismissed
+{p}:autoreply:unanswered-counts  hash  same fields -> how often it was asked; same lifetime
+{p}:autoreply:unanswered-replies hash  same fields -> the servicer's first answer after the
+                                 hand-off (text, cut to 2,000 characters); same lifetime
+{p}:autoreply:conversations hash "total", "bot_only": conversations in which the bot was
+                                 asked something, and those among them that ended without
+                                 a person; kept
 {p}:last-servicer        hash    customer id -> the servicer who served them last (sticky
                                  allocation); one field per customer ever seated; kept
 {p}:recent-sessions      list    msgpack summaries of ended sessions, newest first;
@@ -49,6 +62,9 @@ HISTORY_MAX_ENTRIES = 2000
 SEEN_TTL_SECS = 600
 RATINGS_KEPT = 1000
 RECENT_SESSIONS_KEPT = 100
+# The unanswered inbox is read by a person; past the 500 most frequent
+# questions a longer list is not read, so the API shows no more.
+UNANSWERED_KEPT = 500
 
 
 class Keys:
@@ -65,6 +81,12 @@ class Keys:
         self.recent_sessions = f"{prefix}:recent-sessions"
         self.last_servicer = f"{prefix}:last-servicer"
         self.bad = f"{prefix}:bad"
+        self.taught_variants = f"{prefix}:autoreply:variants"
+        self.taught_entries = f"{prefix}:autoreply:entries"
+        self.unanswered = f"{prefix}:autoreply:unanswered"
+        self.unanswered_counts = f"{prefix}:autoreply:unanswered-counts"
+        self.unanswered_replies = f"{prefix}:autoreply:unanswered-replies"
+        self.conversations = f"{prefix}:autoreply:conversations"
 
     def session(self, customer_id: str) -> str:
         return f"{self.prefix}:session:{customer_id}"

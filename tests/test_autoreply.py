@@ -22,8 +22,9 @@ from world import World
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "config" / "knowledge.yaml"
 LABELLED = Path(__file__).parent / "data" / "autoreply_labelled.jsonl"
-# Measured 0.950 (115 of 121) at threshold 0.22; see the README. The floor
-# leaves room for one or two cases, not for a regression.
+# The first labelled set, on which the threshold was once fitted (0.950); it
+# stays as a regression set. The settings are now fitted on another set
+# (test_autoreply_eval.py, docs/autoreply.md); this one scores 0.983 at them.
 ACCURACY_FLOOR = 0.93
 
 
@@ -206,7 +207,7 @@ def test_webhook_failure_or_timeout_falls_back_to_knowledge(bot_world, question)
     started = time.monotonic()
     bot_world.customer("c1", question)
     [answer] = bot_world.deliver.wait_for("c1", 1, timeout=3)
-    assert answer.startswith("基础版每月 10 元")
+    assert answer.startswith("Basic is 10 yuan")  # asked in English, answered in English
     assert time.monotonic() - started < 1.5  # the 0.3 s time-out, not the bot's 2 s
 
 
@@ -217,7 +218,8 @@ def test_a_slow_bot_does_not_block_the_session(bot_world):
     assert "Alice will help you" in texts[0]
     gevent.sleep(0.5)
     bot_world.settle()
-    assert all("too late" not in t and "基础版" not in t for t in bot_world.deliver.texts_to("c1"))
+    texts = bot_world.deliver.texts_to("c1")
+    assert all("too late" not in t and "Basic is" not in t for t in texts)
 
 
 def test_a_request_for_a_person_never_reaches_the_bot(bot_world, bot):

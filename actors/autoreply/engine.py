@@ -1,12 +1,18 @@
 """The auto-reply engine: answers from the knowledge base, or a clean hand-off.
 
-For each question it ranks the knowledge base's questions with BM25 over
-character n-grams (actors/retrieval.py) and trusts the best one when it
-explains enough of the question (``threshold``). Below that it offers the
-closest questions ("did you mean"); the session offers a person after
-``misses_before_human`` misses in a row. Asking for a person is itself
-knowledge: the ``human`` phrases are indexed like any question, besides an
-exact list of one-word requests.
+A question is first normalised (text.py: full-width, Traditional, case) and
+its words rewritten to the knowledge base's (synonyms.py). A request for a
+person is recognised by the intent layer (intent.py) or as one of the
+configured phrases, and goes to a person at once. Otherwise each entry is
+scored with BM25 over character n-grams (retrieval.py) twice, by its best
+question and as one document of all its questions, blended (``blend``);
+the best entry is trusted when it explains enough of the question
+(``threshold``). Below that the engine offers the closest entries ("did you
+mean"); the session offers a person after ``misses_before_human`` misses in
+a row. Both numbers are fitted by cross-validation (evaluation.py).
+
+Answers and the questions shown as options are in the customer's language
+when the knowledge base has it.
 
 The engine is immutable: ``reload`` builds a new one and swaps it in, so a
 session mid-question never sees half a knowledge base.
@@ -15,14 +21,23 @@ session mid-question never sees half a knowledge base.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import NamedTuple
 
+from actors.autoreply.intent import asks_for_person, without_declined
 from actors.autoreply.knowledge import Knowledge
-from actors.autoreply.retrieval import Bm25Index
+from actors.autoreply.lessons import Lessons
+from actors.autoreply.retrieval import Bm25Index, terms_of
+from actors.autoreply.synonyms import Synonyms
+from actors.autoreply.text import language_of, normalise
 
 HUMAN = "\x00human"  # the pseudo-entry of asking for a person
 ANSWER, ASK_HUMAN, SUGGEST = "answer", "human", "suggest"
 _TRIM = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
+# Past this a message is not a question but a paste (a log, an essay): it is
+# cut before matching, so one message cannot cost more than a normal one by
+# much. The longest question in the labelled sets is under 60 characters.
+MAX_QUESTION_CHARS = 300
 
 
 class AutoReplyResult(NamedTuple):
@@ -31,79 +46,161 @@ class AutoReplyResult(NamedTuple):
     entry_id: str = ""
     confidence: float = 0.0
     suggestions: tuple[str, ...] = ()  # entry ids, best first
+    language: str = "zh"  # of the question: "zh" or "en"
 
     @property
     def wants_human(self) -> bool:
         return self.kind == ASK_HUMAN
 
 
+class Scored(NamedTuple):
+    """A question's candidate entries, best first (or just ``HUMAN``), and how
+    much of it the best one explains (0..1)."""
+
+    ranked: tuple[str, ...]
+    confidence: float
+    language: str = "zh"
+
+
 class _Engine:
     def __init__(self, knowledge: Knowledge, human_words: tuple[str, ...]) -> None:
         self.knowledge = knowledge
-        self.human_words = frozenset(w.lower() for w in human_words)
+        self.synonyms = Synonyms(knowledge.synonyms)
+        # The configured ways of asking for a person are matched whole; their
+        # looser forms are the intent layer's (indexing them for retrieval
+        # sent "讲个笑话" to a person through "说话": 0.025 of off-topic
+        # questions, against 0.000 without; docs/autoreply.md).
+        self.human_words = frozenset(normalise(w) for w in human_words)
+        self.human_phrases = self.human_words | {_TRIM.sub("", normalise(p))
+                                                 for p in knowledge.human}
         self.owners: list[str] = []
         documents: list[str] = []
         for entry in knowledge.entries:
             for question in entry.questions:
-                documents.append(question)
+                documents.append(self.prepare(question))
                 self.owners.append(entry.id)
-        for phrase in knowledge.human:
-            documents.append(phrase)
-            self.owners.append(HUMAN)
         self.index = Bm25Index(documents)
-        self.answers = {e.id: e.answer for e in knowledge.entries}
+        # Each entry as one document of all its questions: a question that
+        # uses words from two of an entry's variants ("cancel" from one,
+        # "membership" from another) is explained by the entry as a whole
+        # even when no single variant explains it.
+        self.entry_owners = [e.id for e in knowledge.entries]
+        self.entry_index = Bm25Index(
+            [self.prepare(" ".join(e.questions)) for e in knowledge.entries])
+        self.by_id = {e.id: e for e in knowledge.entries}
+
+    def prepare(self, text: str) -> str:
+        """A knowledge-base text for indexing: never cut (an entry's document
+        joins all its questions, and taught variants add to it)."""
+        return self.prepare_normal(normalise(text))
+
+    def prepare_normal(self, normal: str) -> str:
+        return self.synonyms.apply(without_declined(normal))
+
+    def wants_human(self, normal: str) -> bool:
+        return (_TRIM.sub("", normal.strip()) in self.human_phrases
+                or asks_for_person(normal) is True)
 
 
 class AutoReply:
     """Shared by every session; reads are of an immutable engine."""
 
     def __init__(self, knowledge: Knowledge, human_words: tuple[str, ...] = ()) -> None:
+        self._file = knowledge  # as loaded, before lessons
+        self._lessons = Lessons()
         self._engine = _Engine(knowledge, human_words)
 
     @property
     def knowledge(self) -> Knowledge:
+        """The knowledge in use: the file's, with what was taught."""
         return self._engine.knowledge
 
+    @property
+    def file_knowledge(self) -> Knowledge:
+        return self._file
+
+    @property
+    def lessons(self) -> Lessons:
+        return self._lessons
+
     def reload(self, knowledge: Knowledge) -> None:
-        """Swap in a new knowledge base (one reference assignment)."""
-        self._engine = _Engine(knowledge, tuple(self._engine.human_words))
+        """Swap in a new knowledge base, keeping what was taught.
+
+        The new engine is built first and swapped in by one reference
+        assignment, so a question mid-answer sees the old one or the new one.
+        """
+        engine = _Engine(self._lessons.apply(knowledge), tuple(self._engine.human_words))
+        self._file, self._engine = knowledge, engine
+
+    def teach(self, lessons: Lessons) -> None:
+        """Swap in ``lessons`` on top of the loaded file. Building may raise
+        (nothing is swapped then): the engine in use is never half-taught."""
+        engine = _Engine(lessons.apply(self._file), tuple(self._engine.human_words))
+        self._lessons, self._engine = lessons, engine
 
     def wants_human(self, text: str) -> bool:
-        """A short message that is just a request for a person, in either language."""
-        return _TRIM.sub("", text.strip().lower()) in self._engine.human_words
+        """A message that asks for a person, in either language, and nothing else."""
+        return self._engine.wants_human(normalise(text[:MAX_QUESTION_CHARS]))
 
     def reply(self, text: str) -> AutoReplyResult:
+        return self.decide(self.score(text), self._engine.knowledge.threshold)
+
+    def score(self, text: str) -> Scored:
+        """What the knowledge base says about a question, before any threshold.
+
+        Split from ``decide`` so that cross-validation (evaluation.py) scores
+        each question once and tries every threshold on the same scores.
+        """
         engine = self._engine
-        if self.wants_human(text):
-            return AutoReplyResult(ASK_HUMAN, confidence=1.0)
-        ranking = engine.index.search(text, limit=30)
-        owners = engine.owners
-        ranked: list[str] = []  # entries, best first, each once (a few: a list is enough)
-        wanted = engine.knowledge.suggestions + 1  # one of them may be HUMAN
-        for doc, _ in ranking.hits:
+        language = language_of(text)
+        normal = normalise(text[:MAX_QUESTION_CHARS])  # once: it is a tenth of the cost
+        if engine.wants_human(normal):
+            return Scored((HUMAN,), 1.0, language)
+        query = Counter(terms_of(engine.prepare_normal(normal)))
+        wanted = engine.knowledge.suggestions + 1
+        blend = engine.knowledge.blend
+        combined: dict[str, float] = {}
+        entries = engine.entry_index.search_terms(query, limit=wanted + 2)
+        for doc, score in entries.hits:
+            combined[engine.entry_owners[doc]] = (1 - blend) * entries.coverage(score)
+        questions = engine.index.search_terms(query, limit=30)
+        owners, seen = engine.owners, set()
+        for doc, score in questions.hits:  # best first: each entry's best question
             owner = owners[doc]
-            if owner not in ranked:
-                ranked.append(owner)
-                if len(ranked) >= wanted:
-                    break
-        confidence = ranking.coverage(ranking.hits[0][1]) if ranking.hits else 0.0
-        if ranked and confidence >= engine.knowledge.threshold:
+            if owner not in seen:
+                seen.add(owner)
+                combined[owner] = combined.get(owner, 0.0) + blend * questions.coverage(score)
+        ranked = sorted(combined, key=combined.__getitem__, reverse=True)[:wanted]
+        return Scored(tuple(ranked), combined[ranked[0]] if ranked else 0.0, language)
+
+    def decide(self, scored: Scored, threshold: float) -> AutoReplyResult:
+        ranked, confidence, language = scored
+        if ranked and ranked[0] == HUMAN:
+            return AutoReplyResult(ASK_HUMAN, confidence=confidence, language=language)
+        if ranked and confidence >= threshold:
             top = ranked[0]
-            if top == HUMAN:
-                return AutoReplyResult(ASK_HUMAN, confidence=confidence)
-            return AutoReplyResult(ANSWER, engine.answers[top], top, confidence)
-        suggestions = tuple(e for e in ranked if e != HUMAN)[:engine.knowledge.suggestions]
+            return AutoReplyResult(ANSWER, self.answer(top, language) or "", top, confidence,
+                                   language=language)
+        suggestions = ranked[:self._engine.knowledge.suggestions]
         return AutoReplyResult(SUGGEST, confidence=confidence,
-                               suggestions=suggestions or self.suggested())
+                               suggestions=suggestions or self.suggested(), language=language)
 
     def suggested(self) -> tuple[str, ...]:
         knowledge = self._engine.knowledge
         return knowledge.suggested[:knowledge.suggestions] if knowledge.suggestions else ()
 
-    def question(self, entry_id: str) -> str:
-        """How an entry is shown in a list of suggestions: its first question."""
-        entry = self._engine.knowledge.entry(entry_id)
-        return entry.questions[0] if entry else entry_id
+    def question(self, entry_id: str, language: str = "") -> str:
+        """How an entry is shown in a list of suggestions: its first question,
+        in ``language`` when it has one in it."""
+        entry = self._engine.by_id.get(entry_id)
+        if entry is None:
+            return entry_id
+        if language:
+            for question in entry.questions:
+                if language_of(question) == language:
+                    return question
+        return entry.questions[0]
 
-    def answer(self, entry_id: str) -> str | None:
-        return self._engine.answers.get(entry_id)
+    def answer(self, entry_id: str, language: str = "") -> str | None:
+        entry = self._engine.by_id.get(entry_id)
+        return entry.answer_in(language) if entry else None

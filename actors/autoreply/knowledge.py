@@ -8,6 +8,7 @@ the running knowledge stays in place.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,21 @@ import yaml
 
 from actors.config import ConfigError, CsConfig
 
+LANGUAGE = re.compile(r"[a-z]{2}")  # a language of text.language_of ("zh", "en")
+
 
 @dataclass(frozen=True)
 class Entry:
     id: str
     questions: tuple[str, ...]
-    answer: str
+    answer: str  # the default: the Chinese one when the answer is given per language
+    answers: tuple[tuple[str, str], ...] = ()  # (language, answer) when given per language
+
+    def answer_in(self, language: str) -> str:
+        for lang, text in self.answers:
+            if lang == language:
+                return text
+        return self.answer
 
 
 @dataclass(frozen=True)
@@ -30,8 +40,12 @@ class Knowledge:
     suggested: tuple[str, ...] = ()  # entry ids offered under the welcome
     human: tuple[str, ...] = ()  # ways of asking for a person
     threshold: float = 0.22
+    # How much an entry's best single question counts against the entry as a
+    # whole (1: only the best question), fitted with the threshold.
+    blend: float = 0.5
     suggestions: int = 3
     misses_before_human: int = 2
+    synonyms: tuple[tuple[str, str], ...] = ()  # (customer's word, knowledge base's word)
 
     def entry(self, entry_id: str) -> Entry | None:
         for entry in self.entries:
@@ -53,25 +67,67 @@ def _strings(value: Any, where: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+def _answer(value: Any, where: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """An answer is text, or text per language: {"zh": ..., "en": ...}."""
+    if isinstance(value, str) and value.strip():
+        return value.strip(), ()
+    if isinstance(value, dict) and value and all(
+            isinstance(k, str) and LANGUAGE.fullmatch(k) and isinstance(v, str) and v.strip()
+            for k, v in value.items()):
+        answers = tuple((k, v.strip()) for k, v in value.items())
+        return dict(answers).get("zh", answers[0][1]), answers
+    raise ConfigError(f"{where}: expected text, or text per language ({{zh: ..., en: ...}})")
+
+
+def entry_from_dict(item: Any, where: str) -> Entry:
+    """One entry, {"id", "questions", "answer"}; errors name ``where`` and the field."""
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) \
+            or not item["id"].strip():
+        raise ConfigError(f"{where}.id: expected an object with an 'id'")
+    unknown = set(item) - {"id", "questions", "answer"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    answer, answers = _answer(item.get("answer"), f"{where}.answer")
+    return Entry(item["id"].strip(), _strings(item.get("questions"), f"{where}.questions"),
+                 answer, answers)
+
+
+def entry_to_dict(entry: Entry) -> dict[str, Any]:
+    """The inverse of ``entry_from_dict``."""
+    return {"id": entry.id, "questions": list(entry.questions),
+            "answer": dict(entry.answers) if entry.answers else entry.answer}
+
+
+def knowledge_to_dict(knowledge: Knowledge) -> dict[str, Any]:
+    """The knowledge base as its file would say it (for the YAML export).
+
+    The human words from the server's config are merged into ``human`` at
+    load; they come out there too, which loads back to the same knowledge.
+    """
+    data: dict[str, Any] = {
+        "settings": {"threshold": knowledge.threshold, "blend": knowledge.blend,
+                     "suggestions": knowledge.suggestions,
+                     "misses_before_human": knowledge.misses_before_human}}
+    if knowledge.suggested:
+        data["suggested"] = list(knowledge.suggested)
+    data["entries"] = [entry_to_dict(e) for e in knowledge.entries]
+    if knowledge.synonyms:
+        data["synonyms"] = dict(knowledge.synonyms)
+    if knowledge.human:
+        data["human"] = list(knowledge.human)
+    return data
+
+
 def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowledge:
     if not isinstance(data, dict):
         raise ConfigError("knowledge: expected a mapping with 'entries'")
-    unknown = set(data) - {"settings", "suggested", "entries", "human"}
+    unknown = set(data) - {"settings", "suggested", "entries", "human", "synonyms"}
     if unknown:
         raise ConfigError(f"knowledge: unknown keys {sorted(unknown)}")
     items = data.get("entries")
     if not isinstance(items, list) or not items:
         raise ConfigError("knowledge.entries: expected a non-empty list")
-    entries = []
-    for i, item in enumerate(items):
-        where = f"knowledge.entries[{i}]"
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-            raise ConfigError(f"{where}: expected an object with an 'id'")
-        answer = item.get("answer")
-        if not isinstance(answer, str) or not answer.strip():
-            raise ConfigError(f"{where}.answer: expected text")
-        entries.append(Entry(item["id"], _strings(item.get("questions"), f"{where}.questions"),
-                             answer.strip()))
+    entries = [entry_from_dict(item, f"knowledge.entries[{i}]") for i, item in enumerate(items)]
     ids = [e.id for e in entries]
     if len(set(ids)) != len(ids):
         raise ConfigError("knowledge.entries: duplicate ids")
@@ -83,11 +139,20 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
     human = _strings(data["human"], "knowledge.human") if data.get("human") else ()
     settings = data.get("settings") or {}
     if not isinstance(settings, dict) or set(settings) - {
-            "threshold", "suggestions", "misses_before_human"}:
-        raise ConfigError("knowledge.settings: threshold, suggestions, misses_before_human")
+            "threshold", "blend", "suggestions", "misses_before_human"}:
+        raise ConfigError(
+            "knowledge.settings: threshold, blend, suggestions, misses_before_human")
     threshold = settings.get("threshold", 0.22)
     if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
         raise ConfigError("knowledge.settings.threshold: expected a number in (0, 1]")
+    blend = settings.get("blend", 0.5)
+    if not isinstance(blend, (int, float)) or not 0 <= blend <= 1:
+        raise ConfigError("knowledge.settings.blend: expected a number in [0, 1]")
+    synonyms = data.get("synonyms") or {}
+    if not isinstance(synonyms, dict) or not all(
+            isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
+            for k, v in synonyms.items()):
+        raise ConfigError("knowledge.synonyms: expected a mapping of word to word")
     counts = {}
     for key, default in (("suggestions", 3), ("misses_before_human", 2)):
         value = settings.get(key, default)
@@ -95,7 +160,8 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
             raise ConfigError(f"knowledge.settings.{key}: expected a whole number >= 0")
         counts[key] = value
     return Knowledge(tuple(entries), suggested, human + tuple(
-        w for w in human_words if w not in human), float(threshold), **counts)
+        w for w in human_words if w not in human), float(threshold), float(blend), **counts,
+        synonyms=tuple((k.strip(), v.strip()) for k, v in synonyms.items()))
 
 
 def load_knowledge(path: str | Path, human_words: tuple[str, ...] = ()) -> Knowledge:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from itertools import repeat
 from operator import itemgetter
 from typing import NamedTuple
+
+from actors.autoreply.text import normalise
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"([{_HAN}]+)|([a-z0-9]+)")
@@ -47,7 +48,12 @@ def _stem(word: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """The terms of a text: Han unigrams and bigrams; English stems and trigrams."""
-    normal = unicodedata.normalize("NFKC", text).lower()
+    return terms_of(normalise(text))
+
+
+def terms_of(normal: str) -> list[str]:
+    """``tokens`` of a text already ``normalise``d (the engine normalises a
+    question once and searches two indexes with its terms)."""
     terms: list[str] = []
     for han, word in _RUNS.findall(normal):
         if han:
@@ -134,7 +140,10 @@ class Bm25Index:
         """The best ``limit`` documents. Plain pairs, not an object per hit:
         the auto-reply reads only the first few (a sixth of its cost was hits
         it never read)."""
-        query = Counter(tokens(text))
+        return self.search_terms(Counter(tokens(text)), limit)
+
+    def search_terms(self, query: Counter[str], limit: int = 10) -> Ranking:
+        """``search`` for a question's terms (``Counter(tokens(text))``)."""
         scores = self._score(query)
         # sorted() runs in C; nlargest's key loop was Python (measured 2x slower here)
         best = sorted(scores.items(), key=itemgetter(1), reverse=True)[:limit]

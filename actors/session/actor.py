@@ -84,7 +84,7 @@ class SessionActor(Receiver, GreenletActor):
         self._voice = Voice(state, self._ledger, deps.robot_id, clock, deps.store,
                             snapshot.last_t if snapshot else -1)
         self._seats = SeatRules(state, self._voice, deps, self._set_mode, self.actor_ref)
-        self._bot = BotDialogue(deps.autoreply, deps.config.texts)
+        self._bot = BotDialogue(deps.autoreply, deps.config.texts, deps.inbox)
         self._timer = IdleTimer(deps.clock, self.actor_ref)
         self._commit_retry: Cancellable | None = None
         self._flood: FloodGuard | None = None
@@ -192,6 +192,7 @@ class SessionActor(Receiver, GreenletActor):
         self._ledger.count(servicer.id, "replies")
         relayed = message.payload.with_extra({"cs": servicer.relay_info()})
         self._voice.to_customer(relayed, servicer=servicer.id)
+        self._bot.servicer_answered(message.payload.text)  # the inbox keeps the first (issue 24)
 
     def _request_human(self, group: str, priority: int = 0) -> None:
         unhelpful = self._bot.unhelpful_answer()
@@ -242,8 +243,7 @@ class SessionActor(Receiver, GreenletActor):
 
     def _reply(self, reply: BotReply) -> None:
         if reply.wants_human:
-            self._request_human("")
-            return
+            return self._request_human("")
         if reply.shown:
             self._ledger.count_answer(reply.shown, "shown")
         self._voice.to_customer(text_payload(reply.text))
@@ -253,8 +253,7 @@ class SessionActor(Receiver, GreenletActor):
     def _seen(self, message: Inbound) -> bool:
         self._ledger.handled(message.message_id)
         if self._state.seen_before(message.message_id):
-            log.info("duplicate message %s for %s ignored", message.message_id,
-                     self.customer_id)
+            log.info("duplicate message %s for %s ignored", message.message_id, self.customer_id)
             return True
         self._ledger.dirty = True
         return False
@@ -353,6 +352,7 @@ class SessionActor(Receiver, GreenletActor):
         if was_human:
             self._ask_for_rating()
             return
+        self._bot.ended()  # counts whether the bot ended it alone (issue 24)
         self._ledger.ended({"customer": self.customer_id, "session": state.session_id,
                             "servicers": list(state.served_by), "reason": reason,
                             "stars": state.stars, "closed": int(self._deps.clock.now() * 1000)})

@@ -9,6 +9,7 @@ from storage.errors import CsError
 
 if TYPE_CHECKING:
     from actors.autoreply.engine import AutoReply
+    from actors.autoreply.inbox import Inbox
     from actors.call import Address
     from actors.clock import Clock
     from actors.config import CsConfig
@@ -41,3 +42,4 @@ class SessionDeps(NamedTuple):
     ask_bot: Callable[[str, str], BotAnswer | None] | None = None
     control_types: frozenset[int] = frozenset()  # left out of transcripts
     bot_calls: Any = None  # gevent.pool.Pool bounding the external bot's calls in flight
+    inbox: Inbox | None = None  # where the bot's misses are filed for teaching (one, shared)

@@ -48,9 +48,45 @@ async function refresh() {
       el("span", { text: "★".repeat(r.stars) + " " + r.servicer + (r.comment ? " — " + r.comment : "") }),
       el("span", { class: "muted", text: time(r.t) }),
     ])));
+    await refreshInbox();
     set("updated", "updated " + new Date().toLocaleTimeString());
     set("error", "");
   } catch (error) { set("error", error.message); }
+}
+
+// The inbox is redrawn with the rest unless the supervisor is choosing in it:
+// a redraw every few seconds would reset the entry they are picking.
+async function refreshInbox() {
+  const inbox = document.getElementById("inbox");
+  if (inbox.contains(document.activeElement)) return;
+  const [stats, missed] = await Promise.all([api("/api/autoreply/stats"),
+                                             api("/api/autoreply/unanswered")]);
+  const share = stats.conversations.bot_share;
+  set("botshare", share === null ? "–" : Math.round(share * 100) + "% of " +
+      stats.conversations.total);
+  const entries = stats.answers.map((a) => [a.id, a.question]);
+  inbox.replaceChildren(...missed.unanswered.map((u) => {
+    const pick = el("select", {}, entries.map(([id, question]) => {
+      const option = el("option", { value: id, text: question + " (" + id + ")" });
+      if (u.suggestion && u.suggestion.id === id) option.selected = true;
+      return option;
+    }));
+    const teach = el("button", { text: "Add as variant", onclick: async () => {
+      try {
+        await api("/api/autoreply/entries/" + encodeURIComponent(pick.value) + "/variants",
+                  { json: { question: u.question } });
+        set("inboxnote", "Taught: “" + u.question + "” → " + pick.value);
+        teach.blur(); pick.blur();
+        await refreshInbox();
+      } catch (error) { set("inboxnote", error.message); }
+    } });
+    return el("tr", { "data-question": u.question }, [
+      el("td", { text: u.question }), el("td", { text: String(u.count) }),
+      el("td", { text: u.reason === "then_human" ? "asked for a person" : "not placed" }),
+      el("td", { text: u.servicer_answer || "–" }),
+      el("td", {}, [pick, teach]),
+    ]);
+  }));
 }
 
 signIn(document.getElementById("signin"), (me) => {

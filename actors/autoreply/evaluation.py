@@ -1,0 +1,160 @@
+"""Honest measurement of the auto-reply: k-fold cross-validation on labelled questions.
+
+The knowledge base is not learnt from the labelled questions; what is
+fitted is the engine's threshold and blend. Each fold's settings are chosen on the
+other folds only, and the fold is then judged with it, so every figure here
+is of questions the fitted numbers never saw. ``benchmarks/autoreply_eval.py``
+prints the report; tests/test_autoreply_eval.py holds the floors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import NamedTuple
+
+from actors.autoreply.engine import HUMAN, AutoReply, Scored
+from actors.autoreply.knowledge import Knowledge
+from actors.autoreply.text import language_of
+
+HUMAN_LABEL, NONE_LABEL = "human", "none"  # the labels that are not entry ids
+# Thresholds tried on the training folds: the engine's confidence is a share
+# (0..1), and a step of 0.01 is finer than any difference the sets can show.
+THRESHOLDS = tuple(t / 100 for t in range(5, 81))
+BLENDS = tuple(b / 10 for b in range(11))
+
+
+class Labelled(NamedTuple):
+    question: str
+    expect: str  # an entry id, HUMAN_LABEL or NONE_LABEL (off-topic)
+
+
+class Outcome(NamedTuple):
+    question: str
+    expect: str
+    got: str
+    language: str
+    blend: float  # fitted on the other folds
+    threshold: float  # fitted on the other folds
+
+
+def load_labelled(path: str | Path) -> list[Labelled]:
+    items = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            items.append(Labelled(record["q"], record["expect"]))
+    return items
+
+
+def label(scored: Scored, threshold: float) -> str:
+    """What the engine does with a scored question, in the labelled set's terms
+    (``AutoReply.decide``'s rule, without building its reply)."""
+    if scored.ranked and scored.confidence >= threshold:
+        return HUMAN_LABEL if scored.ranked[0] == HUMAN else scored.ranked[0]
+    return NONE_LABEL
+
+
+def folds(items: Sequence[Labelled], k: int) -> list[list[int]]:
+    """Stratified and deterministic: each label's questions dealt round-robin,
+    so every fold has every intent and the split never changes between runs."""
+    dealt: list[list[int]] = [[] for _ in range(k)]
+    turn = 0
+    by_label: dict[str, list[int]] = {}
+    for i, item in enumerate(items):
+        by_label.setdefault(item.expect, []).append(i)
+    for name in sorted(by_label):
+        for i in by_label[name]:
+            dealt[turn % k].append(i)
+            turn += 1
+    return dealt
+
+
+class Fit(NamedTuple):
+    blend: float
+    threshold: float
+    right: int  # questions of the training set it gets right
+
+
+def fit(scored: dict[float, list[Scored]], items: Sequence[Labelled],
+        train: Sequence[int]) -> Fit:
+    """The blend and threshold right on most training questions. Among tied
+    thresholds the middle one, the choice least likely to sit on an edge of
+    the training set; among tied blends the first."""
+    best = Fit(0.0, 0.0, -1)
+    for blend, scores in scored.items():
+        right = [sum(label(scores[i], t) == items[i].expect for i in train)
+                 for t in THRESHOLDS]
+        most = max(right)
+        if most > best.right:
+            tied = [t for t, r in zip(THRESHOLDS, right, strict=True) if r == most]
+            best = Fit(blend, tied[len(tied) // 2], most)
+    return best
+
+
+def score_all(knowledge: Knowledge, human_words: tuple[str, ...],
+              items: Sequence[Labelled], blends: Sequence[float]) -> dict[float, list[Scored]]:
+    """Every question scored once per blend (the blend changes the ranking)."""
+    scored = {}
+    for blend in blends:
+        engine = AutoReply(replace(knowledge, blend=blend), human_words)
+        scored[blend] = [engine.score(item.question) for item in items]
+    return scored
+
+
+def cross_validate(knowledge: Knowledge, human_words: tuple[str, ...],
+                   items: Sequence[Labelled], k: int = 10,
+                   blends: Sequence[float] = BLENDS) -> list[Outcome]:
+    scored = score_all(knowledge, human_words, items, blends)
+    outcomes: list[Outcome | None] = [None] * len(items)
+    for test in folds(items, k):
+        held = set(test)
+        fitted = fit(scored, items, [i for i in range(len(items)) if i not in held])
+        for i in test:
+            item = items[i]
+            outcomes[i] = Outcome(item.question, item.expect,
+                                  label(scored[fitted.blend][i], fitted.threshold),
+                                  language_of(item.question), fitted.blend, fitted.threshold)
+    return [o for o in outcomes if o is not None]
+
+
+def fit_all(knowledge: Knowledge, human_words: tuple[str, ...],
+            items: Sequence[Labelled], blends: Sequence[float] = BLENDS) -> Fit:
+    """The settings fitted on the whole set: what config/knowledge.yaml ships."""
+    return fit(score_all(knowledge, human_words, items, blends), items, range(len(items)))
+
+
+def judge(autoreply: AutoReply, items: Sequence[Labelled]) -> list[Outcome]:
+    """Outcomes at the engine's own settings (for a set kept apart from fitting)."""
+    knowledge = autoreply.knowledge
+    return [Outcome(item.question, item.expect,
+                    label(autoreply.score(item.question), knowledge.threshold),
+                    language_of(item.question), knowledge.blend, knowledge.threshold)
+            for item in items]
+
+
+class Report(NamedTuple):
+    accuracy: float
+    by_language: dict[str, tuple[float, int]]  # language -> (accuracy, questions)
+    by_intent: dict[str, tuple[float, int]]  # expected label -> (recall, questions)
+    off_topic_to_person: float  # share of off-topic questions handed to a person
+    confusion: Counter[tuple[str, str]]  # (expected, got) -> count, mistakes only
+
+
+def report(outcomes: Sequence[Outcome]) -> Report:
+    def share(chosen: Sequence[Outcome]) -> tuple[float, int]:
+        return (sum(o.got == o.expect for o in chosen) / len(chosen) if chosen else 0.0,
+                len(chosen))
+
+    languages = sorted({o.language for o in outcomes})
+    intents = sorted({o.expect for o in outcomes})
+    off_topic = [o for o in outcomes if o.expect == NONE_LABEL]
+    return Report(
+        share(outcomes)[0],
+        {lang: share([o for o in outcomes if o.language == lang]) for lang in languages},
+        {name: share([o for o in outcomes if o.expect == name]) for name in intents},
+        (sum(o.got == HUMAN_LABEL for o in off_topic) / len(off_topic)) if off_topic else 0.0,
+        Counter((o.expect, o.got) for o in outcomes if o.got != o.expect))

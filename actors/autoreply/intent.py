@@ -1,0 +1,57 @@
+"""Does a question ask for a person? An intent layer in front of retrieval.
+
+Retrieval matches words; asking for a person is said in more ways than a
+list of phrases can hold ("有没有活人啊", "stop the bot, i want a person") and
+its words also appear in questions that are not requests ("人工智能是什么",
+"不要人工", "when can i reach an agent"). So the request is recognised by its
+parts: a word for a person, not negated, not inside a question about when
+someone is there (business hours is an entry of the knowledge base).
+
+The patterns run on ``text.normalise``d text (Simplified, lower case).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Words for a person. 人工 but not 人工智能; 客服 and 经理 only with a verb of
+# asking or a "where are you", since "我想当客服" is about a job.
+_ZH_PERSON = re.compile(
+    r"人工(?!智能)|真人|活人|人呢|有人[吗么在]|有没有人|[找叫来换要]个?人"
+    r"|[找转叫要接请]\S{0,3}(?:客服|经理|主管)|(?:客服|经理)(?:呢|在吗|在不在|出来)"
+    r"|有客服")
+# Not wanting the bot is wanting a person.
+_ZH_NOT_BOT = re.compile(r"(?:不想|不要|别|不和|不跟)\S{0,3}机器人")
+_ZH_NEGATED = re.compile(r"(?:不要|不用|不需要|无需|不必|别)\S{0,2}(?:人工|真人|客服)")
+# English words are bounded by anything but a Latin letter, not by \b: Han
+# characters are word characters to \b, and "我要找agent" must still match.
+_EN_PERSON = re.compile(
+    r"(?<![a-z])(?:human|person|people|agent|someone|somebody|representative|rep|operator"
+    r"|manager|staff|customer service|live chat)(?![a-z])")
+_EN_NEGATED = re.compile(
+    r"(?<![a-z])(?:no|not|dont|don't|do not|never|no need for)(?![a-z])(?:\W+\w+){0,5}?\W+"
+    r"(?:human|person|agent|someone|representative|operator)(?![a-z])")
+# Asking what the bot is ("are you a human being?") is not asking for one.
+_ABOUT_BOT = re.compile(r"\bare (?:you|u) (?:a |an )?(?:real )?(?:human|person|bot|robot)"
+                        r"|你是(?:不是)?(?:真人|人工|机器人|人)")
+# A question about when people are there is the business-hours entry's.
+_WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|\b(?:when|hours|time|open)\b")
+
+
+def without_declined(normal: str) -> str:
+    """The question without the person it declines: "不要转人工，运费多少" is
+    about shipping, and "人工" must not pull it towards business hours."""
+    return _EN_NEGATED.sub(" ", _ZH_NEGATED.sub(" ", normal))
+
+
+def asks_for_person(normal: str) -> bool | None:
+    """True: a request for a person. False: a person explicitly declined
+    ("不要人工"). None: no word for a person, or it is a question about hours
+    or about the bot."""
+    if _ZH_NEGATED.search(normal) or _EN_NEGATED.search(normal):
+        return False
+    if _ZH_NOT_BOT.search(normal):
+        return True
+    if not (_ZH_PERSON.search(normal) or _EN_PERSON.search(normal)):
+        return None
+    return None if _WHEN.search(normal) or _ABOUT_BOT.search(normal) else True

@@ -1,0 +1,38 @@
+"""Words customers use for the knowledge base's words: one rewrite before matching.
+
+A knowledge base names a thing one way (优惠券, coupon, 保修); customers use
+others (券, voucher, 质保, 保固). Rewriting the customer's word to the
+knowledge base's, in the questions of both, lets a variant written once
+cover them all. The table is the knowledge base's (``synonyms:`` in
+config/knowledge.yaml), since which words are the same thing is the
+business's to say. Han words are replaced wherever they occur (Chinese has
+no spaces); English words only whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from actors.autoreply.text import normalise
+
+
+class Synonyms:
+    """Immutable once built; shared by every session."""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._to = {normalise(word): normalise(canonical) for word, canonical in pairs}
+        # Longest first, so 取消订阅 is rewritten before 订阅 is.
+        words = sorted(self._to, key=len, reverse=True)
+        # English words are bounded by anything but a Latin letter or digit,
+        # not by \b: "c++" ends in a non-word character, and Han characters
+        # count as word characters to \b ("我要sale" must still match).
+        alternatives = [re.escape(w) if not w.isascii()
+                        else rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])" for w in words]
+        self._pattern = re.compile("|".join(alternatives)) if words else None
+
+    def apply(self, normal: str) -> str:
+        """``normal`` (already ``normalise``d) with every known word rewritten."""
+        if self._pattern is None:
+            return normal
+        return self._pattern.sub(lambda m: self._to[m.group(0)], normal)

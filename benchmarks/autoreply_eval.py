@@ -1,0 +1,77 @@
+"""The auto-reply's accuracy on questions it has never seen.
+
+    python benchmarks/autoreply_eval.py [--k 10] [--lockbox] [--errors] [--blends 1.0]
+
+Scores tests/data/autoreply_heldout.jsonl by k-fold cross-validation (the
+threshold fitted on the training folds only; see actors/autoreply/evaluation.py)
+against config/knowledge.yaml. ``--lockbox`` also judges
+tests/data/autoreply_lockbox.jsonl, a set not looked at while the matcher was
+built, at the settings in config/knowledge.yaml (fitted on the held-out set).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from actors.autoreply.engine import AutoReply  # noqa: E402
+from actors.autoreply.evaluation import (  # noqa: E402
+    BLENDS,
+    Outcome,
+    cross_validate,
+    fit_all,
+    judge,
+    load_labelled,
+    report,
+)
+from actors.autoreply.knowledge import load_knowledge  # noqa: E402
+from actors.config import CsConfig  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+
+
+def show(title: str, outcomes: list[Outcome], errors: bool) -> None:
+    r = report(outcomes)
+    print(f"{title}: accuracy {r.accuracy:.3f} on {len(outcomes)} questions; "
+          f"off-topic handed to a person {r.off_topic_to_person:.3f}")
+    print("  per language: " + ", ".join(f"{lang} {acc:.3f} ({n})"
+                                         for lang, (acc, n) in r.by_language.items()))
+    print("  per intent:   " + ", ".join(f"{name} {acc:.2f} ({n})"
+                                         for name, (acc, n) in r.by_intent.items()))
+    fitted = sorted({(o.blend, o.threshold) for o in outcomes})
+    print("  (blend, threshold) used: " + ", ".join(f"({b:.1f}, {t:.2f})" for b, t in fitted))
+    print("  confusion (expected -> got: count): " + ", ".join(
+        f"{e}->{g}: {n}" for (e, g), n in r.confusion.most_common()))
+    if errors:
+        for o in outcomes:
+            if o.got != o.expect:
+                print(f"    {o.expect:>18} -> {o.got:<18} {o.question}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--lockbox", action="store_true")
+    parser.add_argument("--errors", action="store_true")
+    parser.add_argument("--blends", type=float, nargs="+", default=BLENDS,
+                        help="blends to fit among (1.0 alone: each entry's best question only)")
+    args = parser.parse_args()
+    knowledge = load_knowledge(ROOT / "config" / "knowledge.yaml")
+    human_words = CsConfig().human_words
+    items = load_labelled(DATA / "autoreply_heldout.jsonl")
+    outcomes = cross_validate(knowledge, human_words, items, args.k, args.blends)
+    show(f"held-out, {args.k}-fold", outcomes, args.errors)
+    fitted = fit_all(knowledge, human_words, items, args.blends)
+    print(f"fitted on the whole held-out set: blend {fitted.blend}, threshold "
+          f"{fitted.threshold} (config/knowledge.yaml has {knowledge.blend}, "
+          f"{knowledge.threshold})")
+    if args.lockbox:
+        autoreply = AutoReply(knowledge, human_words)
+        show("lockbox, at config/knowledge.yaml's settings",
+             judge(autoreply, load_labelled(DATA / "autoreply_lockbox.jsonl")), args.errors)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""The auto-reply on questions it has never seen, and the parts that make it so:
+normalisation, the intent layer for a person, synonyms, language, bad input."""
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actors.autoreply.engine import ANSWER, ASK_HUMAN, SUGGEST, AutoReply, Scored
+from actors.autoreply.evaluation import (
+    HUMAN_LABEL,
+    NONE_LABEL,
+    Labelled,
+    cross_validate,
+    fit,
+    folds,
+    judge,
+    load_labelled,
+    report,
+)
+from actors.autoreply.intent import asks_for_person
+from actors.autoreply.knowledge import knowledge_from_dict, load_knowledge
+from actors.autoreply.synonyms import Synonyms
+from actors.autoreply.text import language_of, normalise
+from actors.config import ConfigError, CsConfig, Texts
+from actors.session.dialogue import BotDialogue
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "config" / "knowledge.yaml"
+HELDOUT = Path(__file__).parent / "data" / "autoreply_heldout.jsonl"
+LOCKBOX = Path(__file__).parent / "data" / "autoreply_lockbox.jsonl"
+# Measured (python benchmarks/autoreply_eval.py --lockbox): 10-fold 0.928
+# (en 0.926, zh 0.930), off-topic to a person 0.000; lockbox 0.938. The floors
+# leave room for two or three questions, not for a regression.
+CV_FLOOR, CV_LANGUAGE_FLOOR, LOCKBOX_FLOOR = 0.92, 0.91, 0.9
+OFF_TOPIC_TO_PERSON_CEILING = 0.02
+
+
+ENGINE = AutoReply(load_knowledge(KNOWLEDGE), CsConfig().human_words)
+
+
+@pytest.fixture(scope="module")
+def knowledge():
+    return load_knowledge(KNOWLEDGE)
+
+
+@pytest.fixture(scope="module")
+def engine(knowledge):
+    return AutoReply(knowledge, CsConfig().human_words)
+
+
+def test_the_held_out_set_is_large_varied_and_apart_from_the_knowledge_base(knowledge):
+    items, lockbox = load_labelled(HELDOUT), load_labelled(LOCKBOX)
+    assert len(items) >= 300
+    languages = [language_of(i.question) for i in items]
+    assert min(languages.count("zh"), languages.count("en")) >= 100
+    labels = [i.expect for i in items]
+    assert all(labels.count(e.id) >= 10 for e in knowledge.entries)
+    assert labels.count(HUMAN_LABEL) >= 30 and labels.count(NONE_LABEL) >= 30
+    known = {normalise(q) for e in knowledge.entries for q in e.questions}
+    known |= {normalise(q) for q in knowledge.human}
+    copies = [i.question for i in items + lockbox if normalise(i.question) in known]
+    # Only a few Traditional spellings of a variant (電子發票), there to test
+    # the conversion; never a variant as the knowledge base writes it.
+    assert len(copies) <= 5 and all(normalise(q) != q for q in copies), copies
+    assert not {i.question for i in items} & {i.question for i in lockbox}
+    assert set(labels) <= {e.id for e in knowledge.entries} | {HUMAN_LABEL, NONE_LABEL}
+
+
+def test_cross_validated_accuracy_meets_the_floors(knowledge):
+    outcomes = cross_validate(knowledge, CsConfig().human_words, load_labelled(HELDOUT))
+    r = report(outcomes)
+    wrong = [(o.question, o.expect, o.got) for o in outcomes if o.got != o.expect]
+    assert r.accuracy >= CV_FLOOR, wrong
+    assert all(acc >= CV_LANGUAGE_FLOOR for acc, _ in r.by_language.values()), r.by_language
+    assert r.off_topic_to_person <= OFF_TOPIC_TO_PERSON_CEILING
+
+
+def test_the_unseen_lockbox_set_meets_its_floor(engine):
+    r = report(judge(engine, load_labelled(LOCKBOX)))
+    assert r.accuracy >= LOCKBOX_FLOOR
+    assert r.off_topic_to_person <= OFF_TOPIC_TO_PERSON_CEILING
+
+
+def test_folds_deal_every_question_once_and_every_label_to_every_fold():
+    items = [Labelled(f"q{i}", "ab"[i % 2]) for i in range(20)]
+    dealt = folds(items, 5)
+    assert sorted(i for fold in dealt for i in fold) == list(range(20))
+    assert all({items[i].expect for i in fold} == {"a", "b"} for fold in dealt)
+
+
+def test_the_threshold_is_fitted_on_the_training_questions_only():
+    # Question 0 is right only at a threshold <= 0.3; question 1 (off-topic)
+    # only above 0.5. Whichever is held out must not move the fit.
+    items = [Labelled("q0", "a"), Labelled("q1", NONE_LABEL)]
+    scored = {0.5: [Scored(("a",), 0.3), Scored(("a",), 0.5)]}
+    assert fit(scored, items, [0]).threshold <= 0.3
+    assert fit(scored, items, [1]).threshold > 0.5
+
+
+# Matching ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "有没有活人啊", "can I talk to a real person please", "我不想跟机器人说话", "人呢",
+    "叫你们经理来", "get me someone who can help", "我要找agent", "請轉人工"])
+def test_new_ways_of_asking_for_a_person_are_recognised(engine, text):
+    assert engine.reply(text).kind == ASK_HUMAN
+
+
+@pytest.mark.parametrize("text", [
+    "不要人工", "不用转人工了，我自己看", "no need for a human, thanks", "人工智能是什么",
+    "are you a human being?", "我想当客服，怎么应聘"])
+def test_a_declined_person_or_a_mere_mention_is_not_a_request(engine, text):
+    assert engine.reply(text).kind != ASK_HUMAN
+
+
+def test_a_question_behind_a_declined_person_is_still_answered(engine):
+    assert engine.reply("不要转人工，告诉我运费多少").entry_id == "shipping_fee"
+
+
+def test_when_people_are_there_is_the_business_hours_question(engine):
+    assert asks_for_person(normalise("人工客服几点上班")) is None
+    assert engine.reply("when can i reach an agent").entry_id == "business_hours"
+
+
+@pytest.mark.parametrize("plain, written", [
+    ("运费怎么算", "運費怎麼算"), ("订单查询", "訂單查詢"),
+    ("when will it ship", "ＷＨＥＮ　ＷＩＬＬ　ＩＴ　ＳＨＩＰ"),
+    ("refund", "re\u200bfund\x07")])
+def test_traditional_full_width_and_control_characters_match_as_the_plain_form(
+        engine, plain, written):
+    assert engine.reply(written)[:3] == engine.reply(plain)[:3]
+    assert engine.reply(plain).kind == ANSWER
+
+
+def test_synonyms_rewrite_han_anywhere_and_english_only_whole_words():
+    synonyms = Synonyms([("质保", "保修"), ("sale", "discount"), ("sign in", "log in")])
+    assert synonyms.apply("质保多久") == "保修多久"
+    assert synonyms.apply("is there a sale?") == "is there a discount?"
+    assert synonyms.apply("wholesale price") == "wholesale price"
+    assert synonyms.apply("i cant sign in") == "i cant log in"
+    assert synonyms.apply("我要sale") == "我要discount"
+    assert Synonyms([("c++", "cpp")]).apply("learn c++ now") == "learn cpp now"
+    assert Synonyms([]).apply("质保") == "质保"
+
+
+def test_synonyms_reach_an_entry_that_never_uses_the_customers_word(engine):
+    assert engine.reply("质保多长时间").entry_id == "warranty"
+    assert engine.reply("do you have a voucher").entry_id == "coupon"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "\x00\x01\x02", "？？？", "a" * 100_000,
+                                  "好" * 100_000])
+def test_empty_emoji_control_and_huge_questions_get_the_fallback(engine, text):
+    result = engine.reply(text)
+    assert result.kind == SUGGEST and result.suggestions == engine.suggested()
+
+
+# Language ------------------------------------------------------------------------
+
+FEE = "满 99 包邮 / free over 99"
+BILINGUAL = {
+    "settings": {"threshold": 1.0},
+    "entries": [
+        {"id": "ship", "questions": ["什么时候发货", "when do you ship"],
+         "answer": {"zh": "两天内发货。", "en": "We ship within two days."}},
+        {"id": "fee", "questions": ["运费多少", "shipping fee"], "answer": FEE},
+    ]}
+
+
+def test_answers_come_in_the_language_of_the_question(engine):
+    assert engine.reply("how much is it").answer.startswith("Basic is 10 yuan")
+    assert engine.reply("这个多少钱").answer.startswith("基础版每月 10 元")
+    assert engine.reply("我要refund").answer.startswith("签收 7 天内")  # mixed reads Chinese
+
+
+def test_did_you_mean_options_are_in_the_customers_language():
+    autoreply = AutoReply(knowledge_from_dict(BILINGUAL))
+    bot = BotDialogue(autoreply, Texts())
+    english = bot.from_knowledge("ship fee")
+    assert "1. when do you ship" in english.text or "1. shipping fee" in english.text
+    assert "什么时候发货" not in english.text and "运费多少" not in english.text
+    assert bot.choice("1").text in ("We ship within two days.", FEE)
+    chinese = BotDialogue(autoreply, Texts()).from_knowledge("发货运费")
+    assert "什么时候发货" in chinese.text and "when do you ship" not in chinese.text
+
+
+def test_an_entry_without_the_customers_language_answers_in_its_default():
+    autoreply = AutoReply(knowledge_from_dict(BILINGUAL))
+    assert autoreply.answer("fee", "en") == autoreply.answer("fee", "zh") == FEE
+    assert autoreply.answer("ship", "fr") == "两天内发货。"
+
+
+@pytest.mark.parametrize("answer", [{}, {"zh": ""}, {"chinese": "x"}, {"zh": 3}, ["x"]])
+def test_a_bad_answer_per_language_is_refused_with_the_place_named(answer):
+    with pytest.raises(ConfigError, match=r"entries\[0\]\.answer"):
+        knowledge_from_dict({"entries": [{"id": "a", "questions": ["q"], "answer": answer}]})
+
+
+@pytest.mark.parametrize("synonyms", [["a"], {"a": ""}, {"a": 1}])
+def test_bad_synonyms_are_refused(synonyms):
+    with pytest.raises(ConfigError, match="synonyms"):
+        knowledge_from_dict({"entries": [{"id": "a", "questions": ["q"], "answer": "x"}],
+                             "synonyms": synonyms})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_gets_a_reply_and_normalising_twice_changes_nothing(text):
+    result = ENGINE.reply(text)
+    assert result.kind in (ANSWER, ASK_HUMAN, SUGGEST) and result.language in ("zh", "en")
+    assert result.kind != ANSWER or result.answer
+    assert normalise(normalise(text)) == normalise(text)
+
+
+def test_the_sets_are_json_lines_with_a_question_and_a_label():
+    for path in (HELDOUT, LOCKBOX):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            assert set(json.loads(line)) == {"q", "expect"}
