@@ -7,13 +7,12 @@ to the defaults below, so a business only writes what it changes.
 from __future__ import annotations
 
 import json
-import re
 import string
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from actors.hours import BusinessHours, HoursError, hours_from_dict
 from actors.messages import Servicer
 from storage.errors import CsError
 
@@ -63,7 +62,7 @@ class Texts:
     queued: str = "当前客服繁忙，您前面还有 {ahead} 位。All servicers are busy; you are number {position} in the queue."
     queue_full: str = "当前排队人数已满，请稍后再试。The queue is full; please try again later."
     queue_timeout: str = "抱歉，等待时间过长，请稍后再试。Sorry, nobody could take your request in time; please try again later."
-    offline: str = "现在是非工作时间，人工客服工作时间为 {hours}。Our servicers work {hours}; please come back then."
+    offline: str = "现在是非工作时间，我们{next_open_zh}上班（{hours}）。We are closed now and open {next_open_en}."
     transferred: str = "已为您转接客服 {servicer_name}。{servicer_name} will take over now."
     servicer_transferred_away: str = "会话已转给 {servicer_name}。The session now goes to {servicer_name}."
     servicer_transferred_in: str = "{previous_name} 转来的客户 {customer_name} ({customer_id})。Transferred from {previous_name}."
@@ -91,7 +90,7 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "duty_paused": frozenset({"load", "capacity"}),
     "auto_paused": frozenset({"minutes"}),
     "queued": frozenset({"position", "ahead"}),
-    "offline": frozenset({"hours"}),
+    "offline": frozenset({"hours", "next_open_zh", "next_open_en"}),
     "transferred": frozenset({"servicer_name"}),
     "servicer_transferred_away": frozenset({"servicer_name"}),
     "servicer_transferred_in": frozenset({"previous_name", "customer_name", "customer_id"}),
@@ -135,31 +134,6 @@ DEFAULT_HUMAN_WORDS = ("人工", "转人工", "人工客服", "human", "agent")
 
 STRATEGIES = ("least_loaded", "round_robin", "sticky")
 OFF_DUTY_POLICIES = ("keep", "requeue")
-
-
-@dataclass(frozen=True)
-class BusinessHours:
-    """When servicers work, in one fixed UTC offset (no time-zone database needed)."""
-
-    utc_offset_minutes: int = 480
-    days: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)  # ISO weekdays, Monday = 1
-    open_minute: int = 9 * 60
-    close_minute: int = 18 * 60
-
-    def is_open(self, epoch_secs: float) -> bool:
-        local = datetime.fromtimestamp(epoch_secs, timezone.utc) + timedelta(
-            minutes=self.utc_offset_minutes)
-        minute = local.hour * 60 + local.minute
-        return local.isoweekday() in self.days and self.open_minute <= minute < self.close_minute
-
-    def describe(self) -> str:
-        def hhmm(m: int) -> str:
-            return f"{m // 60:02d}:{m % 60:02d}"
-
-        sign = "+" if self.utc_offset_minutes >= 0 else "-"
-        offset = abs(self.utc_offset_minutes)
-        return (f"{hhmm(self.open_minute)}-{hhmm(self.close_minute)} "
-                f"(UTC{sign}{offset // 60:02d}:{offset % 60:02d})")
 
 
 @dataclass(frozen=True)
@@ -251,35 +225,6 @@ def _servicers(items: Any) -> tuple[Servicer, ...]:
     return result
 
 
-_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
-_OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
-
-
-def _business_hours(data: Any) -> BusinessHours | None:
-    if data is None:
-        return None
-    if not isinstance(data, dict) or set(data) - {"utc_offset", "days", "open", "close"}:
-        raise ConfigError("business_hours: expected {utc_offset, days, open, close}")
-    offset = _OFFSET.match(str(data.get("utc_offset", "+08:00")))
-    opens, closes = (_HHMM.match(str(data.get(k, d)))
-                     for k, d in (("open", "09:00"), ("close", "18:00")))
-    days = data.get("days", [1, 2, 3, 4, 5, 6, 7])
-    if offset is None:
-        raise ConfigError("business_hours.utc_offset: expected like +08:00")
-    if opens is None or closes is None:
-        raise ConfigError("business_hours.open/close: expected HH:MM")
-    if not isinstance(days, list) or not days or not all(
-            isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 7 for d in days):
-        raise ConfigError("business_hours.days: expected ISO weekdays 1 (Monday) to 7")
-    sign = -1 if offset.group(1) == "-" else 1
-    open_minute = int(opens.group(1)) * 60 + int(opens.group(2))
-    close_minute = int(closes.group(1)) * 60 + int(closes.group(2))
-    if close_minute <= open_minute:
-        raise ConfigError("business_hours: close must be after open")
-    return BusinessHours(sign * (int(offset.group(2)) * 60 + int(offset.group(3))),
-                         tuple(days), open_minute, close_minute)
-
-
 def _choice(key: str, value: Any, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ConfigError(f"{key}: expected one of {', '.join(allowed)}")
@@ -354,7 +299,10 @@ def config_from_dict(data: dict[str, Any]) -> CsConfig:
         elif key == "off_duty_policy":
             changes[key] = _choice(key, value, OFF_DUTY_POLICIES)
         elif key == "business_hours":
-            changes[key] = _business_hours(value)
+            try:
+                changes[key] = hours_from_dict(value)
+            except HoursError as exc:
+                raise ConfigError(str(exc)) from None
         else:
             raise ConfigError(f"unknown key {key!r}")
     return replace(config, **changes)

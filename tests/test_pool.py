@@ -310,8 +310,10 @@ def test_business_hours(store, open_minute, expect_offline):
     world.on_duty("alice")
     ask_for_human(world, "c1")
     text = world.deliver.texts_to("c1")[0]
-    if expect_offline:
-        assert text == world.config.texts.offline.format(hours="00:00-13:00 (UTC+00:00)")
+    if expect_offline:  # Monday 13:46: next open at 00:00 on Tuesday
+        assert text == world.config.texts.offline.format(
+            hours="00:00-13:00 (UTC+00:00)", next_open_zh="明天 00:00 (UTC+00:00)",
+            next_open_en="tomorrow at 00:00 (UTC+00:00)")
     else:
         assert "will help you now" in text
 

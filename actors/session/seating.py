@@ -118,8 +118,11 @@ class SeatRules:
         if state.with_person and state.servicer is not None:
             self._voice.to_customer(text_payload(texts.already_human.format(
                 servicer_name=state.servicer.name)))
-        elif state.mode == AUTO and hours and not hours.is_open(self._deps.clock.now()):
-            self._voice.to_customer(text_payload(texts.offline.format(hours=hours.describe())))
+        elif state.mode == AUTO and hours and not hours.is_open(now := self._deps.clock.now(),
+                                                                group):
+            zh, en = hours.next_open_words(now, group)
+            self._voice.to_customer(text_payload(texts.offline.format(
+                hours=hours.describe(group), next_open_zh=zh, next_open_en=en)))
         elif state.mode == AUTO:
             state.group = group
             state.priority = priority
