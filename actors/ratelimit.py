@@ -29,3 +29,8 @@ class LeakyBucket:
             self._level += 1.0
             return 0.0
         return (self._level + 1.0 - self.capacity) / self.rate_per_sec
+
+    def drained(self, now: float) -> bool:
+        """True once every token taken has leaked away: a new bucket would
+        then behave exactly like this one, so this one may be forgotten."""
+        return self._level - (now - self._at) * self.rate_per_sec <= 0.0
