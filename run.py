@@ -231,8 +231,7 @@ def cmd_loadtest(args):
     result = LoadTest(options).run()
     print(json.dumps({k: v for k, v in result.items() if k != "options"}, indent=2))
     print(f"written to {options.output}")
-    lost = result.get("scenario", result.get("sessions_only", {})).get("lost", 0)
-    sys.exit(1 if lost else 0)
+    sys.exit(1 if any(result["losses"].values()) else 0)
 
 
 def cmd_new_token(args):
@@ -308,6 +307,9 @@ def main(argv=None):
     load.add_argument("--im-rate-limit", type=int, default=0,
                       help="robot sends per 10 s at the simulator, and the server's "
                            "--rate-limit (0: none)")
+    load.add_argument("--robot-limit-customers", type=int, default=0,
+                      help="only the robot rate-limit scenario: this many customers at once "
+                           "(--im-rate-limit defaults to 1000 per 10 s for it)")
     load.add_argument("--quiet", action="store_true")
 
     bare = sub.add_parser("ceiling", help="the bare handler the load test compares with")
