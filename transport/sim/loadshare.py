@@ -105,13 +105,16 @@ class ShareRounds:
                 measured[f"ceiling{s}_callbacks_per_sec"] = round(rate, 1)
                 measured[f"ceiling{s}_server_cpu_percent"] = round(100 * busy, 1)
                 measured[f"ceiling{s}_lost"] = failed
-            rate, busy, lost, late = self._saturate(in_flight)
+            rate, busy, lost, late, to_200 = self._saturate(in_flight)
             measured[f"saturation{s}_answers_per_sec"] = round(rate, 1)
             measured[f"saturation{s}_server_cpu_percent"] = round(100 * busy, 1)
             # Steadier than the rate when the machine's speed wanders.
             measured[f"saturation{s}_server_cpu_us_per_answer"] = us_per_answer(busy, rate)
             measured[f"saturation{s}_lost"] = lost
             measured[f"saturation{s}_late"] = late
+            # What caps the rate with 5 in flight: about 5 / (time to 200).
+            measured[f"saturation{s}_time_to_200_p50_ms"] = to_200["p50"]
+            measured[f"saturation{s}_time_to_200_p99_ms"] = to_200["p99"]
             if bare is not None and rate:
                 measured[f"share_of_ceiling{s}"] = round(
                     rate / measured[f"ceiling{s}_callbacks_per_sec"], 3)
@@ -169,10 +172,17 @@ class ShareRounds:
                   f" its CPU {busy:.0%}")
         return rate, busy, failed
 
-    def _saturate(self, in_flight: int) -> tuple[float, float, int, int]:
-        """(bot answers per second, the CS server's CPU share, lost, late) for one phase."""
+    def _saturate(self, in_flight: int) -> tuple[float, float, int, int, dict[str, Any]]:
+        """(bot answers per second, the CS server's CPU share, lost, late, time to 200)
+        for one phase."""
         people, server = self._people, self._server
         people.sim.callbacks.max_per_host = in_flight
+        answer_secs: list[float] = []
+
+        def timed(result: CallResult) -> None:
+            if result.status == 200:
+                answer_secs.append(result.answer_secs)
+
         answered = 0
         overdue: Overdue = []
         deadline = time.perf_counter() + self._saturate_secs
@@ -194,18 +204,23 @@ class ShareRounds:
                     return
                 i += 1
 
-        cpu_before = process_stats(server.proc.pid)["cpu_secs"]
-        started = time.perf_counter()
-        gevent.joinall([gevent.spawn(customer, i) for i in range(BLASTERS)])
-        elapsed = time.perf_counter() - started
-        busy = (process_stats(server.proc.pid)["cpu_secs"] - cpu_before) / elapsed
+        previous, people.sim.on_callback = people.sim.on_callback, timed
+        try:
+            cpu_before = process_stats(server.proc.pid)["cpu_secs"]
+            started = time.perf_counter()
+            gevent.joinall([gevent.spawn(customer, i) for i in range(BLASTERS)])
+            elapsed = time.perf_counter() - started
+            busy = (process_stats(server.proc.pid)["cpu_secs"] - cpu_before) / elapsed
+        finally:
+            people.sim.on_callback = previous
         rate = answered / elapsed
         late = count_late(people, overdue, self._wait)
         people.samples = Samples()
+        to_200 = distribution(answer_secs)
         self._say(f"saturation, {in_flight} in flight: {rate:.0f} bot answers/s end to end;"
                   f" server CPU {busy:.0%} ({us_per_answer(busy, rate)} µs per answer);"
-                  f" lost {len(overdue) - late}, late {late}")
-        return rate, busy, len(overdue) - late, late
+                  f" time to 200 p50 {to_200['p50']} ms; lost {len(overdue) - late}, late {late}")
+        return rate, busy, len(overdue) - late, late, to_200
 
 
 def count_late(people: People, overdue: Overdue, wait: float) -> int:
