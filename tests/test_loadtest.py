@@ -88,3 +88,29 @@ def test_under_the_cs_robots_limit_a_crowd_is_answered_and_shadows_are_not_held_
     # backlog; on its own bucket it goes at once (the 1 s target is a benchmark's).
     assert limit["shadow_delay_ms"]["max"] < 1000 * limit["backlog_drained_secs"] / 2
     assert result["errors"] == {}
+
+
+def test_a_run_that_loses_anything_keeps_the_servers_logs(tmp_path):
+    import shutil
+
+    # No reply can come within a microsecond: every welcome counts as lost.
+    options = LoadOptions(customers=5, sessions_only=True, wait=1e-6,
+                          output=str(tmp_path / "lost.json"), quiet=True)
+    test = LoadTest(options)
+    try:
+        result = test.run()
+        assert result["losses"]["sessions_only"] == 5
+        assert result["logs_kept_in"] == str(test.workdir)
+        assert (test.workdir / "server.log").exists()
+    finally:
+        shutil.rmtree(test.workdir, ignore_errors=True)
+
+
+def test_losses_are_counted_in_every_phase_not_only_the_scenario():
+    from transport.sim.loadgen import losses
+
+    result = {"scenario": {"lost": 0, "late": 3}, "half_load": {"lost": 62, "late": 0},
+              "saturation_5_lost": 1, "saturation_5_late": 4, "ceiling_lost": 0,
+              "robot_limit": {"lost": 0, "shadow_lost": 2}}
+    assert losses(result) == {"scenario": 0, "half_load": 62, "saturation_5": 1, "ceiling": 0,
+                              "robot_limit": 0, "robot_limit_shadow": 2}

@@ -372,6 +372,8 @@ class LoadTest:
             if redis is not None:
                 redis.stop()
         self.result["losses"] = losses(self.result)
+        if any(self.result["losses"].values()) or self.result.get("errors"):
+            self.result["logs_kept_in"] = str(self.workdir)  # the servers' logs and Redis
         Path(o.output).write_text(json.dumps(self.result, indent=2))
         return self.result
 
