@@ -32,8 +32,9 @@ def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
     assert len(rounds) == 2
     shares = sorted(r["share_of_ceiling"] for r in rounds)
     assert result["share_of_ceiling"] == pytest.approx(sum(shares) / 2, abs=0.001)  # the median
-    assert result["losses"] == {"scenario": 0, "half_load": 0, "ceiling": 0, "saturation": 0,
-                                "ceiling_5": 0, "saturation_5": 0}
+    assert result["losses"] == {"scenario": 0, "half_load": 0, "half_load_bare": 0,
+                                "ceiling": 0, "saturation": 0, "ceiling_5": 0,
+                                "saturation_5": 0}
     assert all(r["saturation_late"] == 0 == r["saturation_5_late"] for r in rounds)
     assert result["server"]["peak_rss_mb"] > 0 and result["server"]["cpu_secs"] > 0
     assert all(v is not None for v in scenario["latency_ms"].values())
@@ -43,6 +44,9 @@ def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
     assert abs(half["target_per_sec"] - result["saturation_5_answers_per_sec"] / 2) <= 0.1
     to_200 = half["time_to_200_ms"]
     assert 0 < to_200["p50"] <= to_200["p99"] <= to_200["max"]
+    bare = result["half_load_bare"]  # the same rate at the bare handler: the floor
+    assert bare["target_per_sec"] == half["target_per_sec"] and bare["callbacks"] > 0
+    assert 0 < bare["time_to_200_ms"]["p50"] <= bare["time_to_200_ms"]["max"]
 
 
 def test_sessions_only_reports_memory_per_session(tmp_path):

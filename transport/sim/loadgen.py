@@ -327,7 +327,8 @@ class LoadTest:
                 if o.saturate_secs > 0:
                     self.result.update(ShareRounds(
                         people, server, self.workdir, self.say, ceiling_secs=o.ceiling_secs,
-                        saturate_secs=o.saturate_secs, rounds=o.rounds, wait=o.wait).run())
+                        saturate_secs=o.saturate_secs, rounds=o.rounds, wait=o.wait,
+                        half_secs=o.half_secs).run())
                     saturation = float(self.result["saturation_answers_per_sec"])
                     if o.half_secs > 0:  # half of what the real pattern (5 in flight) takes
                         self.result["half_load"] = half_load(
@@ -381,7 +382,7 @@ class LoadTest:
 def losses(result: dict[str, Any]) -> dict[str, int]:
     """Every phase's lost count, by phase (and lost callbacks of the ceiling)."""
     found: dict[str, int] = {}
-    for name in ("scenario", "sessions_only", "half_load", "robot_limit"):
+    for name in ("scenario", "sessions_only", "half_load", "half_load_bare", "robot_limit"):
         part = result.get(name)
         if isinstance(part, dict):
             found[name] = int(part.get("lost") or 0)

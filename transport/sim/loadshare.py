@@ -66,7 +66,7 @@ class ShareRounds:
 
     def __init__(self, people: People, server: Child, workdir: Path,
                  say: Callable[[str], None], *, ceiling_secs: float, saturate_secs: float,
-                 rounds: int, wait: float) -> None:
+                 rounds: int, wait: float, half_secs: float = 0.0) -> None:
         self._people = people
         self._server = server
         self._workdir = workdir
@@ -75,19 +75,27 @@ class ShareRounds:
         self._saturate_secs = saturate_secs
         self._rounds = max(1, rounds)
         self._wait = wait
+        self._half_secs = half_secs
 
     def run(self) -> dict[str, Any]:
         """Every round, then the median of each measure (lost and late: the sums)."""
         bare = self._start_ceiling() if self._ceiling_secs > 0 else None
         rounds: list[dict[str, Any]] = []
+        bare_half: dict[str, Any] | None = None
         try:
             for number in range(1, self._rounds + 1):
                 rounds.append(self._round(bare, number))
+            five = [r["saturation_5_answers_per_sec"] for r in rounds
+                    if r.get("saturation_5_answers_per_sec")]
+            if bare is not None and self._half_secs > 0 and five:
+                bare_half = self._bare_half_load(bare, statistics.median(five) / 2)
         finally:
             if bare is not None:
                 bare.stop()
             self._people.sim.callbacks.max_per_host = HALF_LOAD_IN_FLIGHT
         result: dict[str, Any] = {"rounds": rounds}
+        if bare_half is not None:
+            result["half_load_bare"] = bare_half
         for name in dict.fromkeys(name for r in rounds for name in r):
             values = [r[name] for r in rounds if r.get(name) is not None]
             if name.endswith(("_lost", "_late")):
@@ -171,6 +179,39 @@ class ShareRounds:
         self._say(f"ceiling, {in_flight} in flight: bare Bottle handler {rate:.0f} callbacks/s;"
                   f" its CPU {busy:.0%}")
         return rate, busy, failed
+
+    def _bare_half_load(self, bare: Child, rate: float) -> dict[str, Any]:
+        """The bare handler's time to 200 at the rate our half load will run, open
+        loop through 5 in flight: the floor the machine and the generator set."""
+        body = json.dumps({"messageId": 1, "sender": "c", "conv": {"type": 0, "target": ROBOT},
+                           "payload": wire_text(question(1))}).encode()
+        url = f"{bare.url}/im/robot/t"
+        dispatcher = CallbackDispatcher(max_per_host=HALF_LOAD_IN_FLIGHT)
+        answer_secs: list[float] = []
+        failed = 0
+        total = int(rate * self._half_secs)
+        finished = gevent.event.Event()
+
+        def timed(result: CallResult) -> None:
+            nonlocal failed
+            if result.status == 200:
+                answer_secs.append(result.answer_secs)
+            else:
+                failed += 1
+            if len(answer_secs) + failed == total:
+                finished.set()
+
+        started = time.perf_counter()
+        for i in range(total):
+            gevent.sleep(max(0.0, started + i / rate - time.perf_counter()))
+            dispatcher.enqueue(url, body, timed)
+        finished.wait(self._wait)
+        dispatcher.close()
+        to_200 = distribution(answer_secs)
+        self._say(f"half load, bare handler: {total} callbacks at {rate:.0f}/s; time to 200 "
+                  f"p50 {to_200['p50']} ms, p99 {to_200['p99']} ms, max {to_200['max']} ms")
+        return {"target_per_sec": round(rate, 1), "callbacks": total,
+                "lost": total - len(answer_secs), "time_to_200_ms": to_200}
 
     def _saturate(self, in_flight: int) -> tuple[float, float, int, int, dict[str, Any]]:
         """(bot answers per second, the CS server's CPU share, lost, late, time to 200)
