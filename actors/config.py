@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from actors.messages import Servicer
+from storage.errors import CsError
 
 
-class ConfigError(ValueError):
+class ConfigError(CsError, ValueError):
     """The configuration file is unreadable or holds a wrong value."""
+
+    code = "bad_config"
+    http_status = 400
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,51 @@ class Texts:
     welcome_suggestions: str = "猜你想问 / You may ask:\n{options}"
     offer_human: str = "还没解决？输入“人工”转人工客服。Still stuck? Type 'human' to reach a person."
     too_fast: str = "您发送得太快了，请稍候再发。You are sending messages too fast; please wait a moment."
+
+
+# What each text is given when it is said: a placeholder outside its set
+# would raise KeyError the first time the text is used (once, inside the
+# pool, it stopped the pool: issue 19), so a config that has one is refused.
+TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "seat_assigned": frozenset({"servicer_name"}),
+    "already_human": frozenset({"servicer_name"}),
+    "servicer_seat": frozenset({"customer_name", "customer_id"}),
+    "servicer_history": frozenset({"history"}),
+    "duty_on": frozenset({"load", "capacity"}),
+    "duty_off": frozenset({"load", "capacity"}),
+    "duty_paused": frozenset({"load", "capacity"}),
+    "auto_paused": frozenset({"minutes"}),
+    "queued": frozenset({"position", "ahead"}),
+    "offline": frozenset({"hours"}),
+    "transferred": frozenset({"servicer_name"}),
+    "servicer_transferred_away": frozenset({"servicer_name"}),
+    "servicer_transferred_in": frozenset({"previous_name", "customer_name", "customer_id"}),
+    "transfer_failed": frozenset({"reason"}),
+    "suggest": frozenset({"options"}),
+    "welcome_suggestions": frozenset({"options"}),
+}
+
+
+def check_placeholders(key: str, text: str) -> None:
+    """Refuse a text whose placeholders are not all given to it.
+
+    Raises:
+        ConfigError: naming the key and the placeholder.
+    """
+    allowed = TEXT_PLACEHOLDERS.get(key, frozenset())
+    try:
+        fields_used = [name for _, name, _, _ in string.Formatter().parse(text)
+                       if name is not None]
+    except ValueError as exc:
+        raise ConfigError(f"texts.{key}: {exc} (write {{{{ and }}}} for a literal brace)"
+                          ) from None
+    for name in fields_used:
+        base = name.split(".")[0].split("[")[0]
+        if base not in allowed:
+            takes = ", ".join("{" + p + "}" for p in sorted(allowed)) or "no placeholders"
+            shown = "{" + name + "}" if name else "{}"
+            raise ConfigError(f"texts.{key}: unknown placeholder {shown}; "
+                              f"this text takes {takes}")
 
 
 @dataclass(frozen=True)
@@ -267,7 +317,10 @@ def config_from_dict(data: dict[str, Any]) -> CsConfig:
         if key == "content_types":
             changes[key] = _build(ContentTypes, value, key)
         elif key == "texts":
-            changes[key] = _build(Texts, value, key)
+            texts = _build(Texts, value, key)
+            for name in value:
+                check_placeholders(name, getattr(texts, name))
+            changes[key] = texts
         elif key == "servicers":
             changes[key] = _servicers(value)
         elif key == "faq":

@@ -5,27 +5,40 @@ Directory keeps a dict. It is the only actor that starts or stops sessions,
 which makes the hand-over at close safe: a message routed to a session that
 has just closed is sent back here and starts a new session.
 
-The HTTP intake reads its two maps (never writes them) to tell an open
-session directly: a hop through this actor was 3% of a bot answer's CPU.
-Order holds because a session enters the map in ``_start`` just before it
-is told the message that started it, with no switch in between, so any
-message the intake tells it directly comes after that one.
+The HTTP intake keeps a copy of the routes, changed only by the updates
+this actor publishes (actors/routes.py says why, and why order holds).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pykka
 
-from actors.call import CallReceiver, tell
+from actors.call import Address, Receiver, tell
+from actors.commands import duty_command
 from actors.config import CsConfig
 from actors.mailbox import GreenletActor
-from actors.messages import Inbound, Outbound, text_payload
-from actors.session.commands import status_command
+from actors.messages import (
+    CustomerMessage,
+    Inbound,
+    Outbound,
+    PoolRestarted,
+    ServicerMessage,
+    text_payload,
+)
+from actors.pool import ServicerPool
+from actors.routes import (
+    RoutesReset,
+    RouteUpdate,
+    ServicersChanged,
+    SessionGone,
+    SessionOpened,
+    ShadowBound,
+)
+from actors.supervision import Mortal
 
 if TYPE_CHECKING:
     from actors.durability.outbox import Outbox
@@ -34,25 +47,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-SessionFactory = Callable[[str, Any, "dict[str, Any] | None"], pykka.ActorRef[Any]]
-"""(customer id, directory proxy, snapshot or None) -> a started SessionActor."""
+SessionFactory = Callable[[str, "dict[str, Any] | None"], pykka.ActorRef[Any]]
+"""(customer id, stored snapshot or None) -> a started SessionActor.
+
+Raises ValueError (SnapshotError) for a snapshot it cannot read."""
 
 
-class Routes(NamedTuple):
-    """Live, read-only views of the Directory's maps, for the HTTP intake."""
-
-    sessions: Mapping[str, pykka.ActorRef[Any]]  # customer id -> open session
-    shadows: Mapping[str, str]  # shadow id -> customer id
-
-
-class Directory(CallReceiver, GreenletActor):
+class Directory(Mortal, Receiver, GreenletActor):
     """Routes callbacks to sessions and the pool; owns the customer->actor map."""
 
     use_daemon_thread = True
 
     def __init__(self, config: CsConfig, *, robot_id: str, start_session: SessionFactory,
-                 pool: Any, outbox: Outbox, store: Store) -> None:
-        super().__init__()
+                 pool: Address, outbox: Outbox, store: Store,
+                 on_death: Callable[[], None] | None = None) -> None:
+        super().__init__(on_death=on_death)
         self._config = config
         self._robot_id = robot_id
         self._start_session = start_session
@@ -62,11 +71,14 @@ class Directory(CallReceiver, GreenletActor):
         self._sessions: dict[str, pykka.ActorRef[Any]] = {}  # customer id -> SessionActor
         self._shadows: dict[str, str] = {}  # shadow id -> customer id
         self._servicer_ids = frozenset(s.id for s in config.servicers)
+        self._readers: list[Callable[[RouteUpdate], None]] = []  # told of every change
+
+    def describe(self) -> str:
+        return "the directory"
 
     def on_start(self) -> None:
-        self._self = self.actor_ref.proxy()
         try:
-            self._shadows.update(self._store.load_shadows())  # a live view reads it
+            self._shadows.update(self._store.load_shadows())
         except Exception:
             log.exception("shadow map not loaded; shadows resolve by pattern only")
 
@@ -77,23 +89,41 @@ class Directory(CallReceiver, GreenletActor):
             how many sessions were restored.
         """
         restored = 0
-        for customer_id, snapshot in self._store.load_open_sessions():
+        for customer_id, data in self._store.load_open_sessions():
             if customer_id in self._sessions:
                 continue
-            self._start(customer_id, snapshot)
+            try:
+                self._start(customer_id, data)
+            except ValueError as exc:
+                log.error("session snapshot of %s unreadable (%s); set aside", customer_id,
+                          exc)
+                self._set_aside_session(customer_id, data, str(exc))
+                continue
+            except Exception:
+                log.exception("session %s did not start from its snapshot; set aside",
+                              customer_id)
+                self._set_aside_session(customer_id, data, "did not start")
+                continue
             restored += 1
         log.info("restored %d open sessions", restored)
         return restored
 
+    def _set_aside_session(self, customer_id: str, data: Any, reason: str) -> None:
+        try:
+            self._store.set_aside(self._store.keys.session(customer_id), None, data, reason)
+        except Exception:
+            log.exception("session snapshot of %s not set aside", customer_id)
+
     def route_customer(self, message: Inbound) -> None:
         """A callback to the CS Robot: a customer's message or a servicer's command."""
-        status = status_command(message.payload.text)
+        servicer = message.sender in self._servicer_ids
+        status = duty_command(message.payload.text, servicer)
         if status is not None:
-            # The pool refuses anyone who is not a servicer.
-            self._pool.set_status.defer(message.sender, status)
+            # The pool refuses anyone who is not a servicer, and says so.
+            tell(self._pool, ServicerPool.set_status, message.sender, status)
             self._handled_here(message)
             return
-        if message.sender in self._servicer_ids:
+        if servicer:
             self._say(message.sender, self._config.texts.servicer_help)
             self._handled_here(message)
             return
@@ -104,9 +134,9 @@ class Directory(CallReceiver, GreenletActor):
                 self._handled_here(message)  # nothing to close
                 return
             session = self._start(customer_id, None)
-        if not tell(session, "receive_customer_message", message):
-            self._sessions.pop(customer_id, None)
-            tell(self._start(customer_id, None), "receive_customer_message", message)
+        if not _hand(session, CustomerMessage(message)):
+            self._forget(customer_id, session)
+            _hand(self._start(customer_id, None), CustomerMessage(message))
 
     def route_shadow(self, message: Inbound) -> None:
         """A callback to a Shadow: a servicer writing to a customer."""
@@ -120,8 +150,8 @@ class Directory(CallReceiver, GreenletActor):
                     text_payload(self._config.texts.servicer_session_over), shadow_id))
             self._handled_here(message)
             return
-        if not tell(session, "receive_servicer_message", message):
-            self._sessions.pop(customer_id or "", None)
+        if not _hand(session, ServicerMessage(message)):
+            self._forget(customer_id or "", session)
             self._handled_here(message)
 
     def replay_inbound(self) -> int:
@@ -134,9 +164,14 @@ class Directory(CallReceiver, GreenletActor):
         for message_id, record in self._store.pending_inbound():
             try:
                 message = Inbound.from_record(record)
-            except (ValueError, TypeError):
-                log.exception("unreadable inbound journal entry %s; dropped", message_id)
-                self._store.forget_inbound([message_id])
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                log.error("inbound journal entry %s unreadable (%s); set aside", message_id,
+                          exc)
+                try:
+                    self._store.set_aside(self._store.keys.inbound, str(message_id), record,
+                                          str(exc))
+                except Exception:
+                    log.exception("inbound journal entry %s not set aside", message_id)
                 continue
             if message.target == self._robot_id:
                 self.route_customer(message)
@@ -148,8 +183,22 @@ class Directory(CallReceiver, GreenletActor):
         return replayed
 
     def servicers_changed(self, servicer_ids: frozenset[str]) -> None:
-        """The pool's servicers changed (told by the pool)."""
+        """The pool's servicers changed (told on the pool's behalf)."""
         self._servicer_ids = servicer_ids
+        self._publish(ServicersChanged(servicer_ids))
+
+    def reconcile_pool(self) -> None:
+        """Have the pool free the seats and places of customers with no open
+        session (after a restart, or a restore from storage)."""
+        tell(self._pool, ServicerPool.reconcile, frozenset(self._sessions))
+
+    def pool_restarted(self) -> None:
+        """The pool was restarted from its snapshot (told by its supervisor): it
+        frees what closed sessions held, and every open session attaches again."""
+        self.reconcile_pool()
+        notice = PoolRestarted()
+        for session in self._sessions.values():
+            _hand(session, notice)
 
     def shadow_bound(self, shadow_id: str, customer_id: str) -> None:
         """A session got its Shadow (told by the session)."""
@@ -163,16 +212,19 @@ class Directory(CallReceiver, GreenletActor):
         # message queued here meanwhile must reach the session before any
         # the intake tells it directly.
         self._shadows[shadow_id] = customer_id
+        self._publish(ShadowBound(shadow_id, customer_id))
 
     def session_closed(self, customer_id: str, ref: pykka.ActorRef[Any]) -> None:
         """A session ended (told by the session): forget and stop it."""
-        if self._sessions.get(customer_id) is ref:
-            del self._sessions[customer_id]
+        self._forget(customer_id, ref)
         ref.stop(block=False)
 
-    def routes(self) -> Routes:
-        """Asked once by the intake."""
-        return Routes(MappingProxyType(self._sessions), MappingProxyType(self._shadows))
+    def watch_routes(self, reader: Callable[[RouteUpdate], None]) -> None:
+        """Tell ``reader`` the routes now, then every change, in order (asked by
+        the intake; ``reader`` runs inside this actor and must not block)."""
+        self._readers.append(reader)
+        reader(RoutesReset(tuple(self._sessions.items()), tuple(self._shadows.items()),
+                           self._servicer_ids))
 
     def open_sessions(self) -> list[str]:
         return sorted(self._sessions)
@@ -192,6 +244,7 @@ class Directory(CallReceiver, GreenletActor):
         """
         futures = [ref.stop(block=False) for ref in self._sessions.values()]
         self._sessions.clear()
+        self._publish(RoutesReset((), tuple(self._shadows.items()), self._servicer_ids))
         for future in futures:
             try:
                 future.get(timeout=timeout_secs)
@@ -200,9 +253,19 @@ class Directory(CallReceiver, GreenletActor):
 
     def _start(self, customer_id: str,
                snapshot: dict[str, Any] | None) -> pykka.ActorRef[Any]:
-        ref = self._start_session(customer_id, self._self, snapshot)
+        ref = self._start_session(customer_id, snapshot)
         self._sessions[customer_id] = ref
+        self._publish(SessionOpened(customer_id, ref))
         return ref
+
+    def _forget(self, customer_id: str, ref: pykka.ActorRef[Any]) -> None:
+        if self._sessions.get(customer_id) is ref:
+            del self._sessions[customer_id]
+            self._publish(SessionGone(customer_id, ref))
+
+    def _publish(self, update: RouteUpdate) -> None:
+        for reader in self._readers:
+            reader(update)
 
     def _handled_here(self, message: Inbound) -> None:
         """The message needs no session: drop its journal entry now."""
@@ -214,3 +277,12 @@ class Directory(CallReceiver, GreenletActor):
 
     def _say(self, user_id: str, text: str) -> None:
         self._outbox.send(Outbound(self._robot_id, user_id, text_payload(text), user_id))
+
+
+def _hand(session: pykka.ActorRef[Any], message: Any) -> bool:
+    """Hand a typed message to a session; False if it has stopped."""
+    try:
+        session.tell(message)
+        return True
+    except pykka.ActorDeadError:
+        return False

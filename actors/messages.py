@@ -205,3 +205,55 @@ class BotAnswer(NamedTuple):
 
     answer: str = ""
     handoff: bool = False
+
+
+# What the ServicerPool tells a session about its seat (one dispatcher in the
+# session; the pool knows nothing of the session's class).
+
+class SeatAssigned(NamedTuple):
+    """The customer has this seat (``seat.previous``: moved from that servicer)."""
+
+    seat: Seat
+
+
+class Queued(NamedTuple):
+    """No seat yet: the customer's place in the queue of their group."""
+
+    position: int
+
+
+class SeatUnavailable(NamedTuple):
+    """No seat and no queue: ``no_servicer``, ``queue_full`` or ``queue_timeout``."""
+
+    reason: str
+
+
+class SeatRevoked(NamedTuple):
+    """The servicer went off duty or paused under the requeue policy; the queue follows."""
+
+    servicer: Servicer
+
+
+class TransferFailed(NamedTuple):
+    reason: str
+
+
+class PoolRestarted(NamedTuple):
+    """The pool was restarted from its snapshot: ask again for the seat or place."""
+
+
+# What the HTTP intake and the Directory hand a session.
+
+class CustomerMessage(NamedTuple):
+    """A message the customer sent to the CS Robot."""
+
+    message: Inbound
+
+
+class ServicerMessage(NamedTuple):
+    """A message a servicer sent to the customer's Shadow."""
+
+    message: Inbound
+
+
+SeatNotice = SeatAssigned | Queued | SeatUnavailable | SeatRevoked | TransferFailed

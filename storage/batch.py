@@ -15,6 +15,8 @@ redis-py's pipeline spent more Python per command than the Lua they ran.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import gevent
@@ -23,9 +25,16 @@ import redis
 from gevent.hub import Waiter, get_hub
 from redis.exceptions import NoScriptError
 
+from storage.errors import StorageError
+
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256  # calls per round trip; bounds one write's size
+# Calls waiting for a round trip. A healthy local Redis clears a full batch in
+# about a millisecond, so 16 batches queued means Redis is not keeping up;
+# queuing more only makes every caller wait longer, and the intake must learn
+# at once that storage is degraded (it accepts callbacks in memory then).
+MAX_PENDING = 16 * MAX_BATCH
 
 
 class Script(NamedTuple):
@@ -38,18 +47,25 @@ class _Call(NamedTuple):
     keys: list[str]
     args: list[Any]
     waiter: Waiter  # resumed once, with the reply or the exception
+    deadline: float  # monotonic; a call still queued then is never sent
 
 
 class _Late(Exception):
     """A round trip outlived the wait bound (raised inside the runner only)."""
 
 
+_TIMED_OUT = object()  # what a caller's own timer resumes it with
+_UNREAD = object()  # a reply not read (yet)
+
+
 class ScriptBatcher:
     """Runs Lua scripts for any greenlet, grouping those that arrive together."""
 
-    def __init__(self, client: redis.Redis, wait_timeout: float) -> None:
+    def __init__(self, client: redis.Redis, wait_timeout: float,
+                 max_pending: int = MAX_PENDING) -> None:
         self._client = client
         self._wait_timeout = wait_timeout
+        self._max_pending = max_pending
         self._connection: Any = None
         self._pending: list[_Call] = []
         self._runner: gevent.Greenlet[Any, Any] | None = None
@@ -60,30 +76,52 @@ class ScriptBatcher:
         return Script(self._client.register_script(source).sha, source)
 
     def call(self, script: Script, keys: list[str], args: list[Any]) -> Any:
-        """Run ``script`` and return its reply; raise what Redis raised.
+        """Run ``script`` and return its reply.
 
-        The wait is bounded: the runner gives each round trip ``wait_timeout``
-        and answers every call it took, whatever happens.
+        Each call waits at most ``wait_timeout`` from when it was made,
+        however many calls are ahead of it; one still queued at its deadline
+        is never sent.
 
         Raises:
-            redis.TimeoutError: no reply within the bound (the script may
-                still run: the same ambiguity as a socket time-out).
+            StorageError: from the redis error, a time-out (the script may
+                still have run if it was sent: the same ambiguity as a socket
+                time-out), or a full queue (at once, without waiting).
         """
+        if len(self._pending) >= self._max_pending:
+            raise StorageError(f"storage queue full ({len(self._pending)} calls waiting)")
         # A bare Waiter, not an AsyncResult: each call has one waiter and is
         # answered once, so the AsyncResult's link machinery is pure cost (two
-        # calls per bot answer; benchmarks/pipeline.py).
+        # calls per bot answer; benchmarks/pipeline.py). A reply or failure
+        # that comes after the timer resumed the caller is only stored in the
+        # Waiter (its greenlet is cleared when get() returns) and dropped.
         waiter = Waiter()
-        self._pending.append(_Call(script, keys, args, waiter))
+        self._pending.append(_Call(script, keys, args, waiter,
+                                   time.monotonic() + self._wait_timeout))
         if self._runner is None:
             self._runner = gevent.spawn(self._drain)
-        return waiter.get()
+        timer = get_hub().loop.timer(self._wait_timeout)
+        timer.start(waiter.switch, _TIMED_OUT)
+        try:
+            reply = waiter.get()
+        except redis.RedisError as exc:
+            raise StorageError(str(exc)) from exc
+        finally:
+            timer.close()
+        if reply is _TIMED_OUT:
+            raise StorageError(f"no reply from Redis within {self._wait_timeout}s") \
+                from redis.TimeoutError("no reply from Redis in time")
+        return reply
 
     def _drain(self) -> None:
         try:
             while self._pending:
                 batch = self._pending[:MAX_BATCH]
                 del self._pending[:MAX_BATCH]
-                self._run(batch)
+                now = time.monotonic()
+                # Their callers have been answered by their own timers.
+                batch = [call for call in batch if call.deadline > now]
+                if batch:
+                    self._run(batch)
         finally:
             self._runner = None
             if self._pending:  # killed (shut-down): nobody may wait for ever
@@ -95,41 +133,45 @@ class ScriptBatcher:
     def _run(self, batch: list[_Call]) -> None:
         self.round_trips += 1
         self.calls += len(batch)
+        replies: list[Any] = [_UNREAD] * len(batch)
+        failure: BaseException | None = None
         try:
             with gevent.Timeout(self._wait_timeout, _Late):
-                replies = self._execute(batch)
+                self._execute(batch, range(len(batch)), replies)
                 missing = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
                 if missing:  # Redis restarted or its script cache was flushed
                     for source in {batch[i].script.source for i in missing}:
                         self._client.script_load(source)
-                    for i, reply in zip(missing, self._execute([batch[i] for i in missing]),
-                                        strict=True):
-                        replies[i] = reply
+                    for i in missing:
+                        replies[i] = _UNREAD
+                    self._execute(batch, missing, replies)
         except BaseException as exc:  # every waiter must hear of it
-            failure = _failure(exc)
-            for call in batch:
-                _fail(call, failure)
-            if not isinstance(exc, Exception):
-                raise
-            return
+            failure = exc
+        # Replies read before a failure are delivered: their scripts ran.
         run_callback = get_hub().loop.run_callback
+        unread = _failure(failure) if failure is not None else _stopped()
         for call, reply in zip(batch, replies, strict=True):
-            if isinstance(reply, Exception):
+            if reply is _UNREAD:
+                _fail(call, unread)
+            elif isinstance(reply, Exception):
                 _fail(call, reply)
             else:
                 run_callback(call.waiter.switch, reply)
+        if failure is not None and not isinstance(failure, Exception):
+            raise failure
 
-    def _execute(self, batch: list[_Call]) -> list[Any]:
-        """One write, then one reply per call (a script's error is its reply,
-        and so is an argument Redis cannot carry)."""
+    def _execute(self, batch: list[_Call], which: Sequence[int], replies: list[Any]) -> None:
+        """One write, then one reply per call, each stored in ``replies`` as it
+        is read (a script's error is its reply, and so is an argument Redis
+        cannot carry)."""
         if self._connection is None:
             pool = self._client.connection_pool
             self._connection = pool.connection_class(**pool.connection_kwargs)
         connection = self._connection
-        replies: list[Any] = [None] * len(batch)
         packed: list[bytes] = []
         sent: list[int] = []
-        for i, call in enumerate(batch):
+        for i in which:
+            call = batch[i]
             try:
                 packed.append(hiredis.pack_command(
                     ("EVALSHA", call.script.sha, len(call.keys), *call.keys, *call.args)))
@@ -137,7 +179,7 @@ class ScriptBatcher:
             except TypeError as exc:
                 replies[i] = redis.DataError(str(exc))
         if not sent:
-            return replies
+            return
         try:
             connection.send_packed_command([b"".join(packed)], check_health=False)
             for i in sent:
@@ -145,7 +187,6 @@ class ScriptBatcher:
                     replies[i] = connection.read_response()
                 except redis.ResponseError as exc:
                     replies[i] = exc
-            return replies
         except BaseException:
             connection.disconnect()  # replies may be half read: start clean
             raise

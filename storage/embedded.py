@@ -6,10 +6,13 @@ service. Its data (append-only file) lives under the run's data directory.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +21,23 @@ import redis
 log = logging.getLogger(__name__)
 
 STARTUP_TIMEOUT_SECS = 10.0
+_PR_SET_PDEATHSIG = 1
+
+
+class EmbeddedRedisError(RuntimeError):
+    """The embedded redis-server did not start (its process is gone by then)."""
+
+
+def die_with_parent() -> None:
+    """``preexec_fn`` for a child that must not outlive us, even if we are killed -9.
+
+    Linux delivers SIGTERM to the child when the parent exits (prctl
+    PR_SET_PDEATHSIG); elsewhere this does nothing and ``stop()`` is the only
+    guard. A redis-server adopted by init kept its port and data dir, and the
+    next ``run.py`` silently connected to it.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -48,7 +68,11 @@ class EmbeddedRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> EmbeddedRedis:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise EmbeddedRedisError(f"cannot create the embedded Redis's data directory "
+                                     f"{self.data_dir}: {exc.strerror}") from None
         args = [
             redis_server_path(),
             "--bind", "127.0.0.1",
@@ -61,8 +85,18 @@ class EmbeddedRedis:
             "--loglevel", "warning",
             "--logfile", str(self.data_dir / "redis.log"),
         ]
-        self._process = subprocess.Popen(args, stdin=subprocess.DEVNULL)
-        self._wait_ready()
+        # It logs to its own file, so it holds none of our descriptors: a shell
+        # pipe on a command that started it used to stay open after that
+        # command ended. Its own session keeps a terminal's Ctrl-C from
+        # stopping it under a server still draining; we stop it last.
+        self._process = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
         log.info("embedded redis on port %s, data in %s", self.port, self.data_dir)
         return self
 
@@ -72,15 +106,17 @@ class EmbeddedRedis:
         while True:
             assert self._process is not None
             if self._process.poll() is not None:
-                raise RuntimeError(
-                    f"redis-server exited with {self._process.returncode}; "
+                raise EmbeddedRedisError(
+                    f"the embedded redis-server exited with {self._process.returncode}; "
                     f"see {self.data_dir / 'redis.log'}")
             try:
                 client.ping()
                 return
-            except redis.ConnectionError:
+            except redis.ConnectionError as exc:
                 if time.monotonic() > deadline:
-                    raise
+                    raise EmbeddedRedisError(
+                        f"the embedded redis-server did not answer on port {self.port} "
+                        f"within {STARTUP_TIMEOUT_SECS:g} s: {exc}") from None
                 time.sleep(0.05)
             finally:
                 client.close()

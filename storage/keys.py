@@ -31,6 +31,10 @@ arguments, never interpolated into commands or scan patterns, so an id with
                                  the signature window
 {p}:seen:{message id}    string  "1": a callback's messageId was accepted; expires after
                                  SEEN_TTL_SECS
+{p}:bad                  hash    "<key>" or "<key>\\x1f<field>" -> msgpack {key, field, raw
+                                 (the stored bytes), when (ms), why} of a record restore
+                                 could not use, moved here from where it was
+                                 (Store.set_aside); kept for inspection until deleted by hand
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ class Keys:
         self.answers = f"{prefix}:answers"
         self.recent_sessions = f"{prefix}:recent-sessions"
         self.last_servicer = f"{prefix}:last-servicer"
+        self.bad = f"{prefix}:bad"
 
     def session(self, customer_id: str) -> str:
         return f"{self.prefix}:session:{customer_id}"

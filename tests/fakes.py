@@ -3,6 +3,7 @@
 import gevent
 import gevent.event
 
+from actors.call import ask
 from actors.durability.outbox import Delivery
 from actors.messages import ShadowInfo
 from actors.session.actor import ShadowError
@@ -103,13 +104,17 @@ class ShadowMaker:
         return ShadowInfo(f"{customer_id}*Shadow", f"Name of {customer_id}", "")
 
 
-def settle(*proxies, rounds=2, timeout=3.0):
+def _nothing(actor):
+    return None
+
+
+def settle(*actors, rounds=2, timeout=3.0):
     """Wait until each actor, in order, has handled everything told to it so far.
 
-    Asking for an attribute is a message too, so its answer comes after every
-    earlier message; two rounds cover one actor telling the next.
+    An ask is a message too, so its answer comes after every earlier
+    message; two rounds cover one actor telling the next.
     """
     for _ in range(rounds):
-        for proxy in proxies:
-            proxy.actor_urn.get(timeout=timeout)
+        for actor in actors:
+            ask(actor, _nothing).get(timeout=timeout)
         gevent.sleep(0)

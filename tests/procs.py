@@ -1,10 +1,12 @@
-"""Running a CS server as a real child process, for fault tests."""
+"""Running a CS server as a real child process, for fault tests; finding what a
+child left behind."""
 
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from transport.http.client import JsonClient, NotReady, wait_healthy
@@ -61,3 +63,41 @@ def faq_config(path, count):
     faq = [{"keywords": [f"q{i:03d}"], "answer": f"a{i:03d}"} for i in range(count)]
     path.write_text(json.dumps({"faq": faq, "servicers": ["alice"]}))
     return path
+
+
+MARK = "WILDFIRE_CS_TEST_MARK"
+
+
+def marked_env(mark, **extra):
+    """An environment whose processes, and all they start, can be found again:
+    children inherit it, and /proc/<pid>/environ shows it even after
+    redis-server rewrites its command line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CS_")}
+    return {**env, MARK: mark, "PYTHONUNBUFFERED": "1", **extra}
+
+
+def marked_processes(mark):
+    """Live (not zombie) processes started with ``marked_env(mark)``."""
+    needle = f"{MARK}={mark}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            name = (entry / "comm").read_text().strip()
+        except (OSError, IndexError):  # gone meanwhile, or not ours to read
+            continue
+        if needle in environ and state != "Z":
+            found.append((int(entry.name), name))
+    return found
+
+
+def assert_none_left(mark, timeout=5.0):
+    """Every process started under ``mark`` is gone (a child told to stop may take
+    a moment to exit; one never stopped stays, and fails this)."""
+    deadline = time.monotonic() + timeout
+    while (left := marked_processes(mark)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"processes left behind: {left}"

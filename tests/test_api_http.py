@@ -67,7 +67,7 @@ def test_api_errors_are_json_with_the_right_status(team, method, path, body, sta
 
 
 def test_api_refuses_a_missing_token(team):
-    assert http.get(team.cs.url + "/api/queue").status == 403
+    assert http.get(team.cs.url + "/api/queue").status == 401
 
 
 def test_queue_transfer_and_rating_over_http(team):

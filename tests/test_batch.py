@@ -1,11 +1,14 @@
 """Group commit: Lua calls made together share round trips and lose nothing."""
 
+import time
+
 import gevent
 import gevent.socket
+import hiredis
 import pytest
 import redis
 
-from storage import connect
+from storage import CsError, StorageError, connect
 from storage.batch import ScriptBatcher
 
 INCREMENT = "return redis.call('INCRBY', KEYS[1], ARGV[1])"
@@ -43,7 +46,8 @@ def test_a_script_error_reaches_only_its_caller(batcher, store):
     bad = gevent.spawn(batcher.call, script, [key], ["not a number"])
     gevent.joinall([good, bad])
     assert good.value == 1
-    assert isinstance(bad.exception, redis.ResponseError)
+    assert isinstance(bad.exception, StorageError)
+    assert isinstance(bad.exception.__cause__, redis.ResponseError)
     store.client.delete(key)
 
 
@@ -53,7 +57,10 @@ def test_an_unreachable_redis_fails_every_waiter_with_a_storage_error():
     script = batcher.register(INCREMENT)
     calls = [gevent.spawn(batcher.call, script, ["k"], [1]) for _ in range(5)]
     gevent.joinall(calls)
-    assert all(isinstance(c.exception, redis.ConnectionError) for c in calls)
+    assert all(isinstance(c.exception, StorageError) for c in calls)
+    assert all(isinstance(c.exception.__cause__, redis.ConnectionError) for c in calls)
+    assert calls[0].exception.code == "storage_unavailable"
+    assert isinstance(calls[0].exception, CsError) and calls[0].exception.http_status == 503
 
 
 @pytest.fixture
@@ -73,7 +80,8 @@ def test_a_redis_that_never_answers_fails_every_waiter_within_the_bound(silent_r
     calls = [gevent.spawn(batcher.call, script, ["k"], [1]) for _ in range(5)]
     with gevent.Timeout(3):
         gevent.joinall(calls)
-    assert all(isinstance(c.exception, redis.TimeoutError) for c in calls)
+    assert all(isinstance(c.exception, StorageError) for c in calls)
+    assert all(isinstance(c.exception.__cause__, redis.TimeoutError) for c in calls)
 
 
 def test_calls_in_flight_or_queued_when_the_runner_is_stopped_hear_of_it(silent_redis):
@@ -88,7 +96,7 @@ def test_calls_in_flight_or_queued_when_the_runner_is_stopped_hear_of_it(silent_
     batcher._runner.kill()
     with gevent.Timeout(3):
         gevent.joinall(in_flight + queued)
-    assert all(isinstance(c.exception, redis.ConnectionError) for c in in_flight + queued)
+    assert all(isinstance(c.exception, StorageError) for c in in_flight + queued)
 
 
 def test_an_argument_redis_cannot_carry_fails_only_its_own_call(batcher, store):
@@ -98,5 +106,121 @@ def test_an_argument_redis_cannot_carry_fails_only_its_own_call(batcher, store):
     bad = gevent.spawn(batcher.call, script, [key], [{"not": "bytes"}])
     gevent.joinall([good, bad])
     assert good.value == 1
-    assert isinstance(bad.exception, redis.DataError)
+    assert isinstance(bad.exception, StorageError)
+    assert isinstance(bad.exception.__cause__, redis.DataError)
     store.client.delete(key)
+
+
+def test_each_call_waits_at_most_its_own_bound_however_many_are_queued(silent_redis):
+    # During a Redis stall a call queued behind thousands of others used to
+    # wait for every batch ahead of it (12 round trips of 0.2 s here).
+    batcher = ScriptBatcher(silent_redis, wait_timeout=0.2, max_pending=4000)
+    script = batcher.register(INCREMENT)
+
+    def timed_call():
+        started = time.monotonic()
+        try:
+            batcher.call(script, ["k"], [1])
+        except Exception as exc:
+            return time.monotonic() - started, exc
+        return time.monotonic() - started, None
+
+    calls = [gevent.spawn(timed_call) for _ in range(3000)]
+    with gevent.Timeout(10):
+        gevent.joinall(calls, raise_error=True)
+    waits = [c.value[0] for c in calls]
+    assert max(waits) < 1.5, f"longest wait {max(waits):.2f}s for a 0.2s bound"
+    assert all(isinstance(c.value[1], StorageError) for c in calls)
+    # All were queued before the first round trip began, so all had timed out
+    # when it failed: none of the rest was sent (and so none ran late).
+    assert batcher.round_trips == 1
+
+
+def wait_for_round_trip(batcher):
+    with gevent.Timeout(3):
+        while batcher.round_trips == 0:
+            gevent.sleep(0.01)
+
+
+def test_a_full_queue_fails_the_next_call_at_once(silent_redis):
+    batcher = ScriptBatcher(silent_redis, wait_timeout=60, max_pending=10)
+    script = batcher.register(INCREMENT)
+    stuck = [gevent.spawn(batcher.call, script, ["k"], [1])]
+    wait_for_round_trip(batcher)
+    stuck += [gevent.spawn(batcher.call, script, ["k"], [1]) for _ in range(10)]
+    gevent.sleep(0)  # let them queue behind the stuck round trip
+    with gevent.Timeout(2):
+        with pytest.raises(StorageError, match="queue"):
+            batcher.call(script, ["k"], [1])
+    assert not any(c.ready() for c in stuck)  # refused before any of them ended
+    batcher._runner.kill()
+    gevent.joinall(stuck)
+
+
+def test_a_full_queue_makes_accepting_a_callback_fail_fast(store, silent_redis):
+    # The intake (transport/edge/intake.py) catches StorageError from
+    # accept_inbound and reports storage degraded: it must not wait first.
+    from storage.batch import ScriptBatcher as Batcher
+    store._batcher = Batcher(silent_redis, wait_timeout=60, max_pending=4)
+    store._accept = store._batcher.register("return 1")
+    stuck = [gevent.spawn(store.accept_inbound, 0, [0])]
+    wait_for_round_trip(store._batcher)
+    stuck += [gevent.spawn(store.accept_inbound, i, [i]) for i in range(1, 5)]
+    gevent.sleep(0)
+    with gevent.Timeout(2):
+        with pytest.raises(StorageError):
+            store.accept_inbound(99, [99])
+    assert not any(c.ready() for c in stuck)
+    store._batcher._runner.kill()
+    gevent.joinall(stuck)
+
+
+@pytest.fixture
+def half_answering_redis():
+    """A Redis stand-in that answers the first ANSWERED scripts of a batch, then hangs up."""
+    server = gevent.socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+
+    def serve():
+        while True:
+            sock, _ = server.accept()
+            gevent.spawn(answer, sock)
+
+    def answer(sock):
+        reader = hiredis.Reader()
+        answered = 0
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                return
+            reader.feed(data)
+            while (command := reader.gets()) is not False:
+                if command[0].upper() != b"EVALSHA":
+                    sock.sendall(b"+OK\r\n")  # the connection's own set-up
+                    continue
+                if answered == HalfAnswering.ANSWERED:
+                    sock.close()
+                    return
+                answered += 1
+                sock.sendall(b":%d\r\n" % answered)
+
+    runner = gevent.spawn(serve)
+    yield redis.Redis(port=server.getsockname()[1], socket_timeout=5, protocol=2)
+    runner.kill()
+    server.close()
+
+
+class HalfAnswering:
+    ANSWERED = 3
+
+
+def test_a_batch_that_fails_part_way_delivers_the_replies_already_read(half_answering_redis):
+    batcher = ScriptBatcher(half_answering_redis, wait_timeout=5)
+    script = batcher.register(INCREMENT)
+    calls = [gevent.spawn(batcher.call, script, ["k"], [1]) for _ in range(8)]
+    with gevent.Timeout(5):
+        gevent.joinall(calls)
+    assert batcher.round_trips == 1
+    assert [c.value for c in calls[:3]] == [1, 2, 3]
+    assert all(isinstance(c.exception, StorageError) for c in calls[3:])

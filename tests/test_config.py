@@ -52,8 +52,9 @@ def test_load_config_reports_the_file_and_the_problem(tmp_path):
 
 
 def test_demo_config_loads():
+    # No faq: the demo answers from config/knowledge.yaml (run.py demo --knowledge).
     config = load_config("config/demo.json")
-    assert len(config.servicers) == 2 and config.faq
+    assert len(config.servicers) == 2 and not config.faq
 
 
 def engine():
@@ -68,3 +69,26 @@ def test_requests_for_a_person_are_recognised(text):
 
 def test_a_sentence_mentioning_human_is_not_a_quick_hand_off():
     assert not engine().wants_human("are you a human being?")
+
+
+@pytest.mark.parametrize("texts, message", [
+    ({"duty_on": "On duty, {name}"}, "texts.duty_on: unknown placeholder {name}; this text "
+                                     "takes {capacity}, {load}"),
+    ({"welcome": "Hi {customer_name}"}, "texts.welcome: unknown placeholder {customer_name}; "
+                                        "this text takes no placeholders"),
+    ({"queued": "number {}"}, "texts.queued: unknown placeholder {}"),
+    ({"queued": "number {position"}, "texts.queued: "),
+])
+def test_a_text_with_a_placeholder_it_is_not_given_is_refused_naming_both(texts, message):
+    with pytest.raises(ConfigError) as refused:
+        config_from_dict({"texts": texts})
+    assert str(refused.value).startswith(message)
+
+
+def test_every_default_text_formats_with_what_it_is_given():
+    from actors.config import TEXT_PLACEHOLDERS, Texts, check_placeholders
+
+    texts = Texts()
+    for key in Texts.__dataclass_fields__:
+        check_placeholders(key, getattr(texts, key))
+        getattr(texts, key).format(**dict.fromkeys(TEXT_PLACEHOLDERS.get(key, ()), "x"))

@@ -5,6 +5,9 @@ import time
 
 import gevent
 
+from actors.call import ask
+from actors.directory import Directory
+from actors.pool import ServicerPool
 from conftest import ROBOT_ID, make_config, start_stack
 from transport.http.client import JsonClient
 
@@ -127,7 +130,8 @@ def test_servicer_off_duty_gets_no_new_customers(stack):
 
 def test_unknown_user_cannot_go_on_duty(stack):
     assert "Only registered servicers" in reply_text(stack.client, "mallory", "/on")
-    assert stack.cs.actors.pool.status().get(timeout=2)["alice"]["on_duty"] is False
+    status = ask(stack.cs.actors.pool, ServicerPool.status).get(timeout=2)
+    assert status["alice"]["on_duty"] is False
 
 
 def test_a_customer_with_an_open_session_still_reaches_the_pool_with_a_command(stack):
@@ -177,7 +181,7 @@ def test_customer_leaving_frees_the_seat_and_tells_the_servicer(stack):
     go_on_duty(stack, "alice")  # capacity 1
     c.send("carol", ROBOT_ID, "human")
     c.wait_for("carol")
-    c.wait_for("alice", 1)
+    c.wait_for("alice", 2)  # the seat notice, then the recent history
     c.send("carol", ROBOT_ID, payload=LEAVE)
     [left] = c.wait_for("alice")
     assert "customer left" in left["payload"]["searchableContent"]
@@ -194,7 +198,7 @@ def test_idle_session_ends_with_notice(redis_url):
         go_on_duty(stack, "alice")
         c.send("gina", ROBOT_ID, "human")
         c.wait_for("gina")
-        c.wait_for("alice", 1)
+        c.wait_for("alice", 2)  # the seat notice, then the recent history
         end, rating_request = c.wait_for("gina", 2, timeout=5)
         assert "idle" in end["payload"]["searchableContent"]
         assert rating_request["payload"]["type"] == 10005
@@ -202,7 +206,7 @@ def test_idle_session_ends_with_notice(redis_url):
         assert "idle" in notice["payload"]["searchableContent"]
         # the rating window (0.3 s here, like the idle time) closes the session too
         assert wait_until(lambda: stack.cs.store.open_session_ids() == [])
-        assert stack.cs.actors.directory.open_sessions().get(timeout=2) == []
+        assert ask(stack.cs.actors.directory, Directory.open_sessions).get(timeout=2) == []
     finally:
         stack.stop()
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import ROBOT_ID, start_stack
 
-ALLOWED = {200, 400, 403, 404, 405, 409, 413}
+ALLOWED = {200, 400, 401, 403, 404, 405, 409, 413}
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
     | st.text(max_size=30),

@@ -1,6 +1,7 @@
 """The IM simulator answers as the WildfireChat server does (DESIGN.md §4)."""
 
 import time
+import urllib.request
 
 import gevent
 import gevent.event
@@ -65,7 +66,7 @@ def test_admin_api_checks_the_admin_signature(sim):
     state, url = sim
     with pytest.raises(ImApiError) as error:
         AdminApi(url, "wrong").get_user("u1")
-    assert error.value.code == 244
+    assert error.value.im_code == 244
     state.put_user("u1", "User One", "http://p")
     assert AdminApi(url, ADMIN).get_user("u1")["displayName"] == "User One"
 
@@ -263,3 +264,15 @@ def test_a_callback_posted_twice_is_answered_200_and_handled_once(stack):
     said = [e["payload"]["searchableContent"] for e in history.body["messages"]
             if e["dir"] == "in"]
     assert said == ["price", "hours"]
+
+
+def test_inbox_as_text_is_one_readable_line_per_message(sim):
+    state, url = sim
+    state.deliver("bot", "u1", {"type": 1, "searchableContent": "您好\nsecond line"})
+    state.deliver("bot", "u1", {"type": 10005, "content": '{"sessionId": "s1"}'})
+    with urllib.request.urlopen(url + "/sim/inbox/u1?format=text", timeout=10) as response:
+        assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+        lines = response.read().decode().splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("bot: 您好 second line")
+    assert lines[1].endswith('bot: [type 10005] {"sessionId": "s1"}')

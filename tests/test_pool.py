@@ -4,7 +4,10 @@ import json
 
 import pytest
 
+from actors.call import ask
+from actors.directory import Directory
 from actors.messages import Payload
+from actors.pool import ServicerPool
 from conftest import make_config
 from world import REQUEST_HUMAN, World
 
@@ -27,11 +30,12 @@ def served_by(world, customer):
 
 
 def ask_for_human(world, *customers):
+    """One after the other: customers asking at the same moment reach the pool
+    in any order (each new session first reads its customer's history)."""
     for customer in customers:
         world.customer(customer, "human")
-    for customer in customers:
         world.deliver.wait_for(customer, 1)
-    world.settle()
+        world.settle()
 
 
 # Strategies -----------------------------------------------------------------
@@ -49,7 +53,7 @@ def test_least_loaded_balances_by_share_of_capacity(store):
                                          {"id": "bob", "capacity": 4}])
     world.on_duty("alice", "bob")
     ask_for_human(world, "c1", "c2", "c3")
-    loads = world.actors.pool.status().get(timeout=2)
+    loads = ask(world.actors.pool, ServicerPool.status).get(timeout=2)
     assert (loads["alice"]["load"], loads["bob"]["load"]) == (1, 2)
 
 
@@ -68,7 +72,7 @@ def test_sticky_sends_a_returning_customer_back_then_falls_back(store):
     world.servicer("bob", "c1", "/end")
     world.customer("c1", "4")
     world.settle()
-    assert world.actors.pool.set_status("bob", "off").get(timeout=2)
+    assert ask(world.actors.pool, ServicerPool.set_status, "bob", "off").get(timeout=2)
     ask_for_human(world, "c1")
     assert served_by(world, "c1") == "alice"
 
@@ -88,7 +92,7 @@ def test_queue_is_first_come_first_served_and_positions_are_retold(store):
     assert served_by(world, "c2") == "alice"
     assert world.deliver.texts_to("c3")[-1] == texts.queued.format(position=1, ahead=0)
     assert world.deliver.texts_to("c4")[-1] == texts.queued.format(position=2, ahead=1)
-    queue = world.actors.pool.queue().get(timeout=2)
+    queue = ask(world.actors.pool, ServicerPool.queue).get(timeout=2)
     assert [(q["customer"], q["position"]) for q in queue] == [("c3", 1), ("c4", 2)]
 
 
@@ -98,7 +102,7 @@ def test_queue_keeps_groups_apart(store):
         {"id": "bob", "capacity": 1, "groups": ["tech"]}])
     world.on_duty("alice", "bob")
 
-    def ask(customer, group):
+    def request(customer, group):
         content = json.dumps({"group": group})
         world.customer(customer, Payload(type=10003, content=content, persistFlag=0))
         world.deliver.wait_for(customer, 1)
@@ -106,8 +110,8 @@ def test_queue_keeps_groups_apart(store):
 
     for customer, group in [("s0", "sales"), ("t0", "tech"), ("s1", "sales"),
                             ("t1", "tech"), ("s2", "sales")]:
-        ask(customer, group)
-    queue = world.actors.pool.queue().get(timeout=2)
+        request(customer, group)
+    queue = ask(world.actors.pool, ServicerPool.queue).get(timeout=2)
     assert [(q["customer"], q["position"]) for q in queue] == [
         ("s1", 1), ("t1", 1), ("s2", 2)]
     world.servicer("bob", "t0", "/end")
@@ -127,21 +131,27 @@ def test_full_queue_and_long_wait_get_clear_messages(store):
     world.clock.advance(31)
     assert world.deliver.wait_for("c2", 2)[1] == texts.queue_timeout
     world.settle()
-    assert world.actors.pool.queue().get(timeout=2) == []
+    assert ask(world.actors.pool, ServicerPool.queue).get(timeout=2) == []
     assert world.session("c2").state().get(timeout=2)["mode"] == "auto"
 
 
-def test_idle_customer_leaves_the_queue(store):
+def test_a_queued_customer_waits_by_the_queue_rule_not_the_idle_rule(store):
     world = world_with(store, servicers=[{"id": "alice", "capacity": 1}],
                        idle_auto_secs=20, queue_max_wait_secs=600)
     world.on_duty("alice")
     ask_for_human(world, "c1", "c2")
-    world.clock.advance(15)
-    world.servicer("alice", "c1", "still here")  # keeps c1 (human) busy
-    world.clock.advance(6)
-    assert world.deliver.wait_for("c2", 2)[1] == world.config.texts.idle_end
+    for _ in range(3):  # past the bot's idle time, well inside the queue's wait
+        world.clock.advance(15)
+        world.servicer("alice", "c1", "still here")  # keeps c1 (human) busy
+        world.settle()
+    assert [q["customer"] for q in ask(world.actors.pool, ServicerPool.queue).get(
+        timeout=2)] == ["c2"]
+    world.clock.advance(556)  # the wait began at 0; 601 now
     world.settle()
-    assert world.actors.pool.queue().get(timeout=2) == []
+    texts = world.deliver.wait_for("c2", 2)
+    assert texts[1] == world.config.texts.queue_timeout
+    assert world.config.texts.idle_end not in texts
+    assert ask(world.actors.pool, ServicerPool.queue).get(timeout=2) == []
 
 
 def test_hundreds_of_simultaneous_hand_offs_never_exceed_capacity(store):
@@ -154,11 +164,11 @@ def test_hundreds_of_simultaneous_hand_offs_never_exceed_capacity(store):
     for customer in customers:
         world.deliver.wait_for(customer, 1, timeout=10)
     world.settle()
-    status = world.actors.pool.status().get(timeout=2)
+    status = ask(world.actors.pool, ServicerPool.status).get(timeout=2)
     assert all(s["load"] == 5 for s in status.values())
     seated = [c for c in customers if seat_texts(world, c)]
     assert len(seated) == 20
-    assert len(world.actors.pool.queue().get(timeout=2)) == 280
+    assert len(ask(world.actors.pool, ServicerPool.queue).get(timeout=2)) == 280
 
 
 # Going off duty, pausing --------------------------------------------------------
@@ -167,7 +177,7 @@ def test_off_duty_keeps_open_sessions_by_default(store):
     world = world_with(store, servicers=TWO_BIG)
     world.on_duty("alice")
     ask_for_human(world, "c1")
-    assert world.actors.pool.set_status("alice", "off").get(timeout=2)
+    assert ask(world.actors.pool, ServicerPool.set_status, "alice", "off").get(timeout=2)
     world.servicer("alice", "c1", "still helping")
     assert world.deliver.wait_for("c1", 2)[1] == "still helping"
     world.on_duty("bob")
@@ -182,10 +192,10 @@ def test_off_duty_with_requeue_policy_moves_customers(store):
     world.on_duty("alice")
     ask_for_human(world, "c1", "c2")
     world.on_duty("bob")
-    assert world.actors.pool.set_status("alice", "off").get(timeout=2)
+    assert ask(world.actors.pool, ServicerPool.set_status, "alice", "off").get(timeout=2)
     world.settle()
     moved = [c for c in ("c1", "c2") if served_by(world, c) == "bob"]
-    waiting = [q["customer"] for q in world.actors.pool.queue().get(timeout=2)]
+    waiting = [q["customer"] for q in ask(world.actors.pool, ServicerPool.queue).get(timeout=2)]
     assert len(moved) == 1 and len(waiting) == 1 and set(moved + waiting) == {"c1", "c2"}
     assert world.deliver.texts_to(moved[0])[-1] == world.config.texts.transferred.format(
         servicer_name="Bob")
@@ -202,7 +212,7 @@ def test_silent_servicer_is_paused_but_an_active_one_is_not(store):
     world.settle()
     world.clock.advance(25)
     world.settle()
-    status = world.actors.pool.status().get(timeout=2)
+    status = ask(world.actors.pool, ServicerPool.status).get(timeout=2)
     assert status["alice"]["status"] == "paused"
     assert status["bob"]["status"] == "on"
     assert "paused after 1 minutes" in world.deliver.texts_to("alice")[-1]
@@ -278,7 +288,7 @@ def test_rating_after_the_session_is_stored_with_statistics(store):
     assert store.servicer_stats("alice") == {
         "sessions": 1, "replies": 1, "first_responses": 1, "first_response_ms": 12000,
         "rated": 1, "stars": 4}
-    assert world.actors.directory.open_sessions().get(timeout=2) == []
+    assert ask(world.actors.directory, Directory.open_sessions).get(timeout=2) == []
 
 
 def test_a_question_instead_of_a_rating_is_answered(store):

@@ -1,7 +1,11 @@
 """Security: API roles, callback sources, the App Server boundary, secrets, floods."""
 
+import io
 import json
 import logging
+import urllib.error
+import urllib.request
+import wsgiref.util
 
 import pytest
 
@@ -98,10 +102,76 @@ def test_queue_shows_servicers_how_long_not_who(secured):
     assert queue and all("customer" not in q for q in queue)
 
 
-@pytest.mark.parametrize("token", ["", "Bearer", "Bearer wrong", "Basic boss"])
-def test_unknown_or_missing_tokens_are_refused(secured, token):
-    response = http.get(secured.cs.url + "/api/queue", {"Authorization": token})
-    assert response.status == 403 and response.body["error"]["code"] == "bad_token"
+@pytest.mark.parametrize("token, challenge", [
+    ("", 'Bearer realm="wildfire-cs"'), ("Bearer", 'Bearer realm="wildfire-cs"'),
+    ("Basic boss", 'Bearer realm="wildfire-cs"'),
+    ("Bearer wrong", 'Bearer realm="wildfire-cs", error="invalid_token"')])
+def test_unknown_or_missing_tokens_get_401_with_a_bearer_challenge(secured, token, challenge):
+    status, headers, body = raw_get(secured.cs.url + "/api/queue", {"Authorization": token})
+    assert status == 401 and body["error"]["code"] == "bad_token"
+    assert headers["WWW-Authenticate"] == challenge  # RFC 6750, section 3
+
+
+def test_a_known_token_without_the_right_gets_403(secured):
+    status, headers, body = raw_get(secured.cs.url + "/api/overview",
+                                    {"Authorization": "Bearer alice-token"})
+    assert status == 403 and body["error"]["code"] == "forbidden"
+    assert "WWW-Authenticate" not in headers
+
+
+def test_without_tokens_the_api_answers_only_loopback_callers(stack):
+    ok = wsgi(stack.cs.app, "/api/queue", "127.0.0.1")
+    assert ok[0] == 200
+    refused = wsgi(stack.cs.app, "/api/queue", "10.1.2.3")
+    assert refused[0] == 403 and refused[1]["error"]["code"] == "loopback_only"
+    # X-Forwarded-For is written by the caller: it must not open the door.
+    spoofed = wsgi(stack.cs.app, "/api/queue", "10.1.2.3", {"X-Forwarded-For": "127.0.0.1"})
+    assert spoofed[0] == 403
+
+
+def test_open_api_answers_any_caller_and_says_so(redis_url, caplog):
+    with caplog.at_level(logging.WARNING, logger="transport.csserver"):
+        stack = start_stack(redis_url, open_api=True)
+    try:
+        assert wsgi(stack.cs.app, "/api/queue", "10.1.2.3")[0] == 200
+        assert any("--open-api" in r.getMessage() for r in caplog.records)
+    finally:
+        stack.stop()
+
+
+def test_callback_sources_are_the_socket_peer_not_a_forwarded_header(redis_url):
+    stack = start_stack(redis_url, callback_sources=("10.0.0.0/8",))
+    try:
+        body = json.dumps({"messageId": 1, "sender": "carol",
+                           "conv": {"type": 0, "target": ROBOT_ID},
+                           "payload": {"type": 1, "searchableContent": "hi"}}).encode()
+        status, answer = wsgi(stack.cs.app, f"/im/robot/{stack.settings.callback_token}",
+                              "192.0.2.7", {"X-Forwarded-For": "10.1.2.3"}, body)
+        assert status == 403 and answer["error"]["code"] == "source_not_allowed"
+    finally:
+        stack.stop()
+
+
+def raw_get(url, headers):
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, json.loads(exc.read())
+
+
+def wsgi(app, path, remote_addr, headers=None, body=b""):
+    environ = {}
+    wsgiref.util.setup_testing_defaults(environ)
+    environ.update(REQUEST_METHOD="POST" if body else "GET", PATH_INFO=path,
+                   REMOTE_ADDR=remote_addr, CONTENT_LENGTH=str(len(body)),
+                   CONTENT_TYPE="application/json", **{"wsgi.input": io.BytesIO(body)})
+    for name, value in (headers or {}).items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    status = []
+    content = b"".join(app(environ, lambda s, h, exc_info=None: status.append(s)))
+    return int(status[0].split()[0]), json.loads(content)
 
 
 def test_callbacks_only_from_allowed_sources(redis_url):

@@ -4,6 +4,9 @@ import json
 
 import pytest
 
+from actors.call import ask
+from actors.directory import Directory
+from actors.pool import ServicerPool
 from world import ENTER, LEAVE, REQUEST_HUMAN, ROBOT, World
 
 
@@ -37,7 +40,7 @@ def test_pool_allocates_least_loaded_and_never_over_capacity(world):
     for customer in ("c1", "c2", "c3", "c4"):
         world.customer(customer, "human")
         world.deliver.wait_for(customer, 1)
-    status = world.actors.pool.status().get(timeout=2)
+    status = ask(world.actors.pool, ServicerPool.status).get(timeout=2)
     assert status["alice"]["load"] == 1 and status["bob"]["load"] == 2
     assert world.deliver.texts_to("c4") == [world.config.texts.queued.format(
         position=1, ahead=0)]
@@ -108,7 +111,7 @@ def test_idle_auto_session_closes_with_notice(world):
     texts = world.deliver.wait_for("carol", 2)
     assert texts[1] == world.config.texts.idle_end
     world.settle()
-    assert world.actors.directory.open_sessions().get(timeout=2) == []
+    assert ask(world.actors.directory, Directory.open_sessions).get(timeout=2) == []
     assert world.store.open_session_ids() == []
 
 
@@ -120,7 +123,7 @@ def test_activity_moves_the_idle_deadline(world):
     world.deliver.wait_for("carol", 2)
     world.clock.advance(20)  # the first timer fires at 60 s: stale, re-armed
     world.settle()
-    assert world.actors.directory.open_sessions().get(timeout=2) == ["carol"]
+    assert ask(world.actors.directory, Directory.open_sessions).get(timeout=2) == ["carol"]
     world.clock.advance(45)
     assert world.deliver.wait_for("carol", 3)[2] == world.config.texts.idle_end
 
@@ -134,7 +137,7 @@ def test_human_idle_timeout_frees_the_seat_and_tells_both(world):
     # duty reply, seat notice, history, then the end notice
     assert world.deliver.wait_for("alice", 4)[3] == world.config.texts.servicer_idle_end
     world.settle()
-    assert world.actors.pool.status().get(timeout=2)["alice"]["load"] == 0
+    assert ask(world.actors.pool, ServicerPool.status).get(timeout=2)["alice"]["load"] == 0
 
 
 def test_leave_closes_and_the_next_message_opens_a_new_session(world):
@@ -144,7 +147,7 @@ def test_leave_closes_and_the_next_message_opens_a_new_session(world):
     texts = world.deliver.wait_for("carol", 2)
     assert texts == [world.config.texts.welcome, "Our plan costs 10 yuan a month."]
     world.settle()
-    assert world.actors.directory.open_sessions().get(timeout=2) == ["carol"]
+    assert ask(world.actors.directory, Directory.open_sessions).get(timeout=2) == ["carol"]
 
 
 def test_shadow_failure_releases_the_seat_and_says_so(store):
@@ -153,7 +156,7 @@ def test_shadow_failure_releases_the_seat_and_says_so(store):
     world.customer("carol", "human")
     assert world.deliver.wait_for("carol", 1) == [world.config.texts.shadow_failed]
     world.settle()
-    assert world.actors.pool.status().get(timeout=2)["alice"]["load"] == 0
+    assert ask(world.actors.pool, ServicerPool.status).get(timeout=2)["alice"]["load"] == 0
     assert world.session("carol").state().get(timeout=2)["mode"] == "auto"
 
 
@@ -164,7 +167,7 @@ def test_servicer_end_command_closes_and_frees_the_seat(world):
     world.servicer("alice", "carol", "/end")
     assert world.deliver.wait_for("carol", 2)[1] == world.config.texts.servicer_end
     world.settle()
-    assert world.actors.pool.status().get(timeout=2)["alice"]["load"] == 0
+    assert ask(world.actors.pool, ServicerPool.status).get(timeout=2)["alice"]["load"] == 0
     world.servicer("alice", "carol", "hello?")
     texts = world.deliver.wait_for("alice", 5)  # duty, seat, history, ended, over
     assert texts[3:] == [world.config.texts.servicer_ended,
@@ -180,10 +183,10 @@ def test_open_sessions_are_restored_from_storage(store):
     first.actors.stop()
 
     second = World(store)
-    assert second.actors.directory.open_sessions().get(timeout=2) == ["carol"]
+    assert ask(second.actors.directory, Directory.open_sessions).get(timeout=2) == ["carol"]
     second.servicer("alice", "carol", "back again")
     assert second.deliver.wait_for("carol", 1) == ["back again"]
-    assert second.actors.pool.status().get(timeout=2)["alice"]["load"] == 1
+    assert ask(second.actors.pool, ServicerPool.status).get(timeout=2)["alice"]["load"] == 1
 
 
 def test_a_restored_session_still_knows_the_ids_it_handled(store):

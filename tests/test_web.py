@@ -1,14 +1,20 @@
 """The pages in a real headless Chromium: a customer on /demo, a servicer on /console,
-a supervisor on /dashboard, through the IM simulator and the CS server."""
+a supervisor on /dashboard, through the IM simulator and the CS server.
+
+The screenshots in docs/ are this test's: regenerate them with
+``CS_SCREENSHOTS=docs .venv/bin/python -m pytest tests/test_web.py -k three_tabs``
+(needs Chromium and a CJK font, as .ci/run installs).
+"""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import make_config, start_stack
-from transport.edge.auth import token_hash
+from transport.edge.auth import DemoTokens, token_hash
 from transport.http.client import JsonClient
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -16,7 +22,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package")
 
 ALICE, BOSS = "alice-console-token", "boss-dashboard-token"
-SHOTS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -63,7 +69,7 @@ def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path)
     phone.fill("#customer", "webcust")
     phone.click("#open")
     phone.wait_for_selector(".bubble.in >> text=欢迎")
-    phone.fill("#text", "<img src=x onerror=alert(1)> price?")
+    phone.fill("#text", "价格 price?")
     phone.click("#sendform button[type=submit]")
     phone.wait_for_selector(".bubble.in >> text=Our plan costs 10 yuan")
     phone.click("#human")
@@ -71,8 +77,7 @@ def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path)
 
     console.wait_for_selector("#sessions li[data-customer=webcust] .badge")
     console.click("#sessions li[data-customer=webcust]")
-    console.wait_for_selector(".bubble >> text=<img src=x onerror=alert(1)> price?")
-    assert console.locator("#chat img").count() == 0  # shown as text, not HTML
+    console.wait_for_selector(".bubble >> text=价格 price?")
     console.fill("#reply", "Hello from the console")
     console.click("#send")
     reply = phone.wait_for_selector(".bubble.in >> text=Hello from the console")
@@ -97,9 +102,47 @@ def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path)
     for name, page in (("demo", phone), ("console", console), ("dashboard", dashboard)):
         page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
         assert (tmp_path / f"{name}.png").stat().st_size > 5000
-    if SHOTS.is_dir() and not (SHOTS / "console.png").exists():
+    shots = os.environ.get("CS_SCREENSHOTS")  # e.g. docs: regenerate the README's pictures
+    if shots:
         for name in ("demo", "console", "dashboard"):
-            shutil.copy(tmp_path / f"{name}.png", SHOTS / f"{name}.png")
+            shutil.copy(tmp_path / f"{name}.png", ROOT / shots / f"{name}.png")
+
+
+def test_a_customers_markup_reaches_the_console_as_text(site, browser):
+    phone, console = browser.new_page(), browser.new_page()
+    sign_in(console, site.cs.url + "/console", ALICE)
+    console.click("#on")
+    console.wait_for_selector("#on.active")
+    phone.goto(site.cs.url + "/demo")
+    phone.fill("#customer", "mallory")
+    phone.click("#open")
+    phone.wait_for_selector(".bubble.in >> text=欢迎")
+    phone.click("#human")
+    phone.wait_for_selector(".bubble.in >> text=Alice will help you")
+    phone.fill("#text", "<img src=x onerror=alert(1)> hi")
+    phone.click("#sendform button[type=submit]")
+    console.click("#sessions li[data-customer=mallory]")
+    console.wait_for_selector(".bubble >> text=<img src=x onerror=alert(1)> hi")
+    assert console.locator("#chat img").count() == 0  # shown as text, not HTML
+
+
+def test_the_landing_page_signs_a_servicer_in_from_its_link(redis_url, browser, tmp_path):
+    tokens = DemoTokens("boss-token", {"alice": ALICE})
+    tokens.dump(tmp_path / "demo-tokens.json")
+    hashes = tmp_path / "hashes.json"
+    hashes.write_text(json.dumps({"tokens": [
+        {"sha256": token_hash(ALICE), "role": "servicer", "servicer": "alice"}]}))
+    stack = start_stack(redis_url, make_config(servicers=[{"id": "alice", "name": "Alice"}]),
+                        api_tokens_file=str(hashes), demo=True,
+                        demo_tokens_file=str(tmp_path / "demo-tokens.json"))
+    try:
+        page = browser.new_page()
+        page.goto(stack.cs.url + "/")
+        page.click("text=alice's console")
+        page.wait_for_selector("#app:not(.hidden)")
+        assert "token" not in page.url  # the fragment is dropped once used
+    finally:
+        stack.stop()
 
 
 def test_pages_refuse_the_wrong_role(site, browser):

@@ -5,8 +5,11 @@ import itertools
 import gevent
 import pykka
 
-from actors.call import Call
+from actors.call import ask, tell
+from actors.directory import Directory
 from actors.messages import Inbound, Payload, text_payload
+from actors.pool import ServicerPool
+from actors.session import SessionActor
 from actors.system import start_actors
 from conftest import make_config
 from fakes import ManualClock, RecordingDeliver, ShadowMaker, settle
@@ -36,31 +39,53 @@ class World:
         if isinstance(payload, str):
             payload = text_payload(payload)
         message_id = message_id or next(self._ids)
-        self.actors.directory.route_customer.defer(Inbound(message_id, sender, ROBOT, payload, 0))
+        tell(self.actors.directory, Directory.route_customer,
+             Inbound(message_id, sender, ROBOT, payload, 0))
         return message_id
 
     def servicer(self, sender, customer, text):
         message = Inbound(next(self._ids), sender, f"{customer}*Shadow", text_payload(text), 0)
-        self.actors.directory.route_shadow.defer(message)
+        tell(self.actors.directory, Directory.route_shadow, message)
 
     def on_duty(self, *servicers):
         for s in servicers:
-            assert self.actors.pool.set_status(s, "on").get(timeout=2)
+            assert ask(self.actors.pool, ServicerPool.set_status, s, "on").get(timeout=2)
 
     def settle(self, rounds=3):
         """Wait until the directory, pool, every session and the outbox are idle."""
         for _ in range(rounds):
             settle(self.actors.directory, self.actors.pool, rounds=1)
-            for customer in self.actors.directory.open_sessions().get(timeout=3):
-                ref = self.actors.directory.session(customer).get(timeout=3)
+            for customer in ask(self.actors.directory, Directory.open_sessions).get(timeout=3):
+                ref = ask(self.actors.directory, Directory.session, customer).get(timeout=3)
                 if ref is not None and ref.is_alive():
                     try:
-                        ref.ask(Call("state", ()), timeout=3)
+                        ask(ref, SessionActor.state).get(timeout=3)
                     except pykka.ActorDeadError:
                         pass
             with gevent.Timeout(3, False):  # a conversation's messages go one at a time
                 while self.actors.outbox.backlog():
                     gevent.sleep(0.005)
 
+    def settle_sessions(self):
+        """Wait until the directory and every session are idle (the pool may be down)."""
+        settle(self.actors.directory, rounds=1)
+        for customer in ask(self.actors.directory, Directory.open_sessions).get(timeout=3):
+            ref = ask(self.actors.directory, Directory.session, customer).get(timeout=3)
+            if ref is not None and ref.is_alive():
+                try:
+                    ask(ref, SessionActor.state).get(timeout=3)
+                except pykka.ActorDeadError:
+                    pass
+
     def session(self, customer):
-        return self.actors.directory.session(customer).get(timeout=2).proxy()
+        return ask(self.actors.directory, Directory.session, customer).get(timeout=2).proxy()
+
+
+class Session:
+    """A session as tests see it: its state on request."""
+
+    def __init__(self, ref):
+        self.ref = ref
+
+    def state(self):
+        return ask(self.ref, SessionActor.state)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass, field
@@ -10,14 +11,16 @@ from typing import Any
 import gevent
 
 from actors.autoreply.knowledge import Knowledge, knowledge_from_config, load_knowledge
+from actors.call import ask
 from actors.clock import Clock
 from actors.config import CsConfig
+from actors.directory import Directory
 from actors.system import CsActors, start_actors
 from storage import Store, connect
 from transport.appserver.client import AppServerClient
 from transport.appserver.shadows import ShadowProvisioner, robot_secrets
 from transport.edge.app import make_cs_app
-from transport.edge.auth import SUPERVISOR, Principal, Tokens, token_hash
+from transport.edge.auth import SUPERVISOR, DemoTokens, Principal, Tokens, token_hash
 from transport.edge.metrics import Metrics
 from transport.http.server import RunningServer, listen, start_server
 from transport.http.web import MAX_BODY_BYTES
@@ -52,6 +55,8 @@ class CsSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     knowledge_path: str = ""  # YAML or JSON knowledge base; "" = the config's FAQ
     demo_sim_url: str = ""  # demo mode: /demo plays a customer through this simulator
+    demo_tokens_file: str = ""  # demo mode: the tokens the landing page links with
+    open_api: bool = False  # no API token configured: answer /api beyond loopback too
     rate_limit: tuple[int, float] | None = (1000, 10.0)
     config: CsConfig = field(default_factory=CsConfig)
 
@@ -66,6 +71,15 @@ class CsSettings:
                              "(trusted mode) so that Shadows can be created")
         if len(self.callback_token) < 16:
             raise ValueError("the callback token must be at least 16 characters")
+        for network in self.callback_sources:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"--callback-allow: {network!r} is not a network "
+                                 "(CIDR, such as 10.0.0.0/8)") from None
+        if self.demo_tokens_file and not self.demo_sim_url:
+            # Tokens on a web page are for a demo on this machine, never a server.
+            raise ValueError("--demo-tokens-file is for demo mode (--demo-sim-url) only")
 
 
 class CsServer:
@@ -99,7 +113,8 @@ class CsServer:
                                callback_sources=settings.callback_sources,
                                max_body_bytes=settings.max_body_bytes,
                                reload_knowledge=self.reload_knowledge, metrics=self.metrics,
-                               demo_sim_url=settings.demo_sim_url)
+                               demo_sim_url=settings.demo_sim_url,
+                               demo_tokens=self._demo_tokens())
         self.http: RunningServer = start_server(self.app, listener=listener)
         log.info("CS server listening on %s:%s", settings.host, self.port)
 
@@ -124,10 +139,18 @@ class CsServer:
         tokens = Tokens.load(s.api_tokens_file) if s.api_tokens_file else Tokens()
         if s.api_token:
             tokens.add(token_hash(s.api_token), Principal(SUPERVISOR))
-        if not tokens.configured:
-            log.warning("no API tokens configured: /api is open to anyone who can reach "
-                        "this port")
+        if tokens.configured:
+            return tokens
+        if s.open_api:
+            log.warning("no API tokens configured and --open-api given: /api is open to "
+                        "anyone who can reach this port")
+            return Tokens(open_to_all=True)
+        log.info("no API tokens configured: /api answers only callers on this machine")
         return tokens
+
+    def _demo_tokens(self) -> DemoTokens | None:
+        path = self.settings.demo_tokens_file
+        return DemoTokens.load(path) if path else None
 
     def _provisioner(self) -> ShadowProvisioner:
         s = self.settings
@@ -146,7 +169,7 @@ class CsServer:
         Anything still unsent stays in the outbound journal for the next start.
         """
         self.http.stop(timeout=drain_secs)
-        self.actors.directory.stop_sessions().get(timeout=drain_secs * 3)
+        ask(self.actors.directory, Directory.stop_sessions).get(timeout=drain_secs * 3)
         deadline = time.monotonic() + drain_secs
         backlog = self.actors.outbox.backlog()
         while backlog and time.monotonic() < deadline:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from actors.messages import Outbound
 
@@ -25,6 +25,16 @@ log = logging.getLogger(__name__)
 # retries; past this many entries the oldest go (and the loss is logged), so
 # a long outage cannot exhaust memory.
 MAX_UNSAVED_HISTORY = 1000
+# The other lists it keeps for the next commit are capped for the same
+# reason (the oldest go, logged). Handled ids left out replay after a restart
+# (the session's recent ids catch repeats); the rest are statistics.
+MAX_UNSAVED_HANDLED = 5000
+MAX_UNSAVED_STATS = 1000
+MAX_UNSAVED_RATINGS = 100
+MAX_UNSAVED_ANSWER_STATS = 1000
+MAX_UNSAVED_ENDED = 100
+
+T = TypeVar("T")
 
 
 class Ledger:
@@ -62,6 +72,11 @@ class Ledger:
 
     def handled(self, message_id: int) -> None:
         self._handled.append(message_id)
+
+    def unhandled(self, message_id: int) -> None:
+        """Keep this message's journal entry after all (it is not dealt with yet)."""
+        if message_id in self._handled:
+            self._handled.remove(message_id)
 
     def count(self, servicer_id: str, field: str, increment: int = 1) -> None:
         self._stats.append((servicer_id, field, increment))
@@ -114,8 +129,10 @@ class Ledger:
             log.exception("session %s not saved", self._customer_id)
             saved = False
             self._keep(history, handled, stats, ratings)
-            self._answer_stats = answer_stats + self._answer_stats
-            self._ended = ended + self._ended
+            self._answer_stats = self._capped("answer counts", answer_stats + self._answer_stats,
+                                              MAX_UNSAVED_ANSWER_STATS)
+            self._ended = self._capped("ended summaries", ended + self._ended,
+                                       MAX_UNSAVED_ENDED)
         for message, token in zip(outbound, tokens, strict=True):
             if not self._outbox.send(message, token):
                 log.warning("outbox stopped; session %s's messages wait in the journal",
@@ -140,9 +157,18 @@ class Ledger:
             unsaved -= len(dropped)
             log.error("session %s dropped %d unsaved history entries",
                       self._customer_id, len(dropped))
-        self._handled = handled + self._handled
+        self._handled = self._capped("handled ids", handled + self._handled,
+                                     MAX_UNSAVED_HANDLED)
         # Counters and ratings are not idempotent; after an ambiguous failure
         # they may count twice, which a statistic survives.
-        self._stats = stats + self._stats
-        self._ratings = ratings + self._ratings
+        self._stats = self._capped("counter increments", stats + self._stats,
+                                   MAX_UNSAVED_STATS)
+        self._ratings = self._capped("ratings", ratings + self._ratings, MAX_UNSAVED_RATINGS)
         self.dirty = True
+
+    def _capped(self, what: str, items: list[T], cap: int) -> list[T]:
+        """The newest ``cap`` items; the loss is logged."""
+        if len(items) <= cap:
+            return items
+        log.error("session %s dropped %d unsaved %s", self._customer_id, len(items) - cap, what)
+        return items[-cap:]

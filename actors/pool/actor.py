@@ -2,23 +2,45 @@
 
 One actor owns every seat, so capacity holds however many hand-offs arrive
 at once: requests are handled one at a time from its mailbox.
+
+Every message runs to the end before anyone hears of it: what a message
+changes is recorded first, and the notices to sessions and the snapshot
+go out after it (``on_receive``). A notice that finds its session gone
+becomes a new message (a release), never a nested one: a release run inside
+a drain of the queue once wrote back the drain's stale list, and seated one
+customer twice.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pykka
 
-from actors.call import CallReceiver, tell, tell_later
+from actors.call import Receiver, tell, tell_later
 from actors.clock import Clock
 from actors.config import CsConfig
 from actors.mailbox import GreenletActor
-from actors.messages import Outbound, Seat, Servicer, text_payload
+from actors.messages import (
+    Outbound,
+    Queued,
+    Seat,
+    SeatAssigned,
+    SeatNotice,
+    SeatRevoked,
+    SeatUnavailable,
+    Servicer,
+    TransferFailed,
+    text_payload,
+)
 from actors.pool.allocation import choose
-from actors.pool.queue import SeatQueue, Waiting
+from actors.pool.queue import MAX_PRIORITY, MIN_PRIORITY, SeatQueue, Waiting
+from actors.pool.snapshot import PoolSnapshot, restore_pool
+from actors.supervision import Mortal
+from storage.errors import CsError
 
 if TYPE_CHECKING:
     from actors.durability.outbox import Outbox
@@ -26,7 +48,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-POOL_SNAPSHOT_VERSION = 3
 SAVE_RETRY_SECS = 1.0
 TICK_SECS = 1.0  # how often waits and silent servicers are checked
 STICKY_MEMORY = 100_000  # customers whose last servicer is remembered
@@ -35,30 +56,75 @@ ON, PAUSED, OFF = "on", "paused", "off"
 STATUSES = (ON, PAUSED, OFF)
 
 
-class ServicerPool(CallReceiver, GreenletActor):
+class SeatRefused(CsError, ValueError):
+    """A change the pool will not make (a reason a person can read)."""
+
+    code = "capacity_below_load"
+    http_status = 409
+
+
+class _Notice(NamedTuple):
+    customer_id: str
+    session: Any  # actor ref
+    notice: SeatNotice
+
+
+class ServicerPool(Mortal, Receiver, GreenletActor):
     """Owns statuses, seats and the waiting queue."""
 
     use_daemon_thread = True
 
     def __init__(self, config: CsConfig, *, robot_id: str, outbox: Outbox,
-                 store: Store | None = None, clock: Clock | None = None) -> None:
-        super().__init__()
+                 store: Store | None = None, clock: Clock | None = None,
+                 on_death: Callable[[], None] | None = None) -> None:
+        super().__init__(on_death=on_death)
         self._config = config
         self._robot_id = robot_id
         self._outbox = outbox
         self._store = store
         self._clock = clock
         self._save_retry = False
+        self._dirty = False
+        self._notices: list[_Notice] = []
         self._servicers = {s.id: s for s in config.servicers}
         self._status = {s.id: OFF for s in config.servicers}
         self._seats: dict[str, set[str]] = {s.id: set() for s in config.servicers}
         self._seat_of: dict[str, str] = {}  # customer id -> servicer id
-        self._sessions: dict[str, pykka.ActorRef[Any]] = {}  # seated customers
+        self._group_of: dict[str, str] = {}  # seated customer -> the group they asked for
+        self._sessions: dict[str, Any] = {}  # seated customer -> session ref
         self._queue = SeatQueue()
         self._last_servicer: OrderedDict[str, str] = OrderedDict()
-        self._active_at: dict[str, float] = {}
+        self._active_at: dict[str, float] = {}  # servicer -> monotonic time last heard
         self._rr_next = 0
-        self._directory: Any = None
+        self._servicers_changed: Callable[[frozenset[str]], None] | None = None
+
+    def describe(self) -> str:
+        return "the servicer pool"
+
+    # The message boundary ----------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        try:
+            return super().on_receive(message)
+        finally:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Tell sessions what this message decided, then save it."""
+        notices, self._notices = self._notices, []
+        for customer_id, session, notice in notices:
+            if not tell_notice(session, notice) and isinstance(notice, SeatAssigned):
+                # The session has gone (its release may be in the mailbox already):
+                # free the seat as a message of its own, after this one.
+                log.info("seat of %s freed: its session has stopped", customer_id)
+                self._sessions.pop(customer_id, None)
+                tell(self.actor_ref, ServicerPool.release_customer, customer_id)
+        if self._dirty:
+            self._save()
+
+    def _notify(self, customer_id: str, session: Any, notice: SeatNotice) -> None:
+        if session is not None:
+            self._notices.append(_Notice(customer_id, session, notice))
 
     # Lifecycle and persistence ------------------------------------------
 
@@ -70,7 +136,7 @@ class ServicerPool(CallReceiver, GreenletActor):
                 log.exception("pool snapshot unreadable; starting with everyone off duty")
                 snapshot = None
             if snapshot:
-                self._restore(snapshot)
+                self._restore(restore_pool(snapshot))
             try:
                 self._last_servicer.update(self._store.last_servicers(STICKY_MEMORY))
             except Exception:
@@ -79,35 +145,42 @@ class ServicerPool(CallReceiver, GreenletActor):
 
     def _tick_later(self) -> None:
         if self._clock is not None:
-            tell_later(self._clock, TICK_SECS, self.actor_ref, "tick")
+            tell_later(self._clock, TICK_SECS, self.actor_ref, ServicerPool.tick)
 
-    def _restore(self, snapshot: dict[str, Any]) -> None:
-        # Version 1 had "on_duty" (a list) and "seats" only.
-        for record in snapshot.get("servicers", []):
-            servicer = Servicer.from_record(record)
+    def _restore(self, snapshot: PoolSnapshot) -> None:
+        for servicer in snapshot.servicers:
             self._add(servicer)
-        statuses = snapshot.get("status") or {s: ON for s in snapshot.get("on_duty", [])}
-        for servicer_id, status in statuses.items():
-            if servicer_id in self._servicers and status in STATUSES:
+        for servicer_id, status in snapshot.status.items():
+            if servicer_id in self._servicers:
                 self._status[servicer_id] = status
-        for customer_id, servicer_id in snapshot.get("seats", {}).items():
+        for customer_id, (servicer_id, group) in snapshot.seats.items():
             if servicer_id in self._servicers:
                 self._seats[servicer_id].add(customer_id)
                 self._seat_of[customer_id] = servicer_id
-        for customer_id, group, since in snapshot.get("queue", []):
-            self._queue.join(Waiting(customer_id, group, float(since), None))
-        # Version 2 kept last_servicer in the snapshot; it has its own hash since.
-        self._last_servicer.update(snapshot.get("last_servicer", {}))
+                self._group_of[customer_id] = group
+        now, mono = self._now(), self._mono()
+        for row in snapshot.queue:
+            if row.customer_id in self._seat_of:
+                continue
+            # The wait's monotonic start, from its wall start: a restart resets
+            # the monotonic clock, and the wall clock is all a snapshot can carry.
+            waiting = Waiting(row.customer_id, row.group, row.since, None, row.priority,
+                              row.avoid, since_mono=mono - max(0.0, now - row.since))
+            if row.rank is None:  # before version 4: the rows' order is the arrival order
+                self._queue.join(waiting)
+            else:
+                self._queue.restore(waiting._replace(rank=row.rank))
 
     def to_snapshot(self) -> dict[str, Any]:
         configured = {s.id: s for s in self._config.servicers}
-        return {"version": POOL_SNAPSHOT_VERSION,
-                "servicers": [list(s) for s in self._servicers.values()
-                              if configured.get(s.id) != s],
-                "status": dict(self._status), "seats": dict(self._seat_of),
-                "queue": [[w.customer_id, w.group, w.since] for w in self._queue.entries]}
+        return PoolSnapshot(
+            servicers=tuple(s for s in self._servicers.values() if configured.get(s.id) != s),
+            status=dict(self._status),
+            seats={c: (s, self._group_of.get(c, "")) for c, s in self._seat_of.items()},
+            queue=tuple(self._queue.entries)).to_dict()
 
     def _save(self) -> None:
+        self._dirty = False
         if self._store is None:
             return
         try:
@@ -116,28 +189,49 @@ class ServicerPool(CallReceiver, GreenletActor):
             log.exception("pool snapshot not saved; retrying in %.0fs", SAVE_RETRY_SECS)
             if not self._save_retry and self._clock is not None:
                 self._save_retry = True
-                tell_later(self._clock, SAVE_RETRY_SECS, self.actor_ref, "save_due")
+                tell_later(self._clock, SAVE_RETRY_SECS, self.actor_ref,
+                           ServicerPool.save_due)
 
     def save_due(self) -> None:
         """Internal: retry a snapshot that storage refused (told by a timer)."""
         self._save_retry = False
         self._save()
 
-    def attach_directory(self, directory: Any) -> None:
-        """The Directory, told whenever the set of servicer ids changes."""
-        self._directory = directory
-        directory.servicers_changed.defer(frozenset(self._servicers))
+    def watch_servicers(self, changed: Callable[[frozenset[str]], None]) -> None:
+        """Call ``changed`` with every servicer id now and whenever the set changes
+        (the Directory tells servicers' commands apart from customers' with it)."""
+        self._servicers_changed = changed
+        changed(frozenset(self._servicers))
+
+    def reconcile(self, open_customers: frozenset[str]) -> None:
+        """After a restart of the pool: free seats and places of customers whose
+        session is no longer open (their release may have been lost), and ask
+        every other session to attach again (told by the Directory)."""
+        gone = [c for c in self._seat_of if c not in open_customers]
+        gone += [w.customer_id for w in self._queue.entries if w.customer_id not in open_customers]
+        for customer_id in gone:
+            self.release_customer(customer_id)
+        if gone:
+            log.warning("pool restart: freed %d seats or places of closed sessions", len(gone))
 
     # Servicers ----------------------------------------------------------
 
     def upsert_servicer(self, servicer: Servicer) -> dict[str, Any]:
-        """Add a servicer or change one (runs in the pool); status and seats stay."""
+        """Add a servicer or change one (runs in the pool); status and seats stay.
+
+        Raises:
+            SeatRefused: the new capacity is below the customers they have now.
+        """
+        load = len(self._seats.get(servicer.id, ()))
+        if servicer.capacity < load:
+            raise SeatRefused(f"{servicer.id} serves {load} customers now; capacity "
+                              f"{servicer.capacity} is below that")
         known = servicer.id in self._servicers
         self._add(servicer)
-        if not known and self._directory is not None:
-            self._directory.servicers_changed.defer(frozenset(self._servicers))
+        if not known and self._servicers_changed is not None:
+            self._servicers_changed(frozenset(self._servicers))
         self._drain_queue()
-        self._save()
+        self._dirty = True
         return self._describe(servicer.id)
 
     def _add(self, servicer: Servicer) -> None:
@@ -145,11 +239,11 @@ class ServicerPool(CallReceiver, GreenletActor):
         self._status.setdefault(servicer.id, OFF)
         self._seats.setdefault(servicer.id, set())
 
-    def set_status(self, servicer_id: str, status: str, *, quiet: bool = False) -> bool:
+    def set_status(self, servicer_id: str, status: str, quiet: bool = False) -> bool:
         """Put a servicer on duty, pause them or take them off duty (runs in the pool).
 
-        Paused or off duty: no new customers. Off duty under the ``requeue``
-        policy also hands their open sessions back to the queue.
+        Paused or off duty: no new customers. Under the ``requeue`` policy,
+        off duty also hands their open sessions back to the queue.
 
         Returns:
             False if ``servicer_id`` is not a servicer (refused, and told so).
@@ -161,7 +255,7 @@ class ServicerPool(CallReceiver, GreenletActor):
             log.warning("status change refused for %s", servicer_id)
             return False
         self._status[servicer_id] = status
-        self._active_at[servicer_id] = self._now()
+        self._active_at[servicer_id] = self._mono()
         log.info("servicer %s is %s", servicer_id, status)
         if not quiet:
             self._say(servicer_id, {ON: texts.duty_on, PAUSED: texts.duty_paused,
@@ -170,53 +264,71 @@ class ServicerPool(CallReceiver, GreenletActor):
         if status == OFF and self._config.off_duty_policy == "requeue":
             self._requeue_all(servicer_id)
         self._drain_queue()
-        self._save()
+        self._dirty = True
         return True
 
     def servicer_active(self, servicer_id: str) -> None:
         """The servicer wrote something (told by sessions): they are there."""
-        self._active_at[servicer_id] = self._now()
+        self._active_at[servicer_id] = self._mono()
 
     # Seats ----------------------------------------------------------------
 
-    def request_seat(self, customer_id: str, session: pykka.ActorRef[Any],
-                     group: str = "") -> None:
+    def request_seat(self, customer_id: str, session: pykka.ActorRef[Any], group: str = "",
+                     priority: int = 0) -> None:
         """Find a servicer for a customer, or queue them (runs in the pool).
 
-        The session is told ``seat_assigned(Seat)``, ``queued(position)`` or
-        ``seat_unavailable(customer_id, reason)``.
+        The session is told ``SeatAssigned``, ``Queued`` or ``SeatUnavailable``.
         """
+        priority = min(MAX_PRIORITY, max(MIN_PRIORITY, priority))
         servicer_id = self._seat_of.get(customer_id)
         if servicer_id is not None:  # a restored or repeated request
             self._sessions[customer_id] = session
-            tell(session, "seat_assigned", Seat(customer_id, self._servicers[servicer_id]))
+            self._notify(customer_id, session,
+                         SeatAssigned(Seat(customer_id, self._servicers[servicer_id])))
             return
-        if self._queue.rejoin(customer_id, session):
-            self._queue.tell_positions()
+        waiting = self._queue.find(customer_id)
+        if waiting is not None:  # keep their place; tell the new session of it
+            self._queue.replace(waiting._replace(session=session))
+            self._queue.forget_told(customer_id)
+            self._drain_queue()
+            self._tell_positions()
             return
         picked = self._pick(customer_id, group)
         if picked is not None:
-            self._seat(customer_id, picked, session)
+            self._seat(customer_id, picked, session, group)
             return
         reason = self._why_no_queue(group)
         if reason:
-            tell(session, "seat_unavailable", customer_id, reason)
+            self._notify(customer_id, session, SeatUnavailable(reason))
             return
-        self._queue.join(Waiting(customer_id, group, self._now(), session))
-        self._queue.tell_positions()
-        self._save()
+        self._queue.join(Waiting(customer_id, group, self._now(), session, priority,
+                                 since_mono=self._mono()))
+        self._tell_positions()
+        self._dirty = True
+
+    def set_priority(self, customer_id: str, priority: int) -> bool:
+        """Move a waiting customer by priority (0-9). Returns: False if not waiting."""
+        waiting = self._queue.find(customer_id)
+        if waiting is None:
+            return False
+        self._queue.replace(waiting._replace(
+            priority=min(MAX_PRIORITY, max(MIN_PRIORITY, priority))))
+        self._tell_positions()
+        self._dirty = True
+        return True
 
     def release_customer(self, customer_id: str) -> None:
         """The customer's session ended: free their seat or their place in the queue."""
         servicer_id = self._seat_of.pop(customer_id, None)
+        self._group_of.pop(customer_id, None)
         self._sessions.pop(customer_id, None)
         if servicer_id is not None:
             self._seats[servicer_id].discard(customer_id)
         left = self._queue.leave(customer_id)
-        if servicer_id is not None or left:
+        if servicer_id is not None or left is not None:
             self._drain_queue()
-            self._queue.tell_positions()
-            self._save()
+            self._tell_positions()
+            self._dirty = True
 
     def transfer(self, customer_id: str, to_servicer_id: str | None) -> str | None:
         """Hand a seated customer to another servicer, or back to the queue.
@@ -240,14 +352,13 @@ class ServicerPool(CallReceiver, GreenletActor):
             elif len(self._seats[to_servicer_id]) >= target.capacity:
                 reason = f"{target.name} is full"
             if reason is not None:
-                if session is not None:
-                    tell(session, "transfer_failed", reason)
+                self._notify(customer_id, session, TransferFailed(reason))
                 return reason
             self._move(customer_id, current, to_servicer_id)
         else:
             self._requeue(customer_id, current)
         self._drain_queue()
-        self._save()
+        self._dirty = True
         return None
 
     # Queries --------------------------------------------------------------
@@ -265,6 +376,10 @@ class ServicerPool(CallReceiver, GreenletActor):
 
     def queue(self) -> list[dict[str, Any]]:
         return self._queue.listing(self._now())
+
+    def seats(self) -> dict[str, str]:
+        """Customer id -> servicer id of every seat (tests and the API)."""
+        return dict(self._seat_of)
 
     def _describe(self, servicer_id: str) -> dict[str, Any]:
         s = self._servicers[servicer_id]
@@ -285,39 +400,39 @@ class ServicerPool(CallReceiver, GreenletActor):
             self._tick_later()
 
     def _expire_waits(self) -> None:
-        deadline = self._now() - self._config.queue_max_wait_secs
-        expired = self._queue.expire(deadline)
+        expired = self._queue.expire(self._mono() - self._config.queue_max_wait_secs)
         if not expired:
             return
         for waiting in expired:
-            if waiting.session is not None:
-                tell(waiting.session, "seat_unavailable", waiting.customer_id, "queue_timeout")
-        self._queue.tell_positions()
-        self._save()
+            self._notify(waiting.customer_id, waiting.session, SeatUnavailable("queue_timeout"))
+        self._tell_positions()
+        self._dirty = True
 
     def _pause_silent(self) -> None:
         limit = self._config.auto_pause_secs
         if limit <= 0:
             return
-        now = self._now()
+        now = self._mono()
         for servicer_id, status in list(self._status.items()):
             silent = now - self._active_at.get(servicer_id, now)
             if status == ON and self._seats[servicer_id] and silent >= limit:
                 log.warning("servicer %s silent for %.0fs: paused", servicer_id, silent)
                 self._say(servicer_id, self._config.texts.auto_paused.format(
                     minutes=round(limit / 60)))
-                self.set_status(servicer_id, PAUSED, quiet=True)
+                self.set_status(servicer_id, PAUSED, True)
                 if self._config.off_duty_policy == "requeue":
                     self._requeue_all(servicer_id)
                     self._drain_queue()
-                    self._save()
 
     # Internals ------------------------------------------------------------
 
     def _now(self) -> float:
         return self._clock.now() if self._clock is not None else 0.0
 
-    def _pick(self, customer_id: str, group: str, exclude: str | None = None) -> str | None:
+    def _mono(self) -> float:
+        return self._clock.monotonic() if self._clock is not None else 0.0
+
+    def _pick(self, customer_id: str, group: str, exclude: str = "") -> str | None:
         free = [s for s in self._servicers.values()
                 if self._status[s.id] == ON and s.id != exclude and s.serves(group)
                 and len(self._seats[s.id]) < s.capacity]
@@ -336,12 +451,13 @@ class ServicerPool(CallReceiver, GreenletActor):
             return "queue_full"
         return None
 
-    def _seat(self, customer_id: str, servicer_id: str, session: pykka.ActorRef[Any] | None,
+    def _seat(self, customer_id: str, servicer_id: str, session: Any, group: str,
               previous: Servicer | None = None) -> None:
         if not self._seats[servicer_id]:
-            self._active_at[servicer_id] = self._now()  # their silence counts from now
+            self._active_at[servicer_id] = self._mono()  # their silence counts from now
         self._seats[servicer_id].add(customer_id)
         self._seat_of[customer_id] = servicer_id
+        self._group_of[customer_id] = group
         self._last_servicer[customer_id] = servicer_id
         self._last_servicer.move_to_end(customer_id)
         while len(self._last_servicer) > STICKY_MEMORY:
@@ -353,34 +469,36 @@ class ServicerPool(CallReceiver, GreenletActor):
                 self._store.remember_servicer(customer_id, servicer_id)
             except Exception:
                 log.exception("last servicer of %s not saved", customer_id)
-        if session is None:
-            return
-        self._sessions[customer_id] = session
-        seat = Seat(customer_id, self._servicers[servicer_id], previous)
-        if not tell(session, "seat_assigned", seat):
-            self.release_customer(customer_id)
-        else:
-            self._save()
+        self._dirty = True
+        if session is not None:
+            self._sessions[customer_id] = session
+            self._notify(customer_id, session,
+                         SeatAssigned(Seat(customer_id, self._servicers[servicer_id], previous)))
 
     def _move(self, customer_id: str, from_id: str, to_id: str) -> None:
         self._seats[from_id].discard(customer_id)
         self._seat(customer_id, to_id, self._sessions.get(customer_id),
-                   previous=self._servicers[from_id])
+                   self._group_of.get(customer_id, ""), previous=self._servicers[from_id])
 
     def _requeue(self, customer_id: str, from_id: str) -> None:
-        """Back to the queue, ahead of everyone: they were already being served."""
+        """To another servicer of their group, or back to the queue ahead of
+        everyone of their priority (they were already being served); never
+        back to ``from_id``."""
         session = self._sessions.get(customer_id)
-        picked = self._pick(customer_id, "", exclude=from_id)
+        group = self._group_of.get(customer_id, "")
+        picked = self._pick(customer_id, group, exclude=from_id)
         if picked is not None:
             self._move(customer_id, from_id, picked)
             return
         self._seats[from_id].discard(customer_id)
         self._seat_of.pop(customer_id, None)
+        self._group_of.pop(customer_id, None)
         self._sessions.pop(customer_id, None)
-        self._queue.join(Waiting(customer_id, "", self._now(), session), first=True)
-        if session is not None:
-            tell(session, "seat_revoked", self._servicers[from_id])
-        self._queue.tell_positions()
+        self._queue.join(Waiting(customer_id, group, self._now(), session, avoid=from_id,
+                                 since_mono=self._mono()), first=True)
+        self._notify(customer_id, session, SeatRevoked(self._servicers[from_id]))
+        self._tell_positions()
+        self._dirty = True
 
     def _requeue_all(self, servicer_id: str) -> None:
         for customer_id in sorted(self._seats[servicer_id]):
@@ -388,13 +506,33 @@ class ServicerPool(CallReceiver, GreenletActor):
 
     def _drain_queue(self) -> None:
         def seat(waiting: Waiting) -> bool:
-            picked = self._pick(waiting.customer_id, waiting.group)
-            if picked is not None:
-                self._seat(waiting.customer_id, picked, waiting.session)
-            return picked is not None
+            picked = self._pick(waiting.customer_id, waiting.group, exclude=waiting.avoid)
+            if picked is None:
+                return False
+            self._seat(waiting.customer_id, picked, waiting.session, waiting.group)
+            return True
 
+        before = len(self._queue.entries)
         self._queue.drain(seat)
+        if len(self._queue.entries) != before:
+            self._tell_positions()
+            self._dirty = True
+
+    def _tell_positions(self) -> None:
+        for waiting, position in self._queue.changed_positions():
+            self._notify(waiting.customer_id, waiting.session, Queued(position))
 
     def _say(self, servicer_id: str, text: str) -> None:
-        self._outbox.send(Outbound(self._robot_id, servicer_id,
-                                         text_payload(text), servicer_id))
+        self._outbox.send(Outbound(self._robot_id, servicer_id, text_payload(text), servicer_id))
+
+
+def tell_notice(session: Any, notice: Any) -> bool:
+    """Hand a typed notice to a session; False if it has stopped."""
+    try:
+        session.tell(notice)
+        return True
+    except pykka.ActorDeadError:
+        return False
+
+
+__all__ = ["OFF", "ON", "PAUSED", "STATUSES", "SeatRefused", "ServicerPool"]

@@ -19,7 +19,22 @@ import logging
 import gevent
 
 from actors.call import tell
-from actors.messages import BotAnswer, Inbound, Payload, text_payload
+from actors.commands import shadow_command
+from actors.directory import Directory
+from actors.messages import (
+    BotAnswer,
+    CustomerMessage,
+    Payload,
+    PoolRestarted,
+    Queued,
+    SeatAssigned,
+    SeatRevoked,
+    SeatUnavailable,
+    ServicerMessage,
+    TransferFailed,
+    text_payload,
+)
+from actors.pool import ServicerPool
 from actors.session.base import (
     AUTO,
     CLOSED,
@@ -28,9 +43,7 @@ from actors.session.base import (
     WAITING,
     SessionDeps,
     ShadowError,
-    handler,
 )
-from actors.session.commands import shadow_command
 from actors.session.dialogue import BotReply
 from actors.session.rating import read_rating
 from actors.session.seating import Seating
@@ -45,17 +58,19 @@ MAX_GROUP_CHARS = 64
 class SessionActor(Seating):
     """One customer's session. Started and stopped by the Directory.
 
-    Addressed with ``actors.call.tell(ref, "method", ...)``, not a proxy.
+    Takes typed messages (actors/messages.py: ``CustomerMessage``,
+    ``SeatAssigned``, ...) through one dispatcher, and method references
+    (``actors.call.tell``) for its timers; never a proxy.
     """
 
     def on_start(self) -> None:
-        if not self._deadline:
+        if not self._deadline_mono:
             self._touch()
         self._arm()
         if self._mode in WAITING or self._mode == HUMAN:
             # Re-attach to the pool after a restart: it answers with the same
             # seat, or with the place in the queue it kept.
-            self._deps.pool.request_seat.defer(self.customer_id, self.actor_ref, self._group)
+            self._ask_for_seat()
 
     def on_stop(self) -> None:
         if self._ledger.pending:
@@ -64,11 +79,11 @@ class SessionActor(Seating):
 
     # Messages from the Directory -----------------------------------------
 
-    @handler
-    def receive_customer_message(self, message: Inbound) -> None:
+    def _on_customer_message(self, received: CustomerMessage) -> None:
         """A message the customer sent to the CS Robot (runs in the session)."""
+        message = received.message
         if self._mode == CLOSED:
-            self._deps.directory.route_customer.defer(message)  # to a new session
+            tell(self._deps.directory, Directory.route_customer, message)  # a new session
             return
         if self._seen(message):
             return
@@ -90,17 +105,22 @@ class SessionActor(Seating):
             if self._mode == AUTO:
                 self._to_customer(text_payload(self._bot.welcome()))
         elif payload.type == types.request_human:
-            self._request_human(_group_of(payload))
+            self._request_human(*_request_of(payload))
         elif self._mode == HUMAN:
             self._to_servicer(payload)
         elif payload.text:
-            self._answer(payload.text)
+            self._answer(payload.text, message.message_id)
         else:
             self._to_customer(text_payload(self._config.texts.fallback))
 
-    @handler
-    def bot_answered(self, question: str, answer: BotAnswer | None) -> None:
-        """The external bot answered, or failed (told by the webhook greenlet)."""
+    def bot_answered(self, question: str, answer: BotAnswer | None, message_id: int) -> None:
+        """The external bot answered, or failed (told by the webhook greenlet).
+
+        Only now is the question's journal entry dropped: a crash while the bot
+        thought replays the question after the restart.
+        """
+        self._ledger.handled(message_id)
+        self._remember_id(message_id)
         if self._mode != AUTO:
             return  # the customer moved on (to a person, or away)
         if answer is None:
@@ -110,28 +130,29 @@ class SessionActor(Seating):
         else:
             self._to_customer(text_payload(answer.answer))
 
-    @handler
-    def receive_servicer_message(self, message: Inbound) -> None:
+    def _on_servicer_message(self, received: ServicerMessage) -> None:
         """A message a servicer sent to this customer's Shadow (runs in the session)."""
+        message = received.message
         if self._seen(message):
             return
         servicer = self._servicer
         if self._mode != HUMAN or servicer is None or message.sender != servicer.id:
             self._refuse_servicer(message)
             return
-        self._deps.pool.servicer_active.defer(servicer.id)
+        tell(self._deps.pool, ServicerPool.servicer_active, servicer.id)
         command = shadow_command(message.payload.text)
         if command is not None:
             self._record("in", message.sender, message.payload, servicer=servicer.id)
             if command.name == "end":
                 self._close("servicer_ended")
             else:
-                self._deps.pool.transfer.defer(self.customer_id, command.argument or None)
+                tell(self._deps.pool, ServicerPool.transfer, self.customer_id,
+                     command.argument or None)
             return
         self._touch()
         if not self._replied:
             self._replied = True
-            elapsed_ms = int((self._deps.clock.now() - self._seated_at) * 1000)
+            elapsed_ms = int((self._deps.clock.monotonic() - self._seated_mono) * 1000)
             self._ledger.count(servicer.id, "first_response_ms", max(0, elapsed_ms))
             self._ledger.count(servicer.id, "first_responses")
         self._ledger.count(servicer.id, "replies")
@@ -140,30 +161,38 @@ class SessionActor(Seating):
 
     # Timers -----------------------------------------------------------------
 
-    @handler
     def idle_expired(self) -> None:
         """The idle timer fired; a stale firing re-arms instead (runs in the session)."""
-        self._timer = None
         if self._mode == CLOSED:
             return
-        if self._deps.clock.now() >= self._deadline:
+        if self._deps.clock.monotonic() >= self._deadline_mono:
             self._close("rating_over" if self._mode == RATING else "idle")
         else:
             self._arm()
 
     # Auto-reply -------------------------------------------------------------
 
-    def _answer(self, text: str) -> None:
+    def _answer(self, text: str, message_id: int) -> None:
         picked = self._bot.choice(text)
+        calls = self._deps.bot_calls
         if picked is not None:
             self._reply(picked)
         elif self._deps.ask_bot is None:
             self._reply(self._bot.from_knowledge(text))  # the engine hears "a person" too
         elif self._deps.autoreply.wants_human(text):
             self._request_human("")  # never sent to the external bot
+        elif calls is not None and calls.full():
+            log.warning("bot webhook busy (%d calls in flight); %s answered from knowledge",
+                        calls.size, self.customer_id)
+            self._reply(self._bot.from_knowledge(text))
         else:
+            self._hold(message_id)  # its journal entry stays until the bot answered
             ask, ref, customer = self._deps.ask_bot, self.actor_ref, self.customer_id
-            gevent.spawn(lambda: tell(ref, "bot_answered", text, ask(customer, text)))
+
+            def call() -> None:
+                tell(ref, SessionActor.bot_answered, text, ask(customer, text), message_id)
+
+            (calls.spawn if calls is not None else gevent.spawn)(call)
 
     def _reply(self, reply: BotReply) -> None:
         if reply.wants_human:
@@ -190,7 +219,7 @@ class SessionActor(Seating):
         elif reason == "servicer_ended":
             self._to_customer(text_payload(texts.servicer_end))
         if self._mode in WAITING or was_human:
-            self._deps.pool.release_customer.defer(self.customer_id)
+            self._release_seat()
         self._servicer = None
         if was_human:
             self._ask_for_rating()
@@ -200,7 +229,7 @@ class SessionActor(Seating):
                             "stars": self._stars, "closed": int(self._deps.clock.now() * 1000)})
         self._set_mode(CLOSED)
         self._cancel_timers()
-        self._deps.directory.session_closed.defer(self.customer_id, self.actor_ref)
+        tell(self._deps.directory, Directory.session_closed, self.customer_id, self.actor_ref)
         log.info("session %s closed (%s)", self.customer_id, reason)
 
     def _ask_for_rating(self) -> None:
@@ -234,11 +263,29 @@ class SessionActor(Seating):
         return True
 
 
-def _group_of(payload: Payload) -> str:
-    """The group a request-human message asks for: content ``{"group": "..."}``."""
+def _request_of(payload: Payload) -> tuple[str, int]:
+    """The group and priority a request-human message asks for: content
+    ``{"group": "...", "priority": 0-9}``; anything unreadable is the default."""
     try:
         data = json.loads(payload.content) if payload.content else {}
     except ValueError:
-        return ""
-    group = data.get("group", "") if isinstance(data, dict) else ""
-    return group[:MAX_GROUP_CHARS] if isinstance(group, str) else ""
+        return "", 0
+    if not isinstance(data, dict):
+        return "", 0
+    group = data.get("group", "")
+    priority = data.get("priority", 0)
+    if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
+        priority = 0
+    return (group[:MAX_GROUP_CHARS] if isinstance(group, str) else ""), priority
+
+
+SessionActor._dispatch = {
+    CustomerMessage: SessionActor._on_customer_message,
+    ServicerMessage: SessionActor._on_servicer_message,
+    SeatAssigned: SessionActor._on_seat_assigned,
+    Queued: SessionActor._on_queued,
+    SeatUnavailable: SessionActor._on_seat_unavailable,
+    SeatRevoked: SessionActor._on_seat_revoked,
+    TransferFailed: SessionActor._on_transfer_failed,
+    PoolRestarted: SessionActor._on_pool_restarted,
+}

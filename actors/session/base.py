@@ -10,14 +10,13 @@ to the Ledger, which saves them when a message has been handled.
 
 from __future__ import annotations
 
-import functools
 import logging
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from actors.autoreply.engine import AutoReply
-from actors.call import CallReceiver, tell_later
+from actors.call import Address, Receiver, tell_later
 from actors.clock import Cancellable, Clock
 from actors.config import CsConfig
 from actors.durability.ledger import Ledger
@@ -33,6 +32,8 @@ from actors.messages import (
 )
 from actors.ratelimit import LeakyBucket
 from actors.session.dialogue import BotDialogue
+from actors.session.snapshot import RECENT_IDS_KEPT, SessionSnapshot
+from storage.errors import CsError
 
 if TYPE_CHECKING:
     from actors.durability.outbox import Outbox
@@ -40,10 +41,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_VERSION = 2
-# Callbacks are not retried by the IM server, but proxies and replays can
-# repeat one; the last ids seen are enough to catch a repeat in practice.
-RECENT_IDS_KEPT = 64
+# Callbacks are repeated when the IM server's HTTP client retries a POST on a
+# dead pooled connection (DESIGN.md §4); the last ids seen (RECENT_IDS_KEPT)
+# are enough to catch a repeat in practice.
 COMMIT_RETRY_SECS = 1.0
 FLOOD_PERIOD_SECS = 10.0
 
@@ -52,70 +52,57 @@ AUTO, REQUESTING, QUEUED, HUMAN, RATING, CLOSED = (
 WAITING = (REQUESTING, QUEUED)
 
 
-class ShadowError(Exception):
+class ShadowError(CsError):
     """The Shadow could not be created or looked up."""
+
+    code = "shadow_failed"
+    http_status = 502
 
 
 class SessionDeps(NamedTuple):
-    """The collaborators every session shares (proxies and plain objects)."""
+    """The collaborators every session shares (handles and plain objects)."""
 
     config: CsConfig
     robot_id: str
     outbox: Outbox
-    pool: Any
-    directory: Any
+    pool: Address  # the ServicerPool (a supervised handle: it may be restarted)
+    directory: Address  # the Directory (likewise)
     store: Store
     ensure_shadow: Callable[[str], ShadowInfo]
     clock: Clock
     autoreply: AutoReply
     # (customer id, question) -> the external bot's answer, or None on failure;
-    # blocking with a time-out, so it runs in a greenlet of its own.
+    # blocking with a time-out, so it runs in a greenlet of the bot_calls pool.
     ask_bot: Callable[[str, str], BotAnswer | None] | None = None
     control_types: frozenset[int] = frozenset()  # left out of transcripts
+    bot_calls: Any = None  # gevent.pool.Pool bounding the external bot's calls in flight
 
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def handler(method: F) -> F:
-    """Message boundary: one bad message is logged, never kills the session;
-    whatever the message changed is saved."""
-
-    @functools.wraps(method)
-    def wrapper(self: SessionBase, *args: Any) -> Any:
-        try:
-            return method(self, *args)
-        except Exception:
-            log.exception("session %s failed on %s", self.customer_id, method.__name__)
-            return None
-        finally:
-            self._commit()
-
-    return wrapper  # type: ignore[return-value]
-
-
-class SessionBase(CallReceiver, GreenletActor):
+class SessionBase(Receiver, GreenletActor):
     """A session's state and its means; the rules live in the subclasses."""
 
     use_daemon_thread = True
+    # Message type -> handler, filled in by SessionActor (one dispatcher).
+    _dispatch: dict[type, Callable[[Any, Any], None]] = {}
 
     def __init__(self, customer_id: str, deps: SessionDeps,
-                 snapshot: dict[str, Any] | None = None) -> None:
+                 snapshot: SessionSnapshot | None = None) -> None:
         super().__init__()
         self.customer_id = customer_id
         self._deps = deps
         self._config = deps.config
         self._mode = AUTO
         self._group = ""
+        self._priority = 0
         self._shadow: ShadowInfo | None = None
         self._servicer: Servicer | None = None
         self._last_servicer: Servicer | None = None  # who the rating is for
         self._served_by: list[str] = []  # every servicer of this session, in order
         self._stars: int | None = None  # the customer's rating, once given
-        self._seated_at = 0.0
+        self._seated_mono = 0.0  # monotonic time of the last seat
         self._replied = False
-        self._deadline = 0.0
-        self._last_t = 0  # time (ms) of the last history entry
+        self._deadline_mono = 0.0  # the idle deadline, on the monotonic clock
+        self._last_t = -1  # time (ms) of the last history entry; -1: not read yet
         self._recent: list[int] = []  # a list: most sessions see a handful of ids
         self._newest_id = 0  # the highest id ever seen: a newer one cannot be a repeat
         self._timer: Cancellable | None = None
@@ -128,17 +115,35 @@ class SessionBase(CallReceiver, GreenletActor):
         if snapshot is not None:
             self._restore(snapshot)
         self._ledger = Ledger(customer_id, deps.store, deps.outbox, self._opened)
-        self._ledger.seq = int(snapshot.get("seq", 0)) if snapshot else 0
+        self._ledger.seq = snapshot.seq if snapshot else 0
         self._ledger.dirty = snapshot is None
 
     @property
     def session_id(self) -> str:
         return f"{self.customer_id}:{self._opened}"
 
+    def describe(self) -> str:
+        return f"session {self.customer_id}"
+
     def state(self) -> dict[str, Any]:
         return self.to_snapshot()
 
-    @handler
+    def on_receive(self, message: Any) -> Any:
+        """The message boundary: one bad message is logged, never kills the
+        session; whatever the message changed is saved."""
+        try:
+            handle = self._dispatch.get(type(message))
+            if handle is None:
+                return super().on_receive(message)
+            try:
+                handle(self, message)
+            except Exception:
+                log.exception("session %s failed on %s; it goes on", self.customer_id,
+                              type(message).__name__)
+            return None
+        finally:
+            self._commit()
+
     def retry_commit(self) -> None:
         """Storage was unreachable; try saving again (told by a timer)."""
         self._commit_retry = None
@@ -146,43 +151,37 @@ class SessionBase(CallReceiver, GreenletActor):
     # Snapshot -------------------------------------------------------------
 
     def to_snapshot(self) -> dict[str, Any]:
-        return {
-            "version": SNAPSHOT_VERSION,
-            "customer": self.customer_id,
-            "mode": self._mode,
-            "group": self._group,
-            "shadow": list(self._shadow) if self._shadow else None,
-            "servicer": list(self._servicer) if self._servicer else None,
-            "last_servicer": list(self._last_servicer) if self._last_servicer else None,
-            "served_by": list(self._served_by),
-            "seated_at": self._seated_at,
-            "replied": self._replied,
-            "deadline": self._deadline,
-            "recent": list(self._recent),
-            "seq": self._ledger.seq,
-            "opened": self._opened,
-        }
+        clock = self._deps.clock
+        wall = clock.now() - clock.monotonic()  # monotonic -> wall, for the record
+        return SessionSnapshot(
+            customer=self.customer_id, mode=self._mode, group=self._group,
+            priority=self._priority, shadow=self._shadow, servicer=self._servicer,
+            last_servicer=self._last_servicer, served_by=tuple(self._served_by),
+            seated_at=self._seated_mono + wall if self._seated_mono else 0.0,
+            replied=self._replied, deadline=self._deadline_mono + wall,
+            recent=tuple(self._recent), seq=self._ledger.seq, opened=self._opened,
+            last_t=self._last_t).to_dict()
 
     def _snapshot_or_none(self) -> dict[str, Any] | None:
         return None if self._mode == CLOSED else self.to_snapshot()
 
-    def _restore(self, snapshot: dict[str, Any]) -> None:
-        # Version 1 had no group, last_servicer, served_by, seated_at or replied.
-        self._mode = snapshot.get("mode", AUTO)
-        self._group = str(snapshot.get("group", ""))
-        if snapshot.get("shadow"):
-            self._shadow = ShadowInfo(*snapshot["shadow"])
-        if snapshot.get("servicer"):
-            self._servicer = Servicer.from_record(snapshot["servicer"])
-        if snapshot.get("last_servicer"):
-            self._last_servicer = Servicer.from_record(snapshot["last_servicer"])
-        self._served_by = [str(s) for s in snapshot.get("served_by", [])]
-        self._seated_at = float(snapshot.get("seated_at", 0.0))
-        self._replied = bool(snapshot.get("replied", False))
-        self._deadline = float(snapshot.get("deadline", 0.0))
-        self._recent = [int(m) for m in snapshot.get("recent", [])][-RECENT_IDS_KEPT:]
+    def _restore(self, snapshot: SessionSnapshot) -> None:
+        clock = self._deps.clock
+        mono = clock.monotonic() - clock.now()  # wall -> monotonic, for this process
+        self._mode = snapshot.mode
+        self._group = snapshot.group
+        self._priority = snapshot.priority
+        self._shadow = snapshot.shadow
+        self._servicer = snapshot.servicer
+        self._last_servicer = snapshot.last_servicer
+        self._served_by = list(snapshot.served_by)
+        self._seated_mono = snapshot.seated_at + mono if snapshot.seated_at else 0.0
+        self._replied = snapshot.replied
+        self._deadline_mono = snapshot.deadline + mono if snapshot.deadline else 0.0
+        self._recent = list(snapshot.recent)
         self._newest_id = max(self._recent, default=0)
-        self._opened = str(snapshot.get("opened", self._opened))
+        self._opened = snapshot.opened or self._opened
+        self._last_t = snapshot.last_t
 
     # Guards -----------------------------------------------------------------
 
@@ -195,19 +194,31 @@ class SessionBase(CallReceiver, GreenletActor):
             log.info("duplicate message %s for %s ignored", message.message_id,
                      self.customer_id)
             return True
-        self._recent.append(message.message_id)
-        self._newest_id = max(self._newest_id, message.message_id)
+        self._remember_id(message.message_id)
+        return False
+
+    def _remember_id(self, message_id: int) -> None:
+        if message_id in self._recent:
+            return
+        self._recent.append(message_id)
+        self._newest_id = max(self._newest_id, message_id)
         if len(self._recent) > RECENT_IDS_KEPT:
             del self._recent[0]
         self._ledger.dirty = True
-        return False
+
+    def _hold(self, message_id: int) -> None:
+        """Keep a message's journal entry, and forget having seen it, until it is
+        dealt with (an external bot thinks): a restart then replays it."""
+        self._ledger.unhandled(message_id)
+        if message_id in self._recent:
+            self._recent.remove(message_id)
 
     def _flooding(self) -> bool:
         """Over the per-customer rate: tell the customer once, handle nothing."""
         limit = self._config.customer_rate_limit
         if limit <= 0:
             return False
-        now = self._deps.clock.now()
+        now = self._deps.clock.monotonic()
         if self._flood is None:
             self._flood = LeakyBucket(limit, FLOOD_PERIOD_SECS, now)
         if self._flood.take(now) == 0:
@@ -232,12 +243,16 @@ class SessionBase(CallReceiver, GreenletActor):
             return self._config.idle_human_secs
         if self._mode == RATING:
             return self._config.rating_window_secs
+        if self._mode in WAITING:
+            # The queue's wait rule governs a waiting customer (the pool ends
+            # the wait); this only catches a pool that never answers.
+            return self._config.queue_max_wait_secs + self._config.idle_auto_secs
         return self._config.idle_auto_secs
 
     def _touch(self) -> None:
-        self._deadline = self._deps.clock.now() + self._idle_secs()
+        self._deadline_mono = self._deps.clock.monotonic() + self._idle_secs()
         self._ledger.dirty = True
-        if self._timer is not None and self._timer_at > self._deadline:
+        if self._timer is not None and self._timer_at > self._deadline_mono:
             self._timer.cancel()
             self._timer = None
         self._arm()
@@ -245,9 +260,17 @@ class SessionBase(CallReceiver, GreenletActor):
     def _arm(self) -> None:
         if self._timer is not None or self._mode == CLOSED:
             return
-        self._timer_at = self._deadline
-        self._timer = tell_later(self._deps.clock, self._deadline - self._deps.clock.now(),
-                                 self.actor_ref, "idle_expired")
+        self._timer_at = self._deadline_mono
+        self._timer = tell_later(
+            self._deps.clock, self._deadline_mono - self._deps.clock.monotonic(),
+            self.actor_ref, SessionBase._idle_timer_fired)
+
+    def _idle_timer_fired(self) -> None:
+        self._timer = None
+        self.idle_expired()
+
+    def idle_expired(self) -> None:
+        """The idle deadline may have passed (the subclass closes the session)."""
 
     def _cancel_timers(self) -> None:
         for timer in (self._timer, self._commit_retry):
@@ -273,6 +296,8 @@ class SessionBase(CallReceiver, GreenletActor):
     def _record(self, direction: str, sender: str, payload: Payload,
                 servicer: str | None = None, dropped: bool = False) -> None:
         # Strictly increasing per customer, so "t" can serve as a paging cursor.
+        if self._last_t < 0:
+            self._last_t = self._stored_last_t()
         self._last_t = max(int(self._deps.clock.now() * 1000), self._last_t + 1)
         entry: dict[str, Any] = {"t": self._last_t, "dir": direction,
                                  "from": sender, "payload": payload.to_wire()}
@@ -282,9 +307,22 @@ class SessionBase(CallReceiver, GreenletActor):
             entry["dropped"] = True
         self._ledger.record(entry)
 
+    def _stored_last_t(self) -> int:
+        """The newest entry's time in the stored history: a new entry must come
+        after it (the console pages with "after the newest t it has"), even if
+        the wall clock stepped back since, or this is a new session."""
+        try:
+            last = self._deps.store.history(self.customer_id, 1)
+        except Exception:
+            log.warning("history of %s not read; its times follow the clock",
+                        self.customer_id)
+            return 0
+        t = last[0].get("t", 0) if last else 0
+        return t if isinstance(t, int) and not isinstance(t, bool) else 0
+
     def _commit(self) -> None:
         if self._ledger.commit(self._snapshot_or_none):
             return
         if self._commit_retry is None and self._mode != CLOSED:
             self._commit_retry = tell_later(self._deps.clock, COMMIT_RETRY_SECS,
-                                            self.actor_ref, "retry_commit")
+                                            self.actor_ref, SessionBase.retry_commit)

@@ -1,4 +1,15 @@
-"""Reading a customer's rating: a rating message (10004) or a bare number."""
+"""Reading a customer's rating: a rating message (10004) or a bare number.
+
+In the rating window a customer may also ask a new question, and many
+questions start with a number ("3天能到吗", "10元的套餐有吗", "2 more
+questions"). Taking one of those as a rating loses the question and closes
+the session, which is worse than missing a rating, so a text counts only
+when it is a bare 1-5, optionally with a star word, and then nothing or a
+comment after a separator ("5", "5分", "4 很好", "5 - fast", "4星，不错").
+A comment after a mere space counts when it is not Latin ("4 很好") or
+starts with a word of praise or blame ("5 great service"), and never when
+it reads as a question.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +19,17 @@ from typing import NamedTuple
 
 from actors.messages import Payload
 
-# "4", "4 快", "5 stars, thanks": a number first, an optional comment after.
-_NUMBER_FIRST = re.compile(r"^\s*(\d{1,3})(?:\s*(?:stars?|星|分)?[\s,，.。!！]*)(.*)$",
-                           re.IGNORECASE | re.DOTALL)
 MAX_COMMENT_CHARS = 1000
+
+_RATING = re.compile(
+    r"""^\s*(?P<number>\d{1,3})\s*(?P<unit>stars?\b|星|分)?   # the number, a star word
+        (?:(?P<sep>\s*[-–—,，.。!！:：;；~/|]+\s*|\s+)(?P<comment>.*?))?\s*$""",
+    re.IGNORECASE | re.DOTALL | re.VERBOSE)
+_QUESTION = re.compile(r"[?？吗呢么]\s*$")
+# English words that open a comment on a conversation, not a quantity of things.
+_PRAISE_OR_BLAME = frozenset(
+    "great good excellent thanks thank nice perfect ok okay fine fast quick helpful "
+    "friendly bad slow poor terrible awful rude unhelpful average so very not".split())
 
 
 class RatingAnswer(NamedTuple):
@@ -38,9 +56,23 @@ def read_rating(payload: Payload, rating_type: int) -> RatingAnswer | None:
 
 
 def _from_text(text: str) -> RatingAnswer | None:
-    match = _NUMBER_FIRST.match(text)
+    match = _RATING.match(text)
     if match is None:
         return None
-    stars = int(match.group(1))
-    comment = match.group(2).strip()[:MAX_COMMENT_CHARS]
-    return RatingAnswer(stars if 1 <= stars <= 5 else None, comment)
+    comment = (match.group("comment") or "").strip()
+    if comment and not _is_comment(match.group("sep") or "", comment):
+        return None
+    stars = int(match.group("number"))
+    if not 1 <= stars <= 5:
+        # "6" is a rating out of range (ask again); "6 items" is not a rating.
+        return RatingAnswer(None, "") if not comment else None
+    return RatingAnswer(stars, comment[:MAX_COMMENT_CHARS])
+
+
+def _is_comment(separator: str, comment: str) -> bool:
+    if _QUESTION.search(comment):
+        return False
+    if separator.strip():  # punctuation between the number and the words
+        return True
+    first = comment.split()[0].lower().strip(",.!")
+    return not first.isascii() or first in _PRAISE_OR_BLAME

@@ -10,7 +10,21 @@ from __future__ import annotations
 
 import logging
 
-from actors.messages import Inbound, Seat, Servicer, text_payload
+from actors.call import tell
+from actors.directory import Directory
+from actors.messages import (
+    Inbound,
+    PoolRestarted,
+    Queued,
+    Seat,
+    SeatAssigned,
+    SeatRevoked,
+    SeatUnavailable,
+    Servicer,
+    TransferFailed,
+    text_payload,
+)
+from actors.pool import ServicerPool
 from actors.session.base import (
     AUTO,
     HUMAN,
@@ -19,7 +33,6 @@ from actors.session.base import (
     WAITING,
     SessionBase,
     ShadowError,
-    handler,
 )
 from actors.session.transcript import transcript
 
@@ -31,9 +44,9 @@ class Seating(SessionBase):
 
     # Messages from the ServicerPool --------------------------------------
 
-    @handler
-    def seat_assigned(self, seat: Seat) -> None:
+    def _on_seat_assigned(self, notice: SeatAssigned) -> None:
         """The pool gave this customer a servicer, or moved them to another."""
+        seat = notice.seat
         current = self._servicer
         if self._mode in WAITING:
             self._take_seat(seat)
@@ -42,19 +55,19 @@ class Seating(SessionBase):
             self._hand_over(seat)
         elif not (self._mode == HUMAN and current is not None
                   and current.id == seat.servicer.id):
-            self._deps.pool.release_customer.defer(self.customer_id)
+            self._release_seat()
 
-    @handler
-    def queued(self, position: int) -> None:
+    def _on_queued(self, notice: Queued) -> None:
         """No seat yet: this is the customer's place in the queue."""
+        position = notice.position
         if self._mode in WAITING:
             self._set_mode(QUEUED)
             self._to_customer(text_payload(self._config.texts.queued.format(
                 position=position, ahead=position - 1)))
 
-    @handler
-    def seat_unavailable(self, customer_id: str, reason: str = "no_servicer") -> None:
+    def _on_seat_unavailable(self, notice: SeatUnavailable) -> None:
         """No seat and no queue: nobody on duty, a full queue, or waited too long."""
+        reason = notice.reason
         if self._mode not in WAITING:
             return
         self._set_mode(AUTO)
@@ -63,23 +76,36 @@ class Seating(SessionBase):
                 "queue_timeout": texts.queue_timeout}.get(reason, texts.no_servicer)
         self._to_customer(text_payload(text))
 
-    @handler
-    def seat_revoked(self, servicer: Servicer) -> None:
+    def _on_seat_revoked(self, notice: SeatRevoked) -> None:
         """The servicer went off duty under the requeue policy; the queue follows."""
+        servicer = notice.servicer
         if self._mode == HUMAN and self._servicer is not None \
                 and self._servicer.id == servicer.id:
             self._servicer = None
             self._set_mode(QUEUED)
 
-    @handler
-    def transfer_failed(self, reason: str) -> None:
+    def _on_transfer_failed(self, notice: TransferFailed) -> None:
         if self._mode == HUMAN and self._servicer is not None:
             self._to_servicer(text_payload(
-                self._config.texts.transfer_failed.format(reason=reason)))
+                self._config.texts.transfer_failed.format(reason=notice.reason)))
+
+    def _on_pool_restarted(self, notice: PoolRestarted) -> None:
+        """The pool lost what it had not saved: ask again for the seat or the place."""
+        if self._mode in WAITING or self._mode == HUMAN:
+            self._ask_for_seat()
+        else:
+            self._release_seat()
+
+    def _ask_for_seat(self) -> None:
+        tell(self._deps.pool, ServicerPool.request_seat, self.customer_id, self.actor_ref,
+             self._group, self._priority)
+
+    def _release_seat(self) -> None:
+        tell(self._deps.pool, ServicerPool.release_customer, self.customer_id)
 
     # The session's moves ----------------------------------------------------
 
-    def _request_human(self, group: str) -> None:
+    def _request_human(self, group: str, priority: int = 0) -> None:
         unhelpful = self._bot.unhelpful_answer()
         if unhelpful:
             self._ledger.count_answer(unhelpful, "then_human")
@@ -92,19 +118,20 @@ class Seating(SessionBase):
             self._to_customer(text_payload(texts.offline.format(hours=hours.describe())))
         elif self._mode == AUTO:
             self._group = group
+            self._priority = priority
             self._set_mode(REQUESTING)
-            self._deps.pool.request_seat.defer(self.customer_id, self.actor_ref, group)
+            self._ask_for_seat()
 
     def _take_seat(self, seat: Seat) -> None:
         try:
             shadow = self._shadow or self._deps.ensure_shadow(self.customer_id)
         except ShadowError:
             log.exception("no shadow for %s", self.customer_id)
-            self._deps.pool.release_customer.defer(self.customer_id)
+            self._release_seat()
             self._set_mode(AUTO)
             self._to_customer(text_payload(self._config.texts.shadow_failed))
             return
-        self._deps.directory.shadow_bound.defer(shadow.shadow_id, self.customer_id)
+        tell(self._deps.directory, Directory.shadow_bound, shadow.shadow_id, self.customer_id)
         self._shadow = shadow
         self._seat_with(seat.servicer)
         texts = self._config.texts
@@ -132,7 +159,7 @@ class Seating(SessionBase):
         self._servicer = self._last_servicer = servicer
         if servicer.id not in self._served_by:
             self._served_by.append(servicer.id)
-        self._seated_at = self._deps.clock.now()
+        self._seated_mono = self._deps.clock.monotonic()
         self._replied = False
         self._set_mode(HUMAN)
 

@@ -14,6 +14,7 @@ from typing import Any
 import bottle
 
 from actors.messages import ShadowInfo
+from storage import CsError
 from transport.appserver.signing import NonceCache, Nonces, verify_hmac
 from transport.http.client import HttpError
 from transport.http.web import ApiError, json_body, json_error_app
@@ -25,7 +26,10 @@ log = logging.getLogger(__name__)
 ROBOT_USER_TYPE = 1  # WildfireChat's user type of a robot
 
 
-class IdTaken(Exception):
+class IdTaken(CsError):
+    code = "id_taken"
+    http_status = 403
+
     """The id names a real user, not a robot: creating it would take over their account."""
 
 
@@ -33,7 +37,7 @@ def _user_or_empty(admin: AdminApi, user_id: str) -> dict[str, Any]:
     try:
         return admin.get_user(user_id)
     except ImApiError as exc:
-        if exc.code != CODE_NOT_EXIST:
+        if exc.im_code != CODE_NOT_EXIST:
             raise
         return {}
 

@@ -19,8 +19,8 @@ import bottle
 from actors.config import CsConfig
 from actors.system import CsActors
 from storage import Store
-from transport.edge.api import authenticator, install_api
-from transport.edge.auth import Tokens
+from transport.edge.api import install_api
+from transport.edge.auth import DemoTokens, Tokens, authenticator
 from transport.edge.health import Readiness
 from transport.edge.intake import Intake
 from transport.edge.metrics import Metrics
@@ -37,7 +37,8 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
                 callback_sources: Sequence[str] = (),
                 max_body_bytes: int = MAX_BODY_BYTES,
                 reload_knowledge: Callable[[], int] | None = None,
-                metrics: Metrics | None = None, demo_sim_url: str = "") -> bottle.Bottle:
+                metrics: Metrics | None = None, demo_sim_url: str = "",
+                demo_tokens: DemoTokens | None = None) -> bottle.Bottle:
     """The Bottle app. ``callback_sources``: networks (CIDR) allowed to call back;
     empty allows any (the token still guards)."""
     app = json_error_app()
@@ -52,9 +53,11 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
 
     def check_caller(token: str) -> None:
         # The address is read only when needed: every callback passes here.
-        if allowed and not _in_networks(bottle.request.remote_addr, allowed):
-            log.warning("callback from %s refused: not an allowed source",
-                        bottle.request.remote_addr)
+        # The socket's peer: bottle's remote_addr reads X-Forwarded-For first,
+        # which any caller can write.
+        peer = bottle.request.environ.get("REMOTE_ADDR")
+        if allowed and not _in_networks(peer, allowed):
+            log.warning("callback from %s refused: not an allowed source", peer)
             raise ApiError(403, "source_not_allowed", "this address may not call back")
         if not hmac.compare_digest(token.encode(), expected_token):
             log.warning("callback with a wrong token from %s", bottle.request.remote_addr)
@@ -98,7 +101,7 @@ def make_cs_app(*, actors: CsActors, config: CsConfig, store: Store, robot_id: s
     install_api(app, actors=actors, store=store, config=config, intake=intake,
                 authenticate=authenticator(tokens or Tokens()),
                 reload_knowledge=reload_knowledge, traffic=metrics.traffic)
-    install_pages(app, demo_sim_url=demo_sim_url, robot_id=robot_id)
+    install_pages(app, demo_sim_url=demo_sim_url, robot_id=robot_id, demo_tokens=demo_tokens)
     return app
 
 

@@ -28,8 +28,11 @@ class Readiness:
         im_ok = self._im_reachable()
         if redis_ok:
             self._intake.storage_is_back()
+        actors_ok = self._actors.ready
         report: dict[str, Any] = {
-            "ready": redis_ok and im_ok,
+            "ready": redis_ok and im_ok and actors_ok,
+            "actors": "ok" if actors_ok else "restarting",
+            "actor_restarts": self._actors.restarts(),
             "redis": "ok" if redis_ok else "unreachable",
             "im": "ok" if im_ok else "unreachable",
             "storage": "degraded" if self._intake.degraded_since else "ok",

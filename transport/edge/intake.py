@@ -18,9 +18,13 @@ import logging
 import time
 from typing import Any
 
-from actors.call import tell
-from actors.messages import Inbound
-from actors.session.commands import status_command
+import pykka
+
+from actors.call import ask, tell
+from actors.commands import duty_command
+from actors.directory import Directory
+from actors.messages import CustomerMessage, Inbound, ServicerMessage
+from actors.routes import RouteTable
 from storage import StorageError, Store
 
 log = logging.getLogger(__name__)
@@ -33,8 +37,11 @@ class Intake:
 
     def __init__(self, store: Store, directory: Any) -> None:
         self._store = store
-        self._directory = directory.actor_ref  # told directly: the hot path
-        self._routes = directory.routes().get(timeout=ROUTES_TIMEOUT_SECS)
+        self._directory = directory  # a supervised handle: it may be restarted
+        self._routes = RouteTable()  # changed only by the Directory's updates
+        ask(directory, Directory.watch_routes, self._routes.apply).get(
+            timeout=ROUTES_TIMEOUT_SECS)
+        directory.on_restart.append(self._directory_restarted)
         self.degraded_since: float | None = None
         self.duplicates = 0
         self.unjournaled = 0
@@ -68,18 +75,27 @@ class Intake:
                 log.info("repeated callback %s ignored", message.message_id)
                 return False
         if for_robot:
-            if not self._tell_session(self._customer_session(message),
-                                      "receive_customer_message", message):
-                tell(self._directory, "route_customer", message)
-        elif not self._tell_session(self._shadow_session(message),
-                                    "receive_servicer_message", message):
-            tell(self._directory, "route_shadow", message)
+            if not self._hand(self._customer_session(message), CustomerMessage(message)):
+                self._route(Directory.route_customer, message)
+        elif not self._hand(self._shadow_session(message), ServicerMessage(message)):
+            self._route(Directory.route_shadow, message)
         return True
 
+    def _route(self, method: Any, message: Inbound) -> None:
+        if not tell(self._directory, method, message):
+            # The Directory is being restarted; its successor replays the journal.
+            log.warning("directory down: callback %s waits in the journal", message.message_id)
+
+    def _directory_restarted(self, directory: pykka.ActorRef[Directory]) -> None:
+        ask(directory, Directory.watch_routes, self._routes.apply).get(
+            timeout=ROUTES_TIMEOUT_SECS)
+
     def _customer_session(self, message: Inbound) -> Any:
-        """The sender's open session, unless the text is a status command
-        (which the Directory hands to the pool)."""
-        if status_command(message.payload.text) is not None:
+        """The sender's open session, unless a servicer writes a status command
+        (which the Directory hands to the pool). A customer who writes "离开"
+        is a customer."""
+        if duty_command(message.payload.text,
+                        message.sender in self._routes.servicers) is not None:
             return None
         return self._routes.sessions.get(message.sender)
 
@@ -88,6 +104,12 @@ class Intake:
         return self._routes.sessions.get(customer_id) if customer_id else None
 
     @staticmethod
-    def _tell_session(session: Any, method: str, message: Inbound) -> bool:
+    def _hand(session: Any, message: Any) -> bool:
         """False when the Directory must route it: no session, or it has just stopped."""
-        return session is not None and tell(session, method, message)
+        if session is None:
+            return False
+        try:
+            session.tell(message)
+            return True
+        except pykka.ActorDeadError:
+            return False

@@ -21,10 +21,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from actors.call import ask
+from actors.directory import Directory
 from actors.durability.outbox import Delivery
 from actors.messages import Outbound
+from actors.pool import ServicerPool
 from actors.system import CsActors
-from storage import Store
+from storage import CsError, Store
 from transport.edge.intake import Intake
 from transport.edge.tallies import Tally, TallyCollector, Timings
 
@@ -85,8 +88,8 @@ class Metrics:
                     if result == "accepted":
                         self.count_minute()
                     return answer
-                except bottle.HTTPResponse as response:
-                    result = f"refused_{response.status_code}"
+                except CsError as exc:
+                    result = f"refused_{exc.http_status}"
                     raise
                 finally:
                     count(result)
@@ -131,13 +134,19 @@ class _StateCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         try:
-            open_sessions = self._actors.directory.session_count().get(timeout=SCRAPE_ASK_SECS)
-            servicers = self._actors.pool.status().get(timeout=SCRAPE_ASK_SECS)
-            queue = self._actors.pool.queue().get(timeout=SCRAPE_ASK_SECS)
+            open_sessions = ask(self._actors.directory, Directory.session_count).get(
+                timeout=SCRAPE_ASK_SECS)
+            servicers = ask(self._actors.pool, ServicerPool.status).get(timeout=SCRAPE_ASK_SECS)
+            queue = ask(self._actors.pool, ServicerPool.queue).get(timeout=SCRAPE_ASK_SECS)
             outbox = self._actors.outbox.stats()
         except Exception:
             log.warning("metrics: actors did not answer in time", exc_info=True)
             return
+        restarts = CounterMetricFamily("cs_actor_restarts", "Long-lived actors restarted "
+                                       "after they died", labels=["actor"])
+        for actor, count in self._actors.restarts().items():
+            restarts.add_metric([actor], count)
+        yield restarts
         modes = GaugeMetricFamily("cs_sessions_open", "Open sessions by mode", labels=["mode"])
         for mode, count in sessions_by_mode(open_sessions, servicers.values(),
                                             len(queue)).items():

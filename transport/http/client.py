@@ -20,6 +20,7 @@ import gevent
 from geventhttpclient import HTTPClient
 from geventhttpclient.response import HTTPConnectionClosed
 
+from storage import CsError
 from transport.http import jsoncodec
 from transport.http.http1 import Http1Error, Http1Pool
 
@@ -33,7 +34,10 @@ class JsonResponse(NamedTuple):
     raw: bytes = b""
 
 
-class HttpError(Exception):
+class HttpError(CsError):
+    code = "upstream_unreachable"
+    http_status = 502
+
     """The request did not get an HTTP answer (connection refused, time-out)."""
 
 

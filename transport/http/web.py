@@ -6,12 +6,15 @@ status; anything unexpected is logged and becomes a 500 (a bug).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import bottle
 
+from storage import CsError
 from transport.http import jsoncodec
 
 log = logging.getLogger(__name__)
@@ -21,17 +24,48 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
 
 
-class ApiError(bottle.HTTPResponse):
-    """A client error with a stable machine-readable ``code``."""
+class ApiError(CsError):
+    """A client error found at the HTTP edge, with its status and stable ``code``."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
-        body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)
-        super().__init__(body=body, status=status,
-                         headers={"Content-Type": "application/json; charset=utf-8"})
+    def __init__(self, status: int, code: str, message: str,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.http_status = status
         self.code = code
+        self.headers = dict(headers or {})
 
 
-_STATUS_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found",
+def error_response(exc: CsError) -> bottle.HTTPResponse:
+    """The JSON answer for one of the project's errors: its status and code.
+
+    A server-side error (5xx) says only what failed, by its code; its detail
+    goes to the log, not to the caller.
+    """
+    if exc.http_status >= 500:
+        log.error("%s on %s %s: %s", exc.code, bottle.request.method, bottle.request.path,
+                  exc, exc_info=exc)
+        message = exc.code.replace("_", " ")
+    else:
+        message = str(exc)
+    body = json.dumps({"error": {"code": exc.code, "message": message}}, ensure_ascii=False)
+    return bottle.HTTPResponse(body=body, status=exc.http_status, headers={
+        "Content-Type": "application/json; charset=utf-8", **getattr(exc, "headers", {})})
+
+
+def cs_errors(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """Bottle plugin: a route that raises one of the project's errors answers with it."""
+
+    @functools.wraps(callback)
+    def route(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except CsError as exc:
+            raise error_response(exc) from None
+
+    return route
+
+
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 413: "too_large", 500: "internal",
                  503: "unavailable"}
 
@@ -53,6 +87,7 @@ def json_error_app() -> bottle.Bottle:
 
     for status in _STATUS_CODES:
         app.error(status)(json_error)
+    app.install(cs_errors)
     return app
 
 

@@ -266,10 +266,22 @@ def make_imsim_app(sim: ImSimulator) -> bottle.Bottle:
         return {"messageId": message["messageId"]}
 
     @app.get("/sim/inbox/<user_id:path>")
-    def inbox(user_id: str) -> dict[str, Any]:
+    def inbox(user_id: str) -> Any:
         since = bottle.request.query.get("since", "0")
         start = int(since) if since.isdigit() else 0
         messages = sim.inboxes.get(user_id, [])
+        if bottle.request.query.get("format") == "text":
+            # For a person at a terminal (the demo's guide): one line per
+            # message, the text itself rather than JSON with \uXXXX escapes.
+            lines = []
+            for m in messages[start:]:
+                p = m["payload"]
+                said = p.get("searchableContent") or p.get("content") or ""
+                kind = "" if p.get("type") == 1 else f"[type {p.get('type')}] "
+                clock = time.strftime("%H:%M:%S", time.localtime(m["timestamp"] / 1000))
+                lines.append(f"{clock} {m['sender']}: {kind}{said}".replace("\n", " ") + "\n")
+            bottle.response.content_type = "text/plain; charset=utf-8"
+            return "".join(lines)
         return {"messages": messages[start:], "next": len(messages)}
 
     @app.post("/sim/fault")

@@ -8,6 +8,7 @@ from typing import Any
 
 from actors.durability.outbox import Delivery
 from actors.messages import Outbound
+from storage import CsError
 from transport.http.client import HttpError, JsonClient
 from transport.wildfire.signing import wildfire_headers
 
@@ -27,10 +28,15 @@ CODE_NOT_EXIST = 253
 TRANSIENT_CODES = frozenset({CODE_OVER_FREQUENCY, CODE_SIGN_EXPIRED})
 
 
-class ImApiError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(f"IM server answered code {code}: {message}")
-        self.code = code
+class ImApiError(CsError):
+    """The IM server refused a call or answered with an error code."""
+
+    code = "im_error"
+    http_status = 502
+
+    def __init__(self, im_code: int, message: str) -> None:
+        super().__init__(f"IM server answered code {im_code}: {message}")
+        self.im_code = im_code  # WildfireChat's result code (253: no such user, ...)
 
 
 class RobotApi:

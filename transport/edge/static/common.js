@@ -71,6 +71,13 @@ async function signIn(form, onSignedIn) {
     if (refusal) { message.textContent = refusal; sessionStorage.removeItem("cs-token"); }
     else form.classList.add("hidden");
   }
+  // The demo's landing page links with #token=...: sign in with it, then drop
+  // it from the address bar (a fragment never reaches the server).
+  const linked = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (linked) {
+    sessionStorage.setItem("cs-token", linked);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
   if (token()) {
     try { enter(await api("/api/me")); }
     catch (error) { sessionStorage.removeItem("cs-token"); }

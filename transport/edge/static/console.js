@@ -5,6 +5,8 @@
 "use strict";
 
 const POLL_MS = 1500;
+const PAGE = 100; // entries per history request
+const KEEP = 500; // entries a chat keeps on screen
 const state = { me: null, selected: null, seen: {}, histories: {} };
 
 function show(error) { document.getElementById("error").textContent = error ? error.message : ""; }
@@ -64,16 +66,31 @@ function select(customer) {
   poll();
 }
 
+// A returning customer may have 2,000 entries: the first look takes the
+// newest page, and every poll after that asks only for what is newer than
+// the newest entry shown ("t" grows strictly per customer), so a poll with
+// nothing new moves no entries at all.
+async function refreshHistory(customer) {
+  const base = "/api/customers/" + encodeURIComponent(customer) + "/history?limit=" + PAGE;
+  const known = state.histories[customer];
+  if (!known || !known.length) {
+    const page = await api(base);
+    state.histories[customer] = page.messages.reverse();
+    return;
+  }
+  const page = await api(base + "&order=oldest&after=" + known[known.length - 1].t);
+  if (page.messages.length) {
+    state.histories[customer] = known.concat(page.messages).slice(-KEEP);
+  }
+}
+
 async function poll() {
   try {
     const [sessions, queue, me] = await Promise.all([
       api("/api/sessions"), api("/api/queue"), api("/api/servicers/" + encodeURIComponent(state.me))]);
     renderStatus(me.status);
     document.getElementById("queue").textContent = "Queue: " + queue.queue.length;
-    await Promise.all(sessions.sessions.map(async (customer) => {
-      const page = await api("/api/customers/" + encodeURIComponent(customer) + "/history?limit=100&order=oldest");
-      state.histories[customer] = page.messages;
-    }));
+    await Promise.all(sessions.sessions.map(refreshHistory));
     if (state.selected && !sessions.sessions.includes(state.selected)) {
       document.getElementById("title").textContent = state.selected + " (ended)";
     }

@@ -28,6 +28,20 @@ def status_command(text: str) -> str | None:
     return STATUS_WORDS.get(text.strip().lower())
 
 
+def duty_command(text: str, from_servicer: bool) -> str | None:
+    """The status this text asks for, if it is a command from this sender.
+
+    A servicer's status words are commands; a customer's "离开" (leaving) or
+    "暂停" is just something a customer says, for their session. A slash
+    command from anyone is a command, so a customer who tries ``/on`` is told
+    that only servicers go on duty.
+    """
+    status = status_command(text)
+    if status is None or from_servicer or text.strip().startswith("/"):
+        return status
+    return None
+
+
 def shadow_command(text: str) -> ShadowCommand | None:
     words = text.strip().split()
     if not words:

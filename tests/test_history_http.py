@@ -1,0 +1,55 @@
+"""The console's history polling over HTTP, for a customer with a long history."""
+
+import time
+
+from conftest import ROBOT_ID
+from storage.keys import HISTORY_MAX_ENTRIES
+from transport.http.client import JsonClient
+
+http = JsonClient()
+
+# What transport/edge/static/console.js asks for: the newest page when a chat
+# is first shown, then only what is newer than the newest entry it has.
+FIRST_PAGE = "/api/customers/{customer}/history?limit=100"
+POLL = "/api/customers/{customer}/history?limit=100&order=oldest&after={after}"
+
+
+def redis_bytes_sent(store):
+    return store.client.info("stats")["total_net_output_bytes"]
+
+
+def test_a_returning_customers_new_message_reaches_the_console_and_a_poll_reads_only_it(stack):
+    store = stack.cs.store
+    start = int(time.time() * 1000) - 10_000_000
+    store.commit("rita", None, [{"t": start + i, "dir": "in", "from": "rita",
+                                 "payload": {"type": 1, "searchableContent": f"old {i} " * 20}}
+                                for i in range(HISTORY_MAX_ENTRIES)])
+    url = stack.cs.url
+    shown = http.get(url + FIRST_PAGE.format(customer="rita")).body["messages"][::-1]
+    assert len(shown) == 100 and shown[-1]["t"] == start + HISTORY_MAX_ENTRIES - 1
+    newest = shown[-1]["t"]
+
+    stack.client.send("rita", ROBOT_ID, "price, again")
+    stack.client.wait_for("rita")
+
+    before = redis_bytes_sent(store)
+    polled = http.get(url + POLL.format(customer="rita", after=newest)).body["messages"]
+    sent = redis_bytes_sent(store) - before
+    assert [(m["dir"], m["payload"]["searchableContent"]) for m in polled] == [
+        ("in", "price, again"), ("out", "Our plan costs 10 yuan a month.")]
+    # Reading the whole list moved ~330 KB out of Redis for this one poll.
+    assert sent < 20_000, sent
+    again = http.get(url + POLL.format(customer="rita", after=polled[-1]["t"])).body
+    assert again["messages"] == []
+
+
+def test_the_console_asks_for_the_newest_page_then_only_what_is_newer():
+    # The console's JavaScript is not run here; this keeps the requests the
+    # test above makes the same as the ones it sends.
+    from pathlib import Path
+
+    import transport.edge
+
+    script = (Path(transport.edge.__file__).parent / "static" / "console.js").read_text()
+    assert '"/history?limit=" + PAGE' in script and "const PAGE = 100;" in script
+    assert '"&order=oldest&after=" + known[known.length - 1].t' in script

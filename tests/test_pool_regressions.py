@@ -1,0 +1,77 @@
+"""Regression tests for ways the pool broke its promises (issue 19), each on real actors."""
+
+
+import pykka
+from test_pool_machine import StandInSession
+
+from actors.call import ask, tell
+from actors.config import config_from_dict
+from actors.durability.outbox import Outbox
+from actors.messages import SeatAssigned
+from actors.pool import ServicerPool
+from fakes import ManualClock, RecordingDeliver
+
+TIMEOUT = 5.0
+
+
+def _nothing(actor):
+    return None
+
+
+class Pool:
+    """A pool with stand-in sessions (tests/test_pool_machine.py)."""
+
+    def __init__(self, servicers, **config):
+        self.clock = ManualClock()
+        self.deliver = RecordingDeliver()
+        self.outbox = Outbox(self.deliver, self.clock).start()
+        self.config = config_from_dict({"servicers": servicers, **config})
+        self.ref = ServicerPool.start(self.config, robot_id="cs_robot", outbox=self.outbox,
+                                      clock=self.clock)
+        self.sessions = {}
+
+    def request(self, customer, group="", priority=0):
+        session = StandInSession.start(customer, self.ref, group, priority)
+        self.sessions[customer] = session
+        tell(self.ref, ServicerPool.request_seat, customer, session, group, priority)
+        self.settle()
+        return session
+
+    def settle(self):
+        for _ in range(3):
+            ask(self.ref, _nothing).get(timeout=TIMEOUT)
+            for session in self.sessions.values():
+                try:
+                    session.ask("view", timeout=TIMEOUT)
+                except pykka.ActorDeadError:
+                    pass
+
+    def seats(self):
+        return ask(self.ref, ServicerPool.seats).get(timeout=TIMEOUT)
+
+    def queued(self):
+        return [q["customer"] for q in ask(self.ref, ServicerPool.queue).get(timeout=TIMEOUT)]
+
+    def notices(self, customer):
+        return self.sessions[customer].ask("view", timeout=TIMEOUT)[0]
+
+    def status(self):
+        return ask(self.ref, ServicerPool.status).get(timeout=TIMEOUT)
+
+
+def test_a_queued_session_that_stopped_before_its_release_is_never_seated_twice():
+    pool = Pool([{"id": "alice", "capacity": 1}, {"id": "bob", "capacity": 1}])
+    assert ask(pool.ref, ServicerPool.set_status, "alice", "on").get(timeout=TIMEOUT)
+    for customer in ("c1", "c2", "c3"):
+        pool.request(customer)
+    assert pool.seats() == {"c1": "alice"} and pool.queued() == ["c2", "c3"]
+    pool.sessions.pop("c2").stop(block=True)  # c2 left; its release is on the way
+    tell(pool.ref, ServicerPool.set_status, "bob", "on")  # a seat frees: the queue drains
+    tell(pool.ref, ServicerPool.release_customer, "c2")
+    pool.settle()
+    assert pool.seats() == {"c1": "alice", "c3": "bob"}
+    assert pool.queued() == []
+    loads = {s["id"]: s["customers"] for s in pool.status().values()}
+    assert loads == {"alice": ["c1"], "bob": ["c3"]}
+    seated = [n.seat.servicer.id for n in pool.notices("c3") if isinstance(n, SeatAssigned)]
+    assert seated == ["bob"]

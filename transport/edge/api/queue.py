@@ -1,0 +1,35 @@
+"""The queue of customers waiting for a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bottle
+
+from actors.pool import ServicerPool
+from transport.edge.api.context import ApiContext, checked_id
+from transport.http.web import ApiError, json_body
+
+
+def install(app: bottle.Bottle, ctx: ApiContext) -> None:
+    pool = ctx.actors.pool
+
+    @app.get("/api/queue")
+    def queue() -> dict[str, Any]:
+        principal = ctx.authenticate()
+        waiting = ctx.ask(pool, ServicerPool.queue)
+        if not principal.is_supervisor:  # how long, not who
+            waiting = [{k: v for k, v in w.items() if k != "customer"} for w in waiting]
+        return {"queue": waiting}
+
+    @app.put("/api/queue/<customer_id>")
+    def reprioritise(customer_id: str) -> dict[str, Any]:
+        """A supervisor moves a waiting customer by priority (0-9; higher first)."""
+        ctx.supervisor()
+        priority = json_body().get("priority")
+        if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
+            raise ApiError(400, "bad_priority", "priority must be a whole number 0..9")
+        if not ctx.ask(pool, ServicerPool.set_priority, checked_id(customer_id, "customer id"),
+                       priority):
+            raise ApiError(404, "not_waiting", f"{customer_id} is not in the queue")
+        return {"queue": ctx.ask(pool, ServicerPool.queue)}
