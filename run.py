@@ -326,8 +326,7 @@ def cmd_loadtest(args):
     result = LoadTest(options).run()
     print(json.dumps({k: v for k, v in result.items() if k != "options"}, indent=2))
     print(f"written to {options.output}")
-    lost = result.get("scenario", result.get("sessions_only", {})).get("lost", 0)
-    sys.exit(1 if lost else 0)
+    sys.exit(1 if any(result["losses"].values()) else 0)
 
 
 def cmd_new_token(args):
@@ -425,6 +424,8 @@ def build_parser():
         "one core", 1, type=int, choices=(0, 1))
     opt(load, "--im-rate-limit", "robot sends per 10 s at the simulator, and the server's "
         "--rate-limit (0: none)", 0, type=int)
+    opt(load, "--robot-limit-customers", "only the robot rate-limit scenario: this many "
+        "customers at once (--im-rate-limit defaults to 1000 per 10 s for it)", 0, type=int)
     opt(load, "--quiet", "no progress lines, only the result", action="store_true")
 
     bare = command("ceiling", "the bare handler the load test compares with")

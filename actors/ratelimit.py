@@ -30,6 +30,11 @@ class LeakyBucket:
             return 0.0
         return (self._level + 1.0 - self.capacity) / self.rate_per_sec
 
+    def drained(self, now: float) -> bool:
+        """True once every token taken has leaked away: a new bucket would
+        then behave exactly like this one, so this one may be forgotten."""
+        return self._level - (now - self._at) * self.rate_per_sec <= 0.0
+
 
 class FloodGuard:
     """One customer's own rate (``customer_rate_limit``): over it, messages are

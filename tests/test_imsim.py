@@ -4,6 +4,7 @@ import time
 import urllib.request
 
 import gevent
+import gevent.event
 import pytest
 
 from transport.http.client import JsonClient
@@ -18,7 +19,9 @@ ADMIN = "admin-secret"
 
 @pytest.fixture
 def sim():
-    state = ImSimulator(ADMIN, rate_limit=5)
+    # The rate limit's clock stands still: at 5 per 10 s, 2 ms would leak enough
+    # for one more grant (im-server grants while the level is below the limit).
+    state = ImSimulator(ADMIN, rate_limit=5, clock_ms=lambda: 0)
     server = start_server(make_imsim_app(state))
     state.put_robot("bot", secret="bot-secret")
     yield state, server.url
@@ -99,6 +102,168 @@ def test_callbacks_are_posted_unsigned_with_the_real_fields(sim):
         assert [b["payload"]["searchableContent"] for _, b in received] == ["hello", "second"]
     finally:
         server.stop()
+
+
+# WildfireChat's rules, pinned on both sides -------------------------------------------
+
+SIGN_VECTOR = ("76543", "robot-secret-1", "1700000000000",
+               "1e78ea903bf6cd5b2481915ace75813e52663aa1")
+
+
+def test_the_simulators_signature_matches_the_fixed_vector():
+    from transport.sim.imrules import im_sign
+
+    nonce, secret, timestamp, expected = SIGN_VECTOR
+    assert im_sign(nonce, secret, timestamp) == expected
+
+
+def test_the_cs_servers_signature_matches_the_fixed_vector():
+    nonce, secret, timestamp, expected = SIGN_VECTOR
+    assert wildfire_sign(nonce, secret, timestamp) == expected
+
+
+def test_the_simulator_refuses_a_sign_made_with_another_secret(sim):
+    _, url = sim
+    nonce, _, _, _ = SIGN_VECTOR
+    timestamp = str(int(time.time() * 1000))
+    wrong = {"nonce": nonce, "timestamp": timestamp, "rid": "bot",
+             "sign": wildfire_sign(nonce, "robot-secret-1", timestamp)}
+    assert send(url, wrong)["code"] == 244
+    right = dict(wrong, sign=wildfire_sign(nonce, "bot-secret", timestamp))
+    assert send(url, right)["code"] == 0
+
+
+def test_the_robot_rate_limit_is_a_burst_then_the_rate_and_a_refusal_costs_nothing():
+    from transport.sim.imrules import RobotRateLimiter
+
+    now = [0]
+    limiter = RobotRateLimiter(1000, 10.0, lambda: now[0])  # im-server's default
+    assert all(limiter.granted("cs_robot") for _ in range(1000))
+    assert not limiter.granted("cs_robot")
+    assert limiter.granted("shadow")  # each robot has its own bucket
+    now[0] += 10  # 10 ms leak one request at 100 a second
+    assert limiter.granted("cs_robot")
+    assert not limiter.granted("cs_robot")
+    for _ in range(50):  # refused requests do not fill the bucket
+        assert not limiter.granted("cs_robot")
+    now[0] += 1000
+    assert sum(limiter.granted("cs_robot") for _ in range(200)) == 100
+
+
+# Callbacks as OkHttp's dispatcher posts them ---------------------------------------------
+
+class HeldCallbacks:
+    """A callback receiver that holds every request until released; counts what is in flight."""
+
+    def __init__(self):
+        import bottle
+
+        self.in_flight = self.most = 0
+        self.arrived = []
+        self.release = gevent.event.Event()
+        self._changed = gevent.event.Event()
+        app = bottle.Bottle()
+
+        @app.post("/cb/<name>")
+        def cb(name):
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            self.arrived.append((name, bottle.request.json["payload"]["searchableContent"]))
+            self._changed.set()
+            self.release.wait(5)
+            self.in_flight -= 1
+            return {"ok": True}
+
+        self.server = start_server(app)
+        self.port = self.server.url.rsplit(":", 1)[1]
+
+    def wait_until(self, condition, timeout=5.0):
+        with gevent.Timeout(timeout, False):
+            while not condition():
+                self._changed.clear()
+                self._changed.wait(0.05)
+        return condition()
+
+
+@pytest.fixture
+def held():
+    receiver = HeldCallbacks()
+    yield receiver
+    receiver.release.set()
+    receiver.server.stop()
+
+
+def test_never_more_than_five_callbacks_are_in_flight_to_one_host(held):
+    state = ImSimulator(ADMIN)
+    state.put_robot("bot", secret="s", callback=f"http://127.0.0.1:{held.port}/cb/a")
+    state.put_robot("other", secret="s", callback=f"http://localhost:{held.port}/cb/b")
+    for i in range(20):
+        state.deliver("u1", "bot", {"type": 1, "searchableContent": str(i)})
+    assert held.wait_until(lambda: held.in_flight == 5)
+    # A call to another host is queued after the twenty, and starts at once: the
+    # dispatcher has looked past the waiting fifteen by the time it arrives.
+    state.deliver("u2", "other", {"type": 1, "searchableContent": "x"})
+    assert held.wait_until(lambda: ("b", "x") in held.arrived)
+    assert sorted(text for name, text in held.arrived if name == "a") == [str(i) for i in range(5)]
+    assert state.callbacks.waiting() == 15
+    held.release.set()
+    assert held.wait_until(lambda: len(held.arrived) == 21)
+    assert state.callbacks.most_per_host["127.0.0.1"] == 5
+    # Started in order, but five at a time they may arrive in any order.
+    assert sorted(int(text) for name, text in held.arrived if name == "a") == list(range(20))
+    assert held.wait_until(lambda: len(state.callback_status) == 21)
+    assert set(state.callback_status.values()) == {200}
+
+
+def test_no_more_than_the_total_limit_run_across_hosts(held):
+    state = ImSimulator(ADMIN)
+    state.callbacks.max_requests = 6
+    state.put_robot("bot", secret="s", callback=f"http://127.0.0.1:{held.port}/cb/a")
+    state.put_robot("other", secret="s", callback=f"http://localhost:{held.port}/cb/b")
+    for i in range(10):
+        state.deliver("u1", "bot", {"type": 1, "searchableContent": str(i)})
+        state.deliver("u2", "other", {"type": 1, "searchableContent": str(i)})
+    assert held.wait_until(lambda: held.in_flight == 6)
+    assert state.callbacks.in_flight() == 6 and state.callbacks.waiting() == 14
+    # FIFO across hosts: a0 b0 a1 b1 a2 b2 started; a's fourth waits for a slot.
+    assert sorted(held.arrived) == sorted([("a", "0"), ("b", "0"), ("a", "1"), ("b", "1"),
+                                           ("a", "2"), ("b", "2")])
+    held.release.set()
+    assert held.wait_until(lambda: len(held.arrived) == 20)
+    assert held.most == 6
+
+
+def test_a_dead_callback_url_is_not_retried(sim):
+    state, _ = sim
+    state.put_robot("bot3", secret="s", callback="http://127.0.0.1:9/cb")  # nobody listens
+    message = state.deliver("u1", "bot3", {"type": 1, "searchableContent": "hi"})
+    with gevent.Timeout(5):
+        while message["messageId"] not in state.callback_status:
+            gevent.sleep(0.01)
+    assert state.callback_status[message["messageId"]] == 0
+    assert state.stats["callback_failed"] == 1 and state.callbacks.posted == 1
+
+
+def test_a_callback_posted_twice_is_answered_200_and_handled_once(stack):
+    from conftest import ROBOT_ID
+
+    stack.sim.callbacks.repeat = 1  # as OkHttp's retry after a connection failure would
+    first = stack.client.send("carol", ROBOT_ID, "price")
+    with gevent.Timeout(5):  # both POSTs answered
+        while first not in stack.sim.callback_status:
+            gevent.sleep(0.01)
+    assert stack.sim.callback_status[first] == 200
+    assert stack.sim.stats["callback_repeated"] == 1 and stack.sim.callbacks.posted == 2
+    stack.client.send("carol", ROBOT_ID, "hours")  # sent after the repeat was handled
+    replies = stack.client.wait_for("carol", count=2)
+    assert [m["payload"]["searchableContent"] for m in replies] == [
+        "Our plan costs 10 yuan a month.", "We are open 9:00-18:00."]
+    assert stack.client.new_messages("carol") == []  # no second answer to "price"
+    assert http.get(stack.cs.url + "/readyz").body["duplicate_callbacks"] == 1
+    history = http.get(stack.cs.url + "/api/customers/carol/history?limit=50&order=oldest")
+    said = [e["payload"]["searchableContent"] for e in history.body["messages"]
+            if e["dir"] == "in"]
+    assert said == ["price", "hours"]
 
 
 def test_inbox_as_text_is_one_readable_line_per_message(sim):

@@ -25,16 +25,28 @@ def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
     assert scenario["asked_for_a_person"] == 20
     assert result["errors"] == {}
     assert result["ceiling_callbacks_per_sec"] > 0 and result["saturation_answers_per_sec"] > 0
+    # With 5 callbacks in flight as well as with 64, both servers, side by side.
+    assert result["ceiling_5_callbacks_per_sec"] > 0 and result["saturation_5_answers_per_sec"] > 0
+    assert result["five_vs_64"] > 0 and result["bare_five_vs_64"] > 0
     rounds = result["rounds"]
     assert len(rounds) == 2
     shares = sorted(r["share_of_ceiling"] for r in rounds)
     assert result["share_of_ceiling"] == pytest.approx(sum(shares) / 2, abs=0.001)  # the median
+    assert result["losses"] == {"scenario": 0, "half_load": 0, "half_load_bare": 0,
+                                "ceiling": 0, "saturation": 0, "ceiling_5": 0,
+                                "saturation_5": 0}
+    assert all(r["saturation_late"] == 0 == r["saturation_5_late"] for r in rounds)
     assert result["server"]["peak_rss_mb"] > 0 and result["server"]["cpu_secs"] > 0
     assert all(v is not None for v in scenario["latency_ms"].values())
     half = result["half_load"]
-    assert half["lost"] == 0
+    assert half["lost"] == 0 and half["late"] == 0 and half["in_flight"] == 5
     assert half["messages_sent"] == half["replies_received"] > 0
-    assert abs(half["target_per_sec"] - result["saturation_answers_per_sec"] / 2) <= 0.1
+    assert abs(half["target_per_sec"] - result["saturation_5_answers_per_sec"] / 2) <= 0.1
+    to_200 = half["time_to_200_ms"]
+    assert 0 < to_200["p50"] <= to_200["p99"] <= to_200["max"]
+    bare = result["half_load_bare"]  # the same rate at the bare handler: the floor
+    assert bare["target_per_sec"] == half["target_per_sec"] and bare["callbacks"] > 0
+    assert 0 < bare["time_to_200_ms"]["p50"] <= bare["time_to_200_ms"]["max"]
 
 
 def test_sessions_only_reports_memory_per_session(tmp_path):
@@ -63,3 +75,46 @@ def test_the_plot_buckets_replies_and_latencies_by_second():
     assert series.replies == [3, 0, 1]
     assert series.p50_ms == pytest.approx([2.0, 0.0, 10.0])
     assert series.p99_ms == pytest.approx([3.0, 0.0, 10.0])
+
+
+def test_under_the_cs_robots_limit_a_crowd_is_answered_and_shadows_are_not_held_back(tmp_path):
+    # 200 sends per 10 s (180 for our Outbox, then 18 a second): 120 customers'
+    # welcomes and answers leave a backlog of about 60, a few seconds to drain.
+    options = LoadOptions(servicers=2, robot_limit_customers=120, im_rate_limit=200,
+                          output=str(tmp_path / "l.json"), quiet=True)
+    result = LoadTest(options).run()
+    limit = result["robot_limit"]
+    assert limit["lost"] == 0 and limit["late"] == 0 and limit["code_250"] == 0
+    assert limit["replies_received"] == 240
+    assert result["server"]["outbox_backlog_peak"] > 0  # the CS Robot did wait for its bucket
+    assert limit["shadow_messages"] > 0 and limit["shadow_lost"] == 0
+    # Behind the CS Robot's backlog a Shadow's message would wait as long as the
+    # backlog; on its own bucket it goes at once (the 1 s target is a benchmark's).
+    assert limit["shadow_delay_ms"]["max"] < 1000 * limit["backlog_drained_secs"] / 2
+    assert result["errors"] == {}
+
+
+def test_a_run_that_loses_anything_keeps_the_servers_logs(tmp_path):
+    import shutil
+
+    # No reply can come within a microsecond: every welcome counts as lost.
+    options = LoadOptions(customers=5, sessions_only=True, wait=1e-6,
+                          output=str(tmp_path / "lost.json"), quiet=True)
+    test = LoadTest(options)
+    try:
+        result = test.run()
+        assert result["losses"]["sessions_only"] == 5
+        assert result["logs_kept_in"] == str(test.workdir)
+        assert (test.workdir / "server.log").exists()
+    finally:
+        shutil.rmtree(test.workdir, ignore_errors=True)
+
+
+def test_losses_are_counted_in_every_phase_not_only_the_scenario():
+    from transport.sim.loadgen import losses
+
+    result = {"scenario": {"lost": 0, "late": 3}, "half_load": {"lost": 62, "late": 0},
+              "saturation_5_lost": 1, "saturation_5_late": 4, "ceiling_lost": 0,
+              "robot_limit": {"lost": 0, "shadow_lost": 2}}
+    assert losses(result) == {"scenario": 0, "half_load": 62, "saturation_5": 1, "ceiling": 0,
+                              "robot_limit": 0, "robot_limit_shadow": 2}

@@ -1,9 +1,10 @@
 """The outbox: everything the CS server sends to the IM server goes through it.
 
-It keeps each conversation's messages in order (one in flight per
-``order_key``), sends different conversations concurrently, stays under the
-robot API's rate limit, and retries with back-off on network errors and on
-code 250. A message the IM server rejects for good (bad signature, unknown
+It keeps each conversation's messages in order (one in flight per sender
+and ``order_key``), sends different conversations concurrently, stays under
+each robot's rate limit without letting a throttled robot hold up another
+(actors/durability/fairness.py), and retries with back-off on network
+errors and on code 250. A message the IM server rejects for good (bad signature, unknown
 robot) is logged at ERROR and counted, never dropped silently.
 
 Every message is journaled in Redis until the IM server confirms it, and the
@@ -30,8 +31,8 @@ import gevent
 from gevent.hub import Waiter, get_hub
 
 from actors.clock import Clock
+from actors.durability.fairness import FairSchedule, Lane
 from actors.messages import Outbound
-from actors.ratelimit import LeakyBucket
 
 if TYPE_CHECKING:
     from storage import Store
@@ -90,15 +91,16 @@ class Outbox:
         self._deliver = deliver
         self._journal = journal
         self._clock = clock
-        self._rate_limit = rate_limit
-        self._buckets: dict[str, LeakyBucket] = {}
+        if rate_limit is not None:
+            limit, period_secs = rate_limit
+            rate_limit = (max(1, int(limit * RATE_LIMIT_SHARE)), period_secs)
+        self._schedule = FairSchedule(clock, self._later, self._pump, rate_limit=rate_limit)
         self._max_in_flight = max_in_flight
-        self._queues: dict[str, deque[_Queued]] = {}
-        self._ready: deque[str] = deque()
-        self._scheduled: set[str] = set()  # keys ready, in flight or backing off
+        # A lane's queue exists while it has messages; its head is ready, in
+        # flight or backing off.
+        self._queues: dict[Lane, deque[_Queued]] = {}
         self._in_flight = 0
-        self._attempts: dict[str, int] = {}
-        self._pump_timer = False
+        self._attempts: dict[Lane, int] = {}
         # Sender greenlets live as long as the Outbox: about as many as the most
         # sends ever in flight at once (a spawn per send was 1.5% of the
         # server's CPU). An idle one waits on a Waiter of its own: handing it
@@ -155,11 +157,13 @@ class Outbox:
         return True
 
     def _enqueue(self, message: Outbound, token: str | None) -> None:
-        self._queues.setdefault(message.order_key, deque()).append(_Queued(message, token))
+        lane = (message.sender, message.order_key)
+        queue = self._queues.get(lane)
+        if queue is None:
+            queue = self._queues[lane] = deque()
+            self._schedule.ready(lane)
+        queue.append(_Queued(message, token))
         self._backlog += 1
-        if message.order_key not in self._scheduled:
-            self._scheduled.add(message.order_key)
-            self._ready.append(message.order_key)
         self._pump()
 
     def stats(self) -> OutboxStats:
@@ -169,36 +173,21 @@ class Outbox:
         """Messages queued or in flight, not yet confirmed by the IM server."""
         return self._backlog
 
+    def tracked_senders(self) -> int:
+        """Senders the rate limiting remembers (idle ones are forgotten)."""
+        return self._schedule.senders()
+
     def _pump(self) -> None:
-        while self._ready and self._in_flight < self._max_in_flight:
-            key = self._ready[0]
-            queued = self._queues[key][0]
-            wait = self._rate_wait(queued.message.sender)
-            if wait > 0:
-                self._schedule_pump(wait)
+        while self._in_flight < self._max_in_flight:
+            lane = self._schedule.next()
+            if lane is None:
                 return
-            self._ready.popleft()
+            queued = self._queues[lane][0]
             self._in_flight += 1
             if self._idle:
-                get_hub().loop.run_callback(self._idle.pop().switch, (key, queued))
+                get_hub().loop.run_callback(self._idle.pop().switch, (lane, queued))
             else:
-                self._senders.append(gevent.spawn(self._send_loop, key, queued))
-
-    def _rate_wait(self, sender: str) -> float:
-        if self._rate_limit is None:
-            return 0.0
-        now = self._clock.monotonic()
-        bucket = self._buckets.get(sender)
-        if bucket is None:
-            limit, period_secs = self._rate_limit
-            bucket = self._buckets[sender] = LeakyBucket(
-                max(1, int(limit * RATE_LIMIT_SHARE)), period_secs, now=now)
-        return bucket.take(now)
-
-    def _schedule_pump(self, delay: float) -> None:
-        if not self._pump_timer:
-            self._pump_timer = True
-            self._later(delay, self._rate_wait_over)
+                self._senders.append(gevent.spawn(self._send_loop, lane, queued))
 
     def _later(self, delay: float, callback: Callable[[], None]) -> None:
         """A timer that does nothing once the Outbox has stopped."""
@@ -209,18 +198,14 @@ class Outbox:
 
         self._clock.call_later(delay, fire)
 
-    def _rate_wait_over(self) -> None:
-        self._pump_timer = False
-        self._pump()
-
-    def _send_loop(self, key: str, queued: _Queued) -> None:
+    def _send_loop(self, key: Lane, queued: _Queued) -> None:
         while True:
             self._attempt(key, queued)
             waiter: Waiter = Waiter()
             self._idle.append(waiter)
             key, queued = waiter.get()
 
-    def _attempt(self, key: str, queued: _Queued) -> None:
+    def _attempt(self, key: Lane, queued: _Queued) -> None:
         try:
             result = self._deliver(queued.message)
         except Exception as exc:  # a bug in deliver must not wedge the queue
@@ -276,7 +261,7 @@ class Outbox:
             log.warning("%d delivered messages will be sent again after the restart",
                         len(tokens))
 
-    def _delivery_attempted(self, key: str, result: Delivery) -> None:
+    def _delivery_attempted(self, key: Lane, result: Delivery) -> None:
         self._in_flight -= 1
         if result.ok or not result.retry:
             token = self._queues[key][0].token
@@ -299,10 +284,9 @@ class Outbox:
                 log.error("IM server rejected a message from %s to %s for good: %s",
                           message.sender, message.target, result.detail)
             if queue:
-                self._ready.append(key)
+                self._schedule.ready(key)
             else:
                 del self._queues[key]
-                self._scheduled.discard(key)
         else:
             self._retries += 1
             attempt = self._attempts.get(key, 0) + 1
@@ -313,6 +297,6 @@ class Outbox:
             self._later(delay, lambda: self._retry_due(key))
         self._pump()
 
-    def _retry_due(self, key: str) -> None:
-        self._ready.append(key)
+    def _retry_due(self, key: Lane) -> None:
+        self._schedule.ready(key)
         self._pump()

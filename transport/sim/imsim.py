@@ -1,10 +1,12 @@
 """The IM simulator: the part of the WildfireChat server that wildfire-cs talks to.
 
 It checks robot and admin signatures the way the real server does, applies
-the per-robot leaky-bucket rate limit, answers with the real result codes,
-and posts callbacks to robots the real way (same JSON, unsigned,
-fire-and-forget). Simulated users keep an inbox that tests and people read
-through the ``/sim`` API.
+the per-robot leaky-bucket rate limit, answers with the real result codes
+(all three from transport/sim/imrules.py, never from the code under test),
+and posts callbacks to robots the real way: same JSON, unsigned,
+fire-and-forget, through OkHttp's dispatcher (transport/sim/imdispatch.py).
+Simulated users keep an inbox that tests and people read through the
+``/sim`` API.
 """
 
 from __future__ import annotations
@@ -19,32 +21,29 @@ from typing import Any
 
 import bottle
 import gevent
-import gevent.queue
 
-from actors.ratelimit import LeakyBucket
+from transport.http import jsoncodec
 from transport.http.client import HttpError, JsonClient
 from transport.http.web import json_body, json_error_app
-from transport.wildfire.api import (
-    CODE_BAD_SIGN,
-    CODE_INVALID_PARAMETER,
-    CODE_MISSING_HEADERS,
-    CODE_NOT_EXIST,
-    CODE_OVER_FREQUENCY,
-    CODE_SIGN_EXPIRED,
-    CODE_SUCCESS,
+from transport.sim.imdispatch import CallbackDispatcher, CallResult
+from transport.sim.imrules import (
+    BAD_SIGN,
+    INVALID_PARAMETER,
+    MISSING_HEADERS,
+    NOT_EXIST,
+    OVER_FREQUENCY,
+    SIGN_EXPIRED,
+    SIGN_MAX_AGE_MS,
+    SUCCESS,
+    RobotRateLimiter,
+    im_sign,
 )
-from transport.wildfire.signing import wildfire_sign
 
 log = logging.getLogger(__name__)
 
-SIGN_MAX_AGE_MS = 2 * 3600 * 1000
 DEFAULT_RATE_LIMIT = 1000
 RATE_PERIOD_SECS = 10.0
 TRANSPARENT = 4
-CALLBACK_TIMEOUT_SECS = 5.0
-# A sender's callbacks are posted in order by one worker greenlet that ends
-# once the sender has been quiet this long.
-WORKER_IDLE_SECS = 5.0
 
 
 def _expired(timestamp: str) -> bool:
@@ -53,6 +52,10 @@ def _expired(timestamp: str) -> bool:
         return int(time.time() * 1000) - int(timestamp) > SIGN_MAX_AGE_MS
     except ValueError:
         return True
+
+
+def _monotonic_ms() -> int:
+    return int(time.monotonic() * 1000)
 
 
 def _answer(code: int, msg: str = "", result: Any = None) -> dict[str, Any]:
@@ -65,26 +68,35 @@ def _answer(code: int, msg: str = "", result: Any = None) -> dict[str, Any]:
 class ImSimulator:
     """State of the simulated IM server; greenlet-only, so no locks."""
 
-    def __init__(self, admin_secret: str, rate_limit: int = DEFAULT_RATE_LIMIT) -> None:
+    def __init__(self, admin_secret: str, rate_limit: int = DEFAULT_RATE_LIMIT, *,
+                 clock_ms: Callable[[], int] | None = None) -> None:
+        """
+        Args:
+            clock_ms: milliseconds for the rate limit (monotonic by default);
+                tests freeze it.
+        """
         self.admin_secret = admin_secret
         self.rate_limit = rate_limit
         self.users: dict[str, dict[str, Any]] = {}
         self.robots: dict[str, dict[str, Any]] = {}
         self.inboxes: dict[str, list[dict[str, Any]]] = collections.defaultdict(list)
         self.stats: collections.Counter[str] = collections.Counter()
-        self._buckets: dict[str, LeakyBucket] = {}
+        self._limiter = RobotRateLimiter(rate_limit, RATE_PERIOD_SECS,
+                                         clock_ms or _monotonic_ms)
         self._ids = itertools.count(int(time.time() * 1000) * 1000)
-        self._callback_queues: dict[str, Any] = {}  # sender -> gevent Queue
-        self._http = JsonClient(maxsize=128, read_timeout=CALLBACK_TIMEOUT_SECS)
+        self.callbacks = CallbackDispatcher()
         # messageId -> HTTP status of its callback (0: no answer): what the
         # receiver acknowledged, for tests that count what must not be lost.
         self.callback_status: dict[int, int] = {}
         # A fault to play on the robot API: "http503" or "code250", for
-        # ``fault_count`` requests (None: until cleared).
+        # ``fault_count`` requests (None: until cleared). Repeated callbacks
+        # are ``callbacks.repeat``.
         self.fault: str | None = None
         self.fault_count: int | None = None
-        # Called with every message delivered (the load test's eyes).
+        # Called with every message delivered (the load test's eyes), and
+        # with every callback's result.
         self.on_deliver: Callable[[dict[str, Any]], None] | None = None
+        self.on_callback: Callable[[CallResult], None] | None = None
 
     # Users and robots --------------------------------------------------------
 
@@ -120,54 +132,40 @@ class ImSimulator:
         return message
 
     def _queue_callback(self, sender: str, url: str, message: dict[str, Any]) -> None:
-        queue = self._callback_queues.get(sender)
-        if queue is None:
-            queue = self._callback_queues[sender] = gevent.queue.Queue()
-            gevent.spawn(self._post_callbacks, sender, queue)
-        queue.put((url, message))
+        message_id = message["messageId"]
 
-    def _post_callbacks(self, sender: str, queue: Any) -> None:
-        try:
-            while True:
-                try:
-                    url, message = queue.get(timeout=WORKER_IDLE_SECS)
-                except gevent.queue.Empty:
-                    return
-                try:
-                    response = self._http.post(url, message)
-                    self.stats[f"callback_http_{response.status}"] += 1
-                    self.callback_status[message["messageId"]] = response.status
-                except HttpError:
-                    self.stats["callback_failed"] += 1  # fire-and-forget: no retry
-                    self.callback_status[message["messageId"]] = 0
-        finally:
-            if self._callback_queues.get(sender, None) is queue and queue is not None:
-                del self._callback_queues[sender]
-                leftovers: list[Any] = []
-                while queue.qsize():  # put after the time-out fired
-                    leftovers.append(queue.get_nowait())
-                for url, message in leftovers:
-                    self._queue_callback(sender, url, message)
+        def done(result: CallResult) -> None:
+            if result.status:
+                self.stats[f"callback_http_{result.status}"] += 1
+            else:
+                self.stats["callback_failed"] += 1  # fire-and-forget: no retry
+            if result.posts > 1:
+                self.stats["callback_repeated"] += 1
+            self.callback_status[message_id] = result.status
+            if self.on_callback is not None:
+                self.on_callback(result)
+
+        self.callbacks.enqueue(url, jsoncodec.dumps(message), done)
 
     def robot_send(self, headers: Any, body: Any) -> dict[str, Any]:
         """``/robot/message/send``: checks, in the IM server's order, then delivery."""
         nonce, timestamp = headers.get("nonce"), headers.get("timestamp")
         sign, rid = headers.get("sign"), headers.get("rid")
         if not (nonce and timestamp and sign and rid):
-            return self._count(_answer(CODE_MISSING_HEADERS, "api not signed"))
+            return self._count(_answer(MISSING_HEADERS, "api not signed"))
         if _expired(timestamp):
-            return self._count(_answer(CODE_SIGN_EXPIRED, "sign expired"))
+            return self._count(_answer(SIGN_EXPIRED, "sign expired"))
         robot = self.robots.get(rid)
         if robot is None:
-            return self._count(_answer(CODE_NOT_EXIST, "not exist"))
-        if wildfire_sign(nonce, robot["secret"], timestamp) != sign:
-            return self._count(_answer(CODE_BAD_SIGN, "auth failure"))
+            return self._count(_answer(NOT_EXIST, "not exist"))
+        if im_sign(nonce, robot["secret"], timestamp) != sign:
+            return self._count(_answer(BAD_SIGN, "auth failure"))
         fault = self._take_fault()
         if fault == "http503":
             self.stats["robot_send_http_503"] += 1
             raise bottle.HTTPError(503, "simulated outage")
-        if fault == "code250" or self._bucket(rid).take(time.monotonic()) > 0:
-            return self._count(_answer(CODE_OVER_FREQUENCY, "over frequency"))
+        if fault == "code250" or not self._limiter.granted(rid):
+            return self._count(_answer(OVER_FREQUENCY, "over frequency"))
         try:
             conv, payload = body["conv"], body["payload"]
             target = conv["target"]
@@ -176,9 +174,9 @@ class ImSimulator:
         except (KeyError, TypeError, AttributeError):
             valid = False
         if not valid:
-            return self._count(_answer(CODE_INVALID_PARAMETER, "invalid parameter"))
+            return self._count(_answer(INVALID_PARAMETER, "invalid parameter"))
         message = self.deliver(rid, target, payload)
-        return self._count(_answer(CODE_SUCCESS, result={
+        return self._count(_answer(SUCCESS, result={
             "messageUid": message["messageId"], "timestamp": message["timestamp"]}))
 
     def _take_fault(self) -> str | None:
@@ -191,13 +189,6 @@ class ImSimulator:
                 self.fault, self.fault_count = None, None
         return fault
 
-    def _bucket(self, robot_id: str) -> LeakyBucket:
-        bucket = self._buckets.get(robot_id)
-        if bucket is None:
-            bucket = self._buckets[robot_id] = LeakyBucket(
-                self.rate_limit, RATE_PERIOD_SECS, now=time.monotonic())
-        return bucket
-
     def _count(self, answer: dict[str, Any]) -> dict[str, Any]:
         self.stats[f"robot_send_code_{answer['code']}"] += 1
         return answer
@@ -205,12 +196,12 @@ class ImSimulator:
     def admin_check(self, headers: Any) -> dict[str, Any] | None:
         nonce, timestamp, sign = headers.get("nonce"), headers.get("timestamp"), headers.get("sign")
         if not (nonce and timestamp and sign):
-            return _answer(CODE_MISSING_HEADERS, "api not signed")
+            return _answer(MISSING_HEADERS, "api not signed")
         if _expired(timestamp):
-            return _answer(CODE_SIGN_EXPIRED, "sign expired")
-        if wildfire_sign(nonce, self.admin_secret, timestamp) != sign:
+            return _answer(SIGN_EXPIRED, "sign expired")
+        if im_sign(nonce, self.admin_secret, timestamp) != sign:
             self.stats["admin_bad_sign"] += 1
-            return _answer(CODE_BAD_SIGN, "auth failure")
+            return _answer(BAD_SIGN, "auth failure")
         return None
 
 
@@ -230,13 +221,13 @@ def make_imsim_app(sim: ImSimulator) -> bottle.Bottle:
         body = _body_or_none()
         if not isinstance(body, dict) or not isinstance(body.get("userId"), str) \
                 or not body["userId"] or not isinstance(body.get("secret", ""), str):
-            return _answer(CODE_INVALID_PARAMETER, "invalid parameter")
+            return _answer(INVALID_PARAMETER, "invalid parameter")
         sim.put_robot(body["userId"], secret=body.get("secret") or body["userId"],
                       callback=str(body.get("callback", "")), name=str(body.get("name", "")),
                       display_name=str(body.get("displayName", "")),
                       portrait=str(body.get("portrait", "")), owner=str(body.get("owner", "")))
         sim.stats["robots_created"] += 1
-        return _answer(CODE_SUCCESS, result={"userId": body["userId"],
+        return _answer(SUCCESS, result={"userId": body["userId"],
                                              "secret": sim.robots[body["userId"]]["secret"]})
 
     @app.post("/admin/user/get_info")
@@ -248,8 +239,8 @@ def make_imsim_app(sim: ImSimulator) -> bottle.Bottle:
         user_id = body.get("userId") if isinstance(body, dict) else None
         user = sim.users.get(user_id) if isinstance(user_id, str) else None
         if user is None:
-            return _answer(CODE_NOT_EXIST, "not exist")
-        return _answer(CODE_SUCCESS, result=user)
+            return _answer(NOT_EXIST, "not exist")
+        return _answer(SUCCESS, result=user)
 
     # The /sim API: for tests, the demo and the load generator. ---------------
 

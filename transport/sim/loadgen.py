@@ -7,13 +7,23 @@ moment it is delivered (no polling). The embedded Redis runs beside them on
 core 1, as the separate service it is in production; ``--redis-core 0``
 squeezes it onto the server's core instead.
 
+Every callback goes through the simulator's copy of the IM server's
+dispatcher: 5 in flight to our host, as a real deployment sees it, unless a
+phase says otherwise.
+
 Phases, each optional:
-1. *ceiling* and *saturation*, alternating ``--rounds`` times, then *half
-   load*: the throughput target's measures (transport/loadshare.py);
+1. *ceiling* and *saturation*, with 64 and with 5 callbacks in flight,
+   alternating ``--rounds`` times, then *half load* with 5 in flight: the
+   throughput targets' measures (transport/sim/loadshare.py);
 2. *scenario*: customers arrive, chat with the bot, some ask for a person
    and chat with simulated servicers who answer after a think time, then
    leave; every reply is timed from the send that caused it, and every
    reply that never comes is counted as lost.
+Or, alone: *sessions only* (memory per session), or the *robot limit*
+scenario (transport/sim/loadlimit.py).
+
+Every phase reports lost and late apart; whenever any phase lost anything,
+the servers' logs are kept and their directory named.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from storage import EmbeddedRedis, free_port
 from transport.http.client import HttpError, JsonClient
 from transport.http.server import start_server
 from transport.sim.imsim import ImSimulator, make_imsim_app
+from transport.sim.loadlimit import robot_limit_scenario
 from transport.sim.loadpeople import (
     FAQ_SIZE,
     ROBOT,
@@ -54,7 +65,7 @@ from transport.sim.loadpeople import (
 )
 from transport.sim.loadplot import plot
 from transport.sim.loadprocs import Child, pin, process_stats
-from transport.sim.loadshare import ShareRounds, half_load
+from transport.sim.loadshare import Overdue, ShareRounds, count_late, half_load
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +95,15 @@ class LoadOptions:
     plot: str = ""
     redis_url: str = ""
     im_rate_limit: int = 0  # robot sends per 10 s, at the simulator and our outbox; 0: none
+    robot_limit_customers: int = 0  # >0: only the robot limit scenario, with this crowd
     redis_core: int = 1
     quiet: bool = False
 
 
 class LoadTest:
     def __init__(self, options: LoadOptions) -> None:
+        if options.robot_limit_customers and not options.im_rate_limit:
+            options.im_rate_limit = 1000  # im-server's default http.robot.rate_limit
         self.o = options
         self.random = random.Random(options.seed)
         self.workdir = Path(tempfile.mkdtemp(prefix="wildfire-cs-load-"))
@@ -143,7 +157,7 @@ class LoadTest:
         asks = set(self.random.sample(range(o.customers),
                                       int(round(o.customers * o.human_share))))
 
-        overdue: list[tuple[str, Callable[[str], bool]]] = []
+        overdue: Overdue = []
 
         def timed_wait(customer: str, sent_at: float, accept: Callable[[str], bool]) -> bool:
             got = people.wait(customer, accept, o.wait)
@@ -196,7 +210,7 @@ class LoadTest:
         progress.kill()
         unfinished = sum(1 for w in workers if not w.dead)
         gevent.killall(workers)
-        late = self._late(people, overdue)
+        late = count_late(people, overdue, o.wait)
         summary = samples.summary(elapsed)
         summary["late"] = late
         summary["lost"] += len(overdue) - late + unfinished
@@ -204,20 +218,6 @@ class LoadTest:
         summary["asked_for_a_person"] = len(asks)
         summary["rate_per_customer"] = round(rate, 3)
         return summary
-
-    def _late(self, people: People, overdue: list[tuple[str, Callable[[str], bool]]]) -> int:
-        """How many overdue replies arrived after all, within one more wait."""
-        if not overdue:
-            return 0
-        gevent.sleep(self.o.wait)
-        late = 0
-        for customer, accept in overdue:
-            queue = people.inbox(customer)
-            while not queue.empty():
-                if accept(queue.get()[1]["payload"].get("searchableContent", "")):
-                    late += 1
-                    break
-        return late
 
     def sessions_only(self, people: People, server: Child) -> dict[str, Any]:
         before = process_stats(server.proc.pid)["rss_mb"]
@@ -287,8 +287,7 @@ class LoadTest:
         clean = False
         try:
             result = self._run()
-            part = result.get("scenario") or result.get("sessions_only") or {}
-            clean = not part.get("lost") and not result.get("errors")
+            clean = not any(n for n in result["losses"].values()) and not result.get("errors")
             return result
         finally:
             gc.enable()
@@ -319,16 +318,22 @@ class LoadTest:
             wall_before = time.perf_counter()
             if o.sessions_only:
                 self.result["sessions_only"] = self.sessions_only(people, server)
+            elif o.robot_limit_customers:
+                self.result["robot_limit"] = robot_limit_scenario(
+                    people, o.robot_limit_customers, min(o.servicers, 10),
+                    o.im_rate_limit, o.wait, self.say)
             else:
                 rate = o.rate
                 if o.saturate_secs > 0:
                     self.result.update(ShareRounds(
                         people, server, self.workdir, self.say, ceiling_secs=o.ceiling_secs,
-                        saturate_secs=o.saturate_secs, rounds=o.rounds, wait=o.wait).run())
+                        saturate_secs=o.saturate_secs, rounds=o.rounds, wait=o.wait,
+                        half_secs=o.half_secs).run())
                     saturation = float(self.result["saturation_answers_per_sec"])
-                    if o.half_secs > 0:
-                        self.result["half_load"] = half_load(people, saturation, o.half_secs,
-                                                             o.wait, self.say)
+                    if o.half_secs > 0:  # half of what the real pattern (5 in flight) takes
+                        self.result["half_load"] = half_load(
+                            people, float(self.result["saturation_5_answers_per_sec"]),
+                            o.half_secs, o.wait, self.say)
                     if rate <= 0:  # half the measured load, spread over the customers
                         per_customer_msgs = 2 + o.questions + o.human_share * (
                             1 + 2 * o.human_messages)
@@ -359,7 +364,7 @@ class LoadTest:
                               or k.startswith("callback_http_") and k != "callback_http_200"
                               or k == "callback_failed"})
             self.result["errors"] = dict(errors)
-            if o.plot and not o.sessions_only:
+            if o.plot and "scenario" in self.result:
                 self.say(plot(people.samples, o.plot))
         finally:
             backlog_watch.kill()
@@ -367,5 +372,23 @@ class LoadTest:
             sim_http.stop()
             if redis is not None:
                 redis.stop()
+        self.result["losses"] = losses(self.result)
+        if any(self.result["losses"].values()) or self.result.get("errors"):
+            self.result["logs_kept_in"] = str(self.workdir)  # the servers' logs and Redis
         Path(o.output).write_text(json.dumps(self.result, indent=2))
         return self.result
+
+
+def losses(result: dict[str, Any]) -> dict[str, int]:
+    """Every phase's lost count, by phase (and lost callbacks of the ceiling)."""
+    found: dict[str, int] = {}
+    for name in ("scenario", "sessions_only", "half_load", "half_load_bare", "robot_limit"):
+        part = result.get(name)
+        if isinstance(part, dict):
+            found[name] = int(part.get("lost") or 0)
+            if name == "robot_limit":
+                found["robot_limit_shadow"] = int(part.get("shadow_lost") or 0)
+    for key, value in result.items():
+        if key.endswith("_lost") and isinstance(value, int):
+            found[key[:-len("_lost")]] = value
+    return found
