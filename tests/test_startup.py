@@ -144,7 +144,7 @@ def test_a_stopped_serve_stops_its_embedded_redis(tmp_path):
 
 
 def test_every_option_has_help_and_a_shown_default():
-    parser = run.build_parser()
+    parser = run.build_parser(run.__doc__, run.HERE)
     commands = parser._subparsers._group_actions[0].choices
     assert set(commands) == set(run.COMMANDS)
     for name, sub in [("run.py", parser), *commands.items()]:
