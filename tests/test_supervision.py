@@ -132,3 +132,35 @@ def test_an_actor_stopped_on_purpose_is_not_restarted():
     kill_free = first.actor_stopped.wait(TIMEOUT)
     assert kill_free and handle.restarts == 0 and handle.ref is first
     handle.stop()
+
+
+def test_readyz_says_503_while_the_pool_restarts_and_metrics_count_the_restart(stack):
+    from transport.http.client import JsonClient
+
+    http = JsonClient()
+    assert http.get(stack.cs.url + "/readyz").status == 200
+    handle = stack.cs.actors.pool
+    gate = gevent.event.Event()
+    start = handle._start
+
+    def slow_start(on_death):
+        gate.wait(TIMEOUT)
+        return start(on_death)
+
+    handle._start = slow_start
+    handle.ref.tell(pykka.messages.ProxyCall(attr_path=("no_such_method",), args=(),
+                                             kwargs={}))
+    with gevent.Timeout(TIMEOUT):
+        while not handle.restarting:
+            gevent.sleep(0.005)
+    answer = http.get(stack.cs.url + "/readyz")
+    assert answer.status == 503 and answer.body["actors"] == "restarting"
+    gate.set()
+    with gevent.Timeout(TIMEOUT):
+        while not handle.ready:
+            gevent.sleep(0.005)
+    answer = http.get(stack.cs.url + "/readyz")
+    assert answer.status == 200 and answer.body["actor_restarts"] == {"directory": 0, "pool": 1}
+    metrics = http.get(stack.cs.url + "/metrics").raw.decode()
+    assert 'cs_actor_restarts_total{actor="pool"} 1.0' in metrics
+    assert 'cs_actor_restarts_total{actor="directory"} 0.0' in metrics
