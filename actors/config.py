@@ -58,6 +58,8 @@ class Texts:
     duty_refused: str = "只有登记的客服可以上班。Only registered servicers can go on duty."
     duty_paused: str = "已暂停 (paused): no new customers until /on."
     auto_paused: str = "您已长时间未回复，已自动暂停接待。You were paused after {minutes} minutes without a reply; write /on to resume."
+    missed_paused: str = "您已连续 {missed} 位客户未及时回复，已暂停接待。You did not answer {missed} customers in a row and are paused; write /on to resume."
+    servicer_reassigned_away: str = "您未及时回复，客户已转给 {servicer_name}。You did not answer in time; the customer now goes to {servicer_name}."
     servicer_help: str = "客服指令 / commands: /on 上班, /pause 暂停, /off 下班. In a customer chat: /end, /transfer <servicer id>."
     queued: str = "当前客服繁忙，您前面还有 {ahead} 位。All servicers are busy; you are number {position} in the queue."
     queue_full: str = "当前排队人数已满，请稍后再试。The queue is full; please try again later."
@@ -89,6 +91,8 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "duty_off": frozenset({"load", "capacity"}),
     "duty_paused": frozenset({"load", "capacity"}),
     "auto_paused": frozenset({"minutes"}),
+    "missed_paused": frozenset({"missed"}),
+    "servicer_reassigned_away": frozenset({"servicer_name"}),
     "queued": frozenset({"position", "ahead"}),
     "offline": frozenset({"hours", "next_open_zh", "next_open_en"}),
     "transferred": frozenset({"servicer_name"}),
@@ -154,6 +158,11 @@ class CsConfig:
     queue_max_wait_secs: float = 600.0
     off_duty_policy: str = "keep"
     auto_pause_secs: float = 600.0  # 0: never
+    # A newly seated customer whose servicer has not written within this long
+    # goes to another servicer on duty with room (0: never); pause a servicer
+    # after this many such misses in a row (0: never).
+    reassign_after_secs: float = 0.0
+    pause_after_missed: int = 0
     rating_window_secs: float = 300.0
     business_hours: BusinessHours | None = None
     # A customer may send this many messages per 10 s (bursts included);
@@ -288,9 +297,10 @@ def config_from_dict(data: dict[str, Any]) -> CsConfig:
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 raise ConfigError(f"{key}: expected a positive number of seconds")
             changes[key] = float(value)
-        elif key == "auto_pause_secs":
+        elif key in ("auto_pause_secs", "reassign_after_secs"):
             changes[key] = _number(key, value)
-        elif key in ("history_on_seat", "queue_max_length", "customer_rate_limit"):
+        elif key in ("history_on_seat", "queue_max_length", "customer_rate_limit",
+                     "pause_after_missed"):
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{key}: expected a whole number >= 0")
             changes[key] = value

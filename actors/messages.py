@@ -184,12 +184,14 @@ class Seat(NamedTuple):
     """The pool's answer to a seat request: who serves the customer.
 
     ``previous`` is set when the seat moved from another servicer (a
-    transfer, or a servicer going off duty under the requeue policy).
+    transfer, or a servicer going off duty under the requeue policy);
+    ``missed`` when it moved because that servicer did not answer in time.
     """
 
     customer_id: str
     servicer: Servicer
     previous: Servicer | None = None
+    missed: bool = False
 
 
 class ShadowInfo(NamedTuple):

@@ -115,7 +115,7 @@ class PoolMachine(RuleBasedStateMachine):
             "servicers": [{"id": s, "name": s.title(), "capacity": 1, "groups": list(g)}
                           for s, g in SERVICERS.items()],
             "queue_max_wait_secs": 60, "auto_pause_secs": 120, "queue_max_length": 5,
-            "off_duty_policy": "requeue"})
+            "off_duty_policy": "requeue", "reassign_after_secs": 90, "pause_after_missed": 3})
         self.clock = ManualClock()
         self.store = Store(connect(REDIS_URL[0]), prefix=f"sm-{secrets.token_hex(4)}")
         self.outbox = Outbox(RecordingDeliver(), self.clock).start()
@@ -261,9 +261,18 @@ class PoolMachine(RuleBasedStateMachine):
         ask(self.pool, ServicerPool.set_priority, customer, priority).get(timeout=TIMEOUT)
         self.settle()
 
+    @rule(customer=customers)
+    def servicer_answers(self, customer):
+        """The customer's servicer writes to them (so they are not reassigned)."""
+        servicer = ask(self.pool, ServicerPool.seats).get(timeout=TIMEOUT).get(customer)
+        if servicer is not None:
+            tell(self.pool, ServicerPool.servicer_active, servicer, customer)
+            self.settle()
+
     @rule(secs=st.sampled_from([1, 30, 61, 130]))
     def time_passes(self, secs):
-        """Queue waits expire (60 s) and silent servicers pause (120 s)."""
+        """Queue waits expire (60 s), unanswered customers move on (90 s), silent
+        servicers pause (120 s), and so do those who missed three in a row."""
         self.clock.advance(secs)
         self.settle()
 

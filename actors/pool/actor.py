@@ -26,20 +26,18 @@ from actors.config import CsConfig
 from actors.mailbox import GreenletActor
 from actors.messages import (
     Outbound,
-    Queued,
     Seat,
     SeatAssigned,
     SeatNotice,
-    SeatRevoked,
     SeatUnavailable,
     Servicer,
     TransferFailed,
     text_payload,
 )
 from actors.pool.book import OFF, ON, PAUSED, STATUSES, SeatBook, SeatRefused
+from actors.pool.moves import SeatMoves
 from actors.pool.notices import Notices
 from actors.pool.queue import MAX_PRIORITY, MIN_PRIORITY, Waiting
-from actors.pool.silence import Silence
 from actors.supervision import Mortal
 
 if TYPE_CHECKING:
@@ -70,7 +68,7 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         self._save_retry = False
         self._dirty = False
         self._notices = Notices()
-        self._silence = Silence()
+        self._moves = SeatMoves(config, self._book, self._notices, store, clock)
         self._servicers_changed: Callable[[frozenset[str]], None] | None = None
 
     def describe(self) -> str:
@@ -92,7 +90,7 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
             log.info("seat of %s freed: its session has stopped", customer_id)
             self._book.sessions.pop(customer_id, None)
             tell(self.actor_ref, ServicerPool.release_customer, customer_id)
-        if self._dirty:
+        if self._dirty or self._moves.dirty:
             self._save()
 
     def _notify(self, customer_id: str, session: Any, notice: SeatNotice) -> None:
@@ -113,7 +111,7 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         return self._book.snapshot()
 
     def _save(self) -> None:
-        self._dirty = False
+        self._dirty = self._moves.dirty = False
         if self._store is None:
             return
         try:
@@ -155,7 +153,7 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         """
         if self._book.add(servicer, check_load=True) and self._servicers_changed is not None:
             self._servicers_changed(frozenset(self._book.servicers))
-        self._drain_queue()
+        self._moves.drain()
         self._dirty = True
         return self._book.describe(servicer.id)
 
@@ -175,21 +173,23 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
             log.warning("status change refused for %s", servicer_id)
             return False
         self._book.status[servicer_id] = status
-        self._silence.heard(servicer_id, self._mono())
+        self._moves.silence.heard(servicer_id, self._mono())
         log.info("servicer %s is %s", servicer_id, status)
         if not quiet:
             self._say(servicer_id, {ON: texts.duty_on, PAUSED: texts.duty_paused,
                                     OFF: texts.duty_off}[status].format(
                 load=self._book.load(servicer_id), capacity=servicer.capacity))
         if status == OFF and self._config.off_duty_policy == "requeue":
-            self._requeue_all(servicer_id)
-        self._drain_queue()
+            self._moves.requeue_all(servicer_id)
+        self._moves.drain()
         self._dirty = True
         return True
 
-    def servicer_active(self, servicer_id: str) -> None:
-        """The servicer wrote something (told by sessions): they are there."""
-        self._silence.heard(servicer_id, self._mono())
+    def servicer_active(self, servicer_id: str, customer_id: str = "") -> None:
+        """The servicer wrote to a customer (told by sessions): they are there."""
+        self._moves.silence.heard(servicer_id, self._mono())
+        if customer_id:
+            self._moves.replies.replied(customer_id, servicer_id)
 
     # Seats ----------------------------------------------------------------
 
@@ -211,12 +211,12 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         if waiting is not None:  # keep their place; tell the new session of it
             book.queue.replace(waiting._replace(session=session))
             book.queue.forget_told(customer_id)
-            self._drain_queue()
-            self._tell_positions()
+            self._moves.drain()
+            self._moves.tell_positions()
             return
         picked = book.pick(customer_id, group)
         if picked is not None:
-            self._seat(customer_id, picked, session, group)
+            self._moves.seat(customer_id, picked, session, group)
             return
         reason = book.why_no_queue(group)
         if reason:
@@ -224,7 +224,7 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
             return
         book.queue.join(Waiting(customer_id, group, self._now(), session, priority,
                                 since_mono=self._mono()))
-        self._tell_positions()
+        self._moves.tell_positions()
         self._dirty = True
 
     def set_priority(self, customer_id: str, priority: int) -> bool:
@@ -234,17 +234,18 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
             return False
         self._book.queue.replace(waiting._replace(
             priority=min(MAX_PRIORITY, max(MIN_PRIORITY, priority))))
-        self._tell_positions()
+        self._moves.tell_positions()
         self._dirty = True
         return True
 
     def release_customer(self, customer_id: str) -> None:
         """The customer's session ended: free their seat or their place in the queue."""
         servicer_id, _, _ = self._book.unseat(customer_id)
+        self._moves.replies.forget(customer_id)
         left = self._book.queue.leave(customer_id)
         if servicer_id is not None or left is not None:
-            self._drain_queue()
-            self._tell_positions()
+            self._moves.drain()
+            self._moves.tell_positions()
             self._dirty = True
 
     def transfer(self, customer_id: str, to_servicer_id: str | None) -> str | None:
@@ -263,10 +264,10 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
             if reason is not None:
                 self._notify(customer_id, session, TransferFailed(reason))
                 return reason
-            self._move(customer_id, current, to_servicer_id)
+            self._moves.move(customer_id, current, to_servicer_id)
         else:
-            self._requeue(customer_id, current)
-        self._drain_queue()
+            self._moves.requeue(customer_id, current)
+        self._moves.drain()
         self._dirty = True
         return None
 
@@ -297,6 +298,7 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         try:
             self._expire_waits()
             self._pause_silent()
+            self._reassign_unanswered()
         finally:
             self._tick_later()
 
@@ -306,7 +308,7 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
             return
         for waiting in expired:
             self._notify(waiting.customer_id, waiting.session, SeatUnavailable("queue_timeout"))
-        self._tell_positions()
+        self._moves.tell_positions()
         self._dirty = True
 
     def _pause_silent(self) -> None:
@@ -315,14 +317,27 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
             return
         serving = [s for s, status in self._book.status.items()
                    if status == ON and self._book.load(s)]
-        for servicer_id, silent in self._silence.longer_than(limit, serving, self._mono()):
+        for servicer_id, silent in self._moves.silence.longer_than(limit, serving, self._mono()):
             log.warning("servicer %s silent for %.0fs: paused", servicer_id, silent)
             self._say(servicer_id, self._config.texts.auto_paused.format(
                 minutes=round(limit / 60)))
             self.set_status(servicer_id, PAUSED, True)
             if self._config.off_duty_policy == "requeue":
-                self._requeue_all(servicer_id)
-                self._drain_queue()
+                self._moves.requeue_all(servicer_id)
+                self._moves.drain()
+
+    def _reassign_unanswered(self) -> None:
+        limit = self._config.reassign_after_secs
+        if limit <= 0:
+            return
+        for customer_id, silent, in_a_row in self._moves.replies.overdue(self._mono(), limit):
+            log.warning("servicer %s did not answer %s in %.0fs (%d in a row)", silent,
+                        customer_id, limit, in_a_row)
+            self._moves.reassign(customer_id, silent)
+            most = self._config.pause_after_missed
+            if most and in_a_row >= most and self._book.status.get(silent) == ON:
+                self._say(silent, self._config.texts.missed_paused.format(missed=in_a_row))
+                self.set_status(silent, PAUSED, True)
 
     # Internals ------------------------------------------------------------
 
@@ -331,66 +346,6 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
 
     def _mono(self) -> float:
         return self._clock.monotonic() if self._clock is not None else 0.0
-
-    def _seat(self, customer_id: str, servicer_id: str, session: Any, group: str,
-              previous: Servicer | None = None) -> None:
-        if not self._book.load(servicer_id):
-            self._silence.heard(servicer_id, self._mono())  # their silence counts from now
-        self._book.place(customer_id, servicer_id, session, group)
-        if self._store is not None:
-            # Its own hash, not the snapshot: the snapshot is written on every
-            # seat change and would grow with every customer ever seated.
-            try:
-                self._store.remember_servicer(customer_id, servicer_id)
-            except Exception:
-                log.exception("last servicer of %s not saved", customer_id)
-        self._dirty = True
-        self._notify(customer_id, session, SeatAssigned(
-            Seat(customer_id, self._book.servicers[servicer_id], previous)))
-
-    def _move(self, customer_id: str, from_id: str, to_id: str) -> None:
-        _, group, session = self._book.unseat(customer_id)
-        self._seat(customer_id, to_id, session, group, previous=self._book.servicers[from_id])
-
-    def _requeue(self, customer_id: str, from_id: str) -> None:
-        """To another servicer of their group, or back to the queue ahead of
-        everyone of their priority (they were already being served); never
-        back to ``from_id``."""
-        book = self._book
-        picked = book.pick(customer_id, book.group_of.get(customer_id, ""), exclude=from_id)
-        if picked is not None:
-            self._move(customer_id, from_id, picked)
-            return
-        _, group, session = book.unseat(customer_id)
-        book.queue.join(Waiting(customer_id, group, self._now(), session, avoid=from_id,
-                                since_mono=self._mono()), first=True)
-        self._notify(customer_id, session, SeatRevoked(book.servicers[from_id]))
-        self._tell_positions()
-        self._dirty = True
-
-    def _requeue_all(self, servicer_id: str) -> None:
-        for customer_id in sorted(self._book.seats[servicer_id]):
-            self._requeue(customer_id, servicer_id)
-
-    def _drain_queue(self) -> None:
-        book = self._book
-
-        def seat(waiting: Waiting) -> bool:
-            picked = book.pick(waiting.customer_id, waiting.group, exclude=waiting.avoid)
-            if picked is None:
-                return False
-            self._seat(waiting.customer_id, picked, waiting.session, waiting.group)
-            return True
-
-        before = len(book.queue.entries)
-        book.queue.drain(seat)
-        if len(book.queue.entries) != before:
-            self._tell_positions()
-            self._dirty = True
-
-    def _tell_positions(self) -> None:
-        for waiting, position in self._book.queue.changed_positions():
-            self._notify(waiting.customer_id, waiting.session, Queued(position))
 
     def _say(self, servicer_id: str, text: str) -> None:
         self._outbox.send(Outbound(self._robot_id, servicer_id, text_payload(text), servicer_id))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from actors.config import CsConfig
@@ -76,10 +77,13 @@ class SeatBook:
                 "load": len(self.seats[servicer_id]),
                 "customers": sorted(self.seats[servicer_id])}
 
-    def pick(self, customer_id: str, group: str, exclude: str = "") -> str | None:
-        """A servicer on duty, of the group, with room (never ``exclude``), by strategy."""
+    def pick(self, customer_id: str, group: str,
+             exclude: str | Collection[str] = "") -> str | None:
+        """A servicer on duty, of the group, with room (never one of ``exclude``), by
+        strategy."""
+        avoid = {exclude} if isinstance(exclude, str) else exclude
         free = [s for s in self.servicers.values()
-                if self.status[s.id] == ON and s.id != exclude and s.serves(group)
+                if self.status[s.id] == ON and s.id not in avoid and s.serves(group)
                 and len(self.seats[s.id]) < s.capacity]
         picked, self._rr_next = choose(
             self.config.strategy, free, {s.id: len(self.seats[s.id]) for s in free},

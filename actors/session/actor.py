@@ -83,7 +83,8 @@ class SessionActor(Receiver, GreenletActor):
         self._ledger.dirty = snapshot is None
         self._voice = Voice(state, self._ledger, deps.robot_id, clock, deps.store,
                             snapshot.last_t if snapshot else -1)
-        self._seats = SeatRules(state, self._voice, deps, self._set_mode, self.actor_ref)
+        self._seats = SeatRules(state, self._voice, deps, self._set_mode, self.actor_ref,
+                                self._ledger.count)
         self._bot = BotDialogue(deps.autoreply, deps.config.texts, deps.inbox)
         self._timer = IdleTimer(deps.clock, self.actor_ref)
         self._commit_retry: Cancellable | None = None
@@ -124,9 +125,8 @@ class SessionActor(Receiver, GreenletActor):
 
     def state(self) -> dict[str, Any]:
         """The session's snapshot, as it would be stored (tests and the API ask it)."""
-        clock = self._deps.clock
-        return self._state.snapshot(self._ledger.seq, self._voice.last_t,
-                                    clock.now() - clock.monotonic()).to_dict()
+        offset = self._deps.clock.now() - self._deps.clock.monotonic()
+        return self._state.snapshot(self._ledger.seq, self._voice.last_t, offset).to_dict()
 
     # The customer and the servicer -----------------------------------------
 
@@ -173,7 +173,7 @@ class SessionActor(Receiver, GreenletActor):
         if state.mode != HUMAN or servicer is None or message.sender != servicer.id:
             self._seats.refuse_servicer(message)
             return
-        tell(self._deps.pool, ServicerPool.servicer_active, servicer.id)
+        tell(self._deps.pool, ServicerPool.servicer_active, servicer.id, self.customer_id)
         command = shadow_command(message.payload.text)
         if command is not None:
             self._voice.record("in", message.sender, message.payload, servicer=servicer.id)

@@ -40,15 +40,17 @@ log = logging.getLogger(__name__)
 
 
 class SeatRules:
-    __slots__ = ("_state", "_voice", "_deps", "_set_mode", "_session")
+    __slots__ = ("_state", "_voice", "_deps", "_set_mode", "_session", "_count")
 
     def __init__(self, state: SessionState, voice: Voice, deps: SessionDeps,
-                 set_mode: Callable[[str], None], session: Any) -> None:
+                 set_mode: Callable[[str], None], session: Any,
+                 count: Callable[[str, str], None]) -> None:
         self._state = state
         self._voice = voice
         self._deps = deps
         self._set_mode = set_mode
         self._session = session  # the SessionActor's ref, for the pool's notices
+        self._count = count  # (servicer id, counter): one more in their statistics
 
     # Notices from the ServicerPool -----------------------------------------
 
@@ -163,8 +165,10 @@ class SeatRules:
     def _hand_over(self, seat: Seat) -> None:
         state, texts = self._state, self._deps.config.texts
         assert seat.previous is not None and state.shadow is not None
-        self._voice.to_servicer(text_payload(texts.servicer_transferred_away.format(
-            servicer_name=seat.servicer.name)))
+        away = texts.servicer_reassigned_away if seat.missed else texts.servicer_transferred_away
+        self._voice.to_servicer(text_payload(away.format(servicer_name=seat.servicer.name)))
+        if seat.missed:
+            self._count(seat.previous.id, "missed")
         self._seat_with(seat.servicer)
         self._voice.to_customer(text_payload(texts.transferred.format(
             servicer_name=seat.servicer.name)))

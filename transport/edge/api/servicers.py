@@ -16,6 +16,7 @@ def summary(counters: dict[str, int]) -> dict[str, Any]:
     """A servicer's statistics from their raw counters (see storage/keys.py)."""
     first, rated = counters.get("first_responses", 0), counters.get("rated", 0)
     return {"sessions": counters.get("sessions", 0), "replies": counters.get("replies", 0),
+            "missed": counters.get("missed", 0),
             "first_response_avg_secs": (round(counters["first_response_ms"] / first / 1000, 2)
                                         if first else None),
             "rated": rated,

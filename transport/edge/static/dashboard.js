@@ -34,6 +34,7 @@ async function refresh() {
       el("td", { text: s.name + " (" + s.id + ")" }), el("td", { text: s.status }),
       el("td", { text: s.load + " / " + s.capacity }), el("td", { text: String(s.sessions) }),
       el("td", { text: s.first_response_avg_secs === null ? "–" : s.first_response_avg_secs + " s" }),
+      el("td", { class: "missed", text: String(s.missed || 0) }),
       el("td", { "data-servicer": s.id, class: "rating",
                  text: s.rating_avg === null ? "–" : s.rating_avg.toFixed(1) + " ★ (" + s.rated + ")" }),
     ])));
