@@ -61,7 +61,7 @@ class Texts:
     missed_paused: str = "您已连续 {missed} 位客户未及时回复，已暂停接待。You did not answer {missed} customers in a row and are paused; write /on to resume."
     servicer_reassigned_away: str = "您未及时回复，客户已转给 {servicer_name}。You did not answer in time; the customer now goes to {servicer_name}."
     servicer_help: str = "客服指令 / commands: /on 上班, /pause 暂停, /off 下班. In a customer chat: /end, /transfer <servicer id>."
-    queued: str = "当前客服繁忙，您前面还有 {ahead} 位。All servicers are busy; you are number {position} in the queue."
+    queued: str = "当前客服繁忙，您前面还有 {ahead} 位，预计等待{wait_zh}。All servicers are busy; you are number {position} in the queue (about {wait_en})."
     queue_full: str = "当前排队人数已满，请稍后再试。The queue is full; please try again later."
     queue_timeout: str = "抱歉，等待时间过长，请稍后再试。Sorry, nobody could take your request in time; please try again later."
     offline: str = "现在是非工作时间，我们{next_open_zh}上班（{hours}）。We are closed now and open {next_open_en}."
@@ -93,7 +93,7 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "auto_paused": frozenset({"minutes"}),
     "missed_paused": frozenset({"missed"}),
     "servicer_reassigned_away": frozenset({"servicer_name"}),
-    "queued": frozenset({"position", "ahead"}),
+    "queued": frozenset({"position", "ahead", "wait_zh", "wait_en"}),
     "offline": frozenset({"hours", "next_open_zh", "next_open_en"}),
     "transferred": frozenset({"servicer_name"}),
     "servicer_transferred_away": frozenset({"servicer_name"}),

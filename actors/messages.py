@@ -219,9 +219,11 @@ class SeatAssigned(NamedTuple):
 
 
 class Queued(NamedTuple):
-    """No seat yet: the customer's place in the queue of their group."""
+    """No seat yet: the customer's place in the queue of their group, and how
+    long the wait may be (seconds, a range)."""
 
     position: int
+    wait_secs: tuple[int, int] = (0, 0)
 
 
 class SeatUnavailable(NamedTuple):

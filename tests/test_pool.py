@@ -9,7 +9,7 @@ from actors.directory import Directory
 from actors.messages import Payload
 from actors.pool import ServicerPool
 from conftest import make_config
-from world import REQUEST_HUMAN, World
+from world import REQUEST_HUMAN, World, queued_text
 
 TWO_BIG = [{"id": "alice", "name": "Alice", "capacity": 5},
            {"id": "bob", "name": "Bob", "capacity": 5}]
@@ -83,15 +83,15 @@ def test_queue_is_first_come_first_served_and_positions_are_retold(store):
     world = world_with(store, servicers=[{"id": "alice", "name": "Alice", "capacity": 1}])
     world.on_duty("alice")
     ask_for_human(world, "c1", "c2", "c3", "c4")
-    texts = world.config.texts
-    assert world.deliver.texts_to("c3") == [texts.queued.format(position=2, ahead=1)]
+    assert world.deliver.texts_to("c3") == [queued_text(world.config, 2)]
     world.customer("c1", Payload(type=10002))  # c1 leaves: c2 gets the seat
     world.deliver.wait_for("c2", 2)
     world.deliver.wait_for("c4", 2)
     world.settle()
     assert served_by(world, "c2") == "alice"
-    assert world.deliver.texts_to("c3")[-1] == texts.queued.format(position=1, ahead=0)
-    assert world.deliver.texts_to("c4")[-1] == texts.queued.format(position=2, ahead=1)
+    # c1's seat lasted no time on the manual clock: the estimate says so
+    assert world.deliver.texts_to("c3")[-1] == queued_text(world.config, 1, handle_secs=0)
+    assert world.deliver.texts_to("c4")[-1] == queued_text(world.config, 2, handle_secs=0)
     queue = ask(world.actors.pool, ServicerPool.queue).get(timeout=2)
     assert [(q["customer"], q["position"]) for q in queue] == [("c3", 1), ("c4", 2)]
 
@@ -199,8 +199,7 @@ def test_off_duty_with_requeue_policy_moves_customers(store):
     assert len(moved) == 1 and len(waiting) == 1 and set(moved + waiting) == {"c1", "c2"}
     assert world.deliver.texts_to(moved[0])[-1] == world.config.texts.transferred.format(
         servicer_name="Bob")
-    assert world.deliver.texts_to(waiting[0])[-1] == world.config.texts.queued.format(
-        position=1, ahead=0)
+    assert world.deliver.texts_to(waiting[0])[-1] == queued_text(world.config, 1, servicers=1)
 
 
 def test_silent_servicer_is_paused_but_an_active_one_is_not(store):

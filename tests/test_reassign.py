@@ -11,8 +11,9 @@ PEOPLE = [{"id": "alice", "name": "Alice", "capacity": 2},
 
 
 def world_with(store, **overrides):
-    config = make_config(servicers=PEOPLE, reassign_after_secs=60, idle_human_secs=900,
-                         idle_auto_secs=900, auto_pause_secs=0, **overrides)
+    config = make_config(**{"servicers": PEOPLE, "reassign_after_secs": 60,
+                            "idle_human_secs": 900, "idle_auto_secs": 900,
+                            "auto_pause_secs": 0, **overrides})
     return World(store, config)
 
 
@@ -94,3 +95,27 @@ def test_a_servicer_who_misses_too_many_in_a_row_is_paused(store):
     status = ask(world.actors.pool, ServicerPool.status).get(timeout=TIMEOUT)
     assert status["alice"]["status"] == "paused"
     assert world.config.texts.missed_paused.format(missed=2) in world.deliver.texts_to("alice")
+
+
+def test_the_queue_notice_estimates_the_wait_from_recent_seats_and_servicers_on_duty(store):
+    from world import queued_text
+
+    world = world_with(store, reassign_after_secs=0)
+    world.on_duty("bob")  # capacity 1
+    world.customer("c1", "human")
+    world.deliver.wait_for("c1", 1)
+    world.settle()
+    world.customer("c2", "human")
+    assert world.deliver.wait_for("c2", 1) == [queued_text(world.config, 1)]  # 300 s default
+    world.clock.advance(120)  # bob spends two minutes with c1
+    world.servicer("bob", "c1", "/end")
+    world.customer("c3", "human")
+    world.customer("c4", "human")
+    world.deliver.wait_for("c4", 1)
+    world.settle()
+    # c2 got the seat; c3 waits first, c4 second, each by bob's 120 s with c1
+    assert world.deliver.texts_to("c3")[-1] == queued_text(world.config, 1, handle_secs=120)
+    assert world.deliver.texts_to("c4")[-1] == queued_text(world.config, 2, handle_secs=120)
+    assert "about 2-6 minutes" in world.deliver.texts_to("c4")[-1]
+    listing = ask(world.actors.pool, ServicerPool.queue).get(timeout=TIMEOUT)
+    assert [q["estimated_wait_secs"] for q in listing] == [[60, 180], [120, 360]]

@@ -7,7 +7,7 @@ import pytest
 from actors.call import ask
 from actors.directory import Directory
 from actors.pool import ServicerPool
-from world import ENTER, LEAVE, REQUEST_HUMAN, ROBOT, World
+from world import ENTER, LEAVE, REQUEST_HUMAN, ROBOT, World, queued_text
 
 
 @pytest.fixture
@@ -42,8 +42,7 @@ def test_pool_allocates_least_loaded_and_never_over_capacity(world):
         world.deliver.wait_for(customer, 1)
     status = ask(world.actors.pool, ServicerPool.status).get(timeout=2)
     assert status["alice"]["load"] == 1 and status["bob"]["load"] == 2
-    assert world.deliver.texts_to("c4") == [world.config.texts.queued.format(
-        position=1, ahead=0)]
+    assert world.deliver.texts_to("c4") == [queued_text(world.config, 1, servicers=2)]
 
 
 def test_seat_switches_to_human_and_snapshot_records_it(world):

@@ -89,3 +89,14 @@ class Session:
 
     def state(self):
         return ask(self.ref, SessionActor.state)
+
+
+def queued_text(config, position, servicers=1, handle_secs=300.0):
+    """The queue notice a customer gets at ``position`` with that many servicers on
+    duty and that average handle time (actors/pool/eta.py)."""
+    from actors.pool.eta import wait_words
+
+    estimate = handle_secs * position / servicers
+    zh, en = wait_words(int(estimate * 0.5), int(estimate * 1.5))
+    return config.texts.queued.format(position=position, ahead=position - 1, wait_zh=zh,
+                                      wait_en=en)

@@ -240,8 +240,11 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
 
     def release_customer(self, customer_id: str) -> None:
         """The customer's session ended: free their seat or their place in the queue."""
+        seated_at = self._book.seated_at.get(customer_id)
         servicer_id, _, _ = self._book.unseat(customer_id)
         self._moves.replies.forget(customer_id)
+        if seated_at is not None:
+            self._moves.waits.handled(self._mono() - seated_at)
         left = self._book.queue.leave(customer_id)
         if servicer_id is not None or left is not None:
             self._moves.drain()
@@ -285,7 +288,12 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         return self._book.serves(servicer_id, customer_id)
 
     def queue(self) -> list[dict[str, Any]]:
-        return self._book.queue.listing(self._now())
+        """The waiting customers, each with the range of their estimated wait (s)."""
+        listing = self._book.queue.listing(self._now())
+        for entry in listing:
+            entry["estimated_wait_secs"] = list(self._moves.waits.range_secs(
+                entry["position"], self._book.on_duty_for(entry["group"])))
+        return listing
 
     def seats(self) -> dict[str, str]:
         """Customer id -> servicer id of every seat (tests and the API)."""

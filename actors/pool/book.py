@@ -45,6 +45,7 @@ class SeatBook:
         self.seat_of: dict[str, str] = {}  # customer id -> servicer id
         self.group_of: dict[str, str] = {}  # seated customer -> the group they asked for
         self.sessions: dict[str, Any] = {}  # seated customer -> session ref
+        self.seated_at: dict[str, float] = {}  # seated customer -> monotonic time of the seat
         self.queue = SeatQueue()
         self.last_servicer: OrderedDict[str, str] = OrderedDict()
         self._rr_next = 0
@@ -109,6 +110,11 @@ class SeatBook:
         return (self.seat_of.get(customer_id) == servicer_id
                 or self.last_servicer.get(customer_id) == servicer_id)
 
+    def on_duty_for(self, group: str) -> int:
+        """How many servicers on duty serve the group."""
+        return sum(1 for s in self.servicers.values()
+                   if self.status[s.id] == ON and s.serves(group))
+
     def why_no_queue(self, group: str) -> str | None:
         """Why a customer cannot wait: nobody on duty for the group, or a full queue."""
         if not any(self.status[s.id] == ON and s.serves(group)
@@ -118,9 +124,12 @@ class SeatBook:
             return "queue_full"
         return None
 
-    def place(self, customer_id: str, servicer_id: str, session: Any, group: str) -> None:
-        """Seat the customer with the servicer (they must be seated nowhere else)."""
+    def place(self, customer_id: str, servicer_id: str, session: Any, group: str,
+              at: float = 0.0) -> None:
+        """Seat the customer with the servicer (they must be seated nowhere else)
+        at monotonic time ``at``."""
         self.seats[servicer_id].add(customer_id)
+        self.seated_at[customer_id] = at
         self.seat_of[customer_id] = servicer_id
         self.group_of[customer_id] = group
         if session is not None:
@@ -135,6 +144,7 @@ class SeatBook:
         servicer_id = self.seat_of.pop(customer_id, None)
         if servicer_id is not None:
             self.seats[servicer_id].discard(customer_id)
+        self.seated_at.pop(customer_id, None)
         return (servicer_id, self.group_of.pop(customer_id, ""),
                 self.sessions.pop(customer_id, None))
 

@@ -15,6 +15,7 @@ from actors.clock import Clock
 from actors.config import CsConfig
 from actors.messages import Queued, Seat, SeatAssigned, SeatRevoked, Servicer
 from actors.pool.book import SeatBook
+from actors.pool.eta import WaitEstimate
 from actors.pool.notices import Notices
 from actors.pool.queue import Waiting
 from actors.pool.reassign import FirstReplies
@@ -35,6 +36,7 @@ class SeatMoves:
         self._store = store
         self._clock = clock
         self._replies = FirstReplies()
+        self.waits = WaitEstimate()
         self._silence = Silence()
         self.dirty = False
 
@@ -68,7 +70,7 @@ class SeatMoves:
               previous: Servicer | None = None, missed: bool = False) -> None:
         if not self._book.load(servicer_id):
             self._silence.heard(servicer_id, self._mono())  # their silence counts from now
-        self._book.place(customer_id, servicer_id, session, group)
+        self._book.place(customer_id, servicer_id, session, group, self._mono())
         if self._config.reassign_after_secs > 0:
             self._replies.seated(customer_id, servicer_id, self._mono())
         if self._store is not None:
@@ -128,4 +130,5 @@ class SeatMoves:
 
     def tell_positions(self) -> None:
         for waiting, position in self._book.queue.changed_positions():
-            self._notices.add(waiting.customer_id, waiting.session, Queued(position))
+            wait = self.waits.range_secs(position, self._book.on_duty_for(waiting.group))
+            self._notices.add(waiting.customer_id, waiting.session, Queued(position, wait))

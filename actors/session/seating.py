@@ -29,6 +29,7 @@ from actors.messages import (
     text_payload,
 )
 from actors.pool import ServicerPool
+from actors.pool.eta import wait_words
 from actors.session.deps import SessionDeps, ShadowError
 from actors.session.state import AUTO, HUMAN, QUEUED, REQUESTING, WAITING, SessionState
 from actors.session.transcript import transcript
@@ -71,8 +72,9 @@ class SeatRules:
         """No seat yet: this is the customer's place in the queue."""
         if self._state.mode in WAITING:
             self._set_mode(QUEUED)
+            zh, en = wait_words(*notice.wait_secs)
             self._voice.to_customer(text_payload(self._deps.config.texts.queued.format(
-                position=notice.position, ahead=notice.position - 1)))
+                position=notice.position, ahead=notice.position - 1, wait_zh=zh, wait_en=en)))
 
     def seat_unavailable(self, notice: SeatUnavailable) -> None:
         """No seat and no queue: nobody on duty, a full queue, or waited too long."""
