@@ -11,7 +11,7 @@ from gevent.pywsgi import headers_factory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transport.http.headers import MAX_HEADERS, RequestHeaders
+from transport.http.headers import MAX_HEADERS, Headers
 
 NAMES = ["Host", "Content-Type", "content-length", "Transfer-Encoding", "Connection",
          "X_Under", "From", "X-Token", ""]
@@ -54,7 +54,7 @@ def answers(parse, raw):
 @settings(max_examples=400, deadline=None)
 @given(raw=blocks)
 def test_generated_header_blocks_read_as_pywsgi_reads_them(raw):
-    assert answers(RequestHeaders.read, raw) == answers(headers_factory, raw)
+    assert answers(Headers.read, raw) == answers(headers_factory, raw)
 
 
 @pytest.mark.parametrize("raw", [
@@ -73,4 +73,4 @@ def test_generated_header_blocks_read_as_pywsgi_reads_them(raw):
 ], ids=["plain", "folded", "no-colon", "first-continuation", "envelope", "no-name",
         "bare-cr", "trailing-blanks", "long-line", "too-many", "just-enough", "eof"])
 def test_awkward_header_blocks_read_as_pywsgi_reads_them(raw):
-    assert answers(RequestHeaders.read, raw) == answers(headers_factory, raw)
+    assert answers(Headers.read, raw) == answers(headers_factory, raw)

@@ -1,4 +1,6 @@
-"""Request headers for gevent's pywsgi, read without the e-mail package.
+"""HTTP headers read as ``http.client.parse_headers`` reads them, without the
+e-mail package: requests' for gevent's pywsgi, responses' for
+transport/http/http1.py.
 
 pywsgi reads each request's headers with ``http.client.parse_headers``, which
 runs the e-mail feed parser and builds an ``email.message.Message``. This
@@ -36,8 +38,9 @@ _HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
-class RequestHeaders:
-    """One request's headers, in order, as pywsgi asks for them."""
+class Headers:
+    """One message's headers, in order, answering what pywsgi and
+    http.client ask of theirs."""
 
     __slots__ = ("_lines", "_values", "status")
 
@@ -49,7 +52,7 @@ class RequestHeaders:
         self.status = status
 
     @classmethod
-    def read(cls, rfile: Any) -> RequestHeaders:
+    def read(cls, rfile: Any) -> Headers:
         """Read up to and including the empty line that ends the headers.
 
         Raises:
@@ -124,10 +127,10 @@ def _header(source: list[str]) -> tuple[str, str]:
 
 
 class FastHeadersHandler(WSGIHandler):
-    """pywsgi's handler, reading headers with ``RequestHeaders``."""
+    """pywsgi's handler, reading headers with ``Headers``."""
 
-    def MessageClass(self, rfile: Any, *args: Any) -> RequestHeaders:  # noqa: N802 (pywsgi's name)
-        return RequestHeaders.read(rfile)
+    def MessageClass(self, rfile: Any, *args: Any) -> Headers:  # noqa: N802 (pywsgi's name)
+        return Headers.read(rfile)
 
     def log_request(self) -> None:
         """No access log (our servers start with ``log=None``): pywsgi would
