@@ -37,6 +37,9 @@ MAX_HEADERS = 100
 # email.feedparser: headerRE, and its universal-newline line split.
 _HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+# A block of CRLF lines that are each ``name:value`` and nothing else: no
+# folds, no envelope line, no stray CR or LF, ended by the empty line.
+_PLAIN = re.compile(r"(?:[\041-\071\073-\176]+:[^\r\n]*\r\n)*\r\n")
 
 
 class Headers:
@@ -94,6 +97,12 @@ class Headers:
 def _parse(text: str) -> list[tuple[str, str]]:
     """email.feedparser's header block parse (``_parsegen`` and
     ``_parse_headers``) with the compat32 policy's ``header_source_parse``."""
+    if _PLAIN.fullmatch(text):  # nearly every block: it comes to the same, faster
+        if len(text) == 2:
+            return []
+        return [(name, value.lstrip(" \t"))
+                for name, _, value in (line.partition(":")
+                                       for line in text[:-4].split("\r\n"))]
     lines: list[str] = []
     for line in _LINES.findall(text):
         if not _HEADER_LINE.match(line):
