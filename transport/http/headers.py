@@ -4,11 +4,11 @@ transport/http/http1.py.
 
 pywsgi reads each request's headers with ``http.client.parse_headers``, which
 runs the e-mail feed parser and builds an ``email.message.Message``. This
-module gives pywsgi the same answers for less CPU: 28-36 µs less per
-callback (medians of three runs of ``python benchmarks/httpparts.py
---requests 5000 --rounds 5``, rounds ranging 25-37), about a seventh of an
-answer's cost: a whole request served took 84-96 µs of the server's CPU with
-this parser, 110-131 with pywsgi's.
+module gives pywsgi the same answers for less CPU: 34-36 µs less per
+callback (medians of two runs of ``python benchmarks/httpparts.py
+--requests 5000 --rounds 5``, rounds ranging 30-41), about a sixth of an
+answer's cost: a whole request served took 75-85 µs of the server's CPU with
+this parser, 112-122 with pywsgi's.
 
 The interface is the one pywsgi's ``WSGIHandler`` uses: ``MessageClass(rfile)``
 returns an object with ``status``, ``get``/``getheader``, ``del``, ``headers``

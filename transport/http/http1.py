@@ -5,10 +5,10 @@ loadtest`` geventhttpclient spent 70% of such a call outside the socket
 (py-spy): validating each header with regular expressions, checking that
 a pooled socket is alive with ``select`` before every use, and building
 response objects. Here the request is one ``send`` of bytes built with a
-join, and the response is read from one buffer. It saves 24-26 µs of the
-server's CPU per answer, about an eighth of it (medians of two runs of
+join, and the response is read from one buffer. It saves 28-29 µs of the
+server's CPU per answer, about a seventh of it (medians of two runs of
 ``python benchmarks/httpparts.py --requests 5000 --rounds 5``, rounds ranging
-23-32: 44-60 µs per send, geventhttpclient 69-91). TLS (``https://``) stays
+26-31: 42-44 µs per send, geventhttpclient 70-72). TLS (``https://``) stays
 with geventhttpclient.
 
 The interface is ``Http1Pool.request(method, target, body, headers)``;
