@@ -1,5 +1,6 @@
 """What a bot answer costs the CS server between the HTTP layers: the intake
 (journal, tell), the session (auto-reply, commit to Redis) and the Outbox.
+(benchmarks/httpparts.py measures the HTTP layers' hand-rolled parts.)
 
     python benchmarks/pipeline.py [--answers 20000] [--repeat 5]
 

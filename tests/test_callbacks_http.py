@@ -138,22 +138,3 @@ def test_metrics_count_callbacks_and_show_state(stack):
     assert scripts and round_trips
     assert float(scripts.group(1)) >= 2  # journal + commit of the one message
     assert 1 <= float(round_trips.group(1)) <= float(scripts.group(1))
-
-
-def test_request_headers_are_parsed_without_the_email_package():
-    import io
-
-    from transport.http.server import RequestHeaders
-
-    raw = (b"Host: x\r\nContent-Type: application/json\r\nX-Long: a\r\n  b\r\n"
-           b"Authorization: Bearer t\r\n\r\nbody")
-    headers = RequestHeaders.read(io.BytesIO(raw))
-    assert headers.status == ""
-    assert headers.get("content-type") == headers.typeheader == "application/json"
-    assert headers.getheader("AUTHORIZATION") == "Bearer t"
-    assert headers.get("x-long") == "a b"
-    del headers["host"]
-    assert headers.headers == ["Content-Type: application/json\r\n", "X-Long: a b\r\n",
-                               "Authorization: Bearer t\r\n"]
-    assert RequestHeaders.read(io.BytesIO(b"no colon here\r\n\r\n")).status
-    assert RequestHeaders.read(io.BytesIO(b"X: " + b"a" * 70000 + b"\r\n\r\n")).status

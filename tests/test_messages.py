@@ -1,5 +1,5 @@
-"""Payloads built on the fast path (``Payload.from_checked``) are the very
-values the dataclass's own constructor builds."""
+"""Payloads parsed from the wire are the very values the dataclass's own
+constructor builds."""
 
 import dataclasses
 

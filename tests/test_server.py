@@ -4,7 +4,8 @@ import urllib.request
 
 import bottle
 
-from transport.http.server import FastHeadersHandler, NoDelayWSGIServer, RunningServer, listen
+from transport.http.headers import FastHeadersHandler
+from transport.http.server import NoDelayWSGIServer, RunningServer, listen
 
 
 def test_requests_are_served_without_formatting_an_access_line():

@@ -2,9 +2,10 @@
 
 The client keeps connections alive per host with bounded time-outs; the
 server is gevent's pywsgi with ``TCP_NODELAY``. Where a library's internals
-were replaced for speed (the plain-HTTP client, the request header parser),
-the replacement lives in its own module here, behind the library's own
-interface.
+were replaced for speed, the replacement lives in its own module here and is
+held to the library by a differential test: the plain-HTTP client
+(``http1.py``, against http.client) and the header parser (``headers.py``,
+against pywsgi's own). docs/fenced.md lists them with what they save.
 """
 
 from transport.http.client import HttpError, JsonClient, JsonResponse

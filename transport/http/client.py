@@ -1,6 +1,6 @@
 """One HTTP client for every outbound JSON call, with bounded time-outs.
 
-Plain ``http://`` goes through our lean keep-alive client (transport/http1.py:
+Plain ``http://`` goes through our lean keep-alive client (transport/http/http1.py:
 the robot API is called once per answer). ``https://`` goes through
 geventhttpclient (maintained; Locust's client), which replaced urllib3: its
 http.client e-mail header parser was a quarter of the CS server's CPU
