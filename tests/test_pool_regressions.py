@@ -75,3 +75,24 @@ def test_a_queued_session_that_stopped_before_its_release_is_never_seated_twice(
     assert loads == {"alice": ["c1"], "bob": ["c3"]}
     seated = [n.seat.servicer.id for n in pool.notices("c3") if isinstance(n, SeatAssigned)]
     assert seated == ["bob"]
+
+
+def test_a_late_release_from_an_old_session_does_not_free_the_next_sessions_seat():
+    """Found by review: the pool seats c2 with its dead session and queues a release
+    for it; c2's new session asks before that release runs; the release must not
+    free the new session's seat."""
+    pool = Pool([{"id": "alice", "capacity": 1}, {"id": "bob", "capacity": 1}])
+    assert ask(pool.ref, ServicerPool.set_status, "alice", "on").get(timeout=TIMEOUT)
+    pool.request("c1")
+    pool.request("c2")  # c2 waits
+    pool.sessions.pop("c2").stop(block=True)  # c2 left: its session stopped
+    renewed = StandInSession.start("c2", pool.ref, "", 0)
+    tell(pool.ref, ServicerPool.set_status, "bob", "on")  # drains c2 to its dead session
+    tell(pool.ref, ServicerPool.request_seat, "c2", renewed, "", 0)
+    pool.sessions["c2"] = renewed
+    pool.settle()
+    told = [n.seat.servicer.id for n in pool.notices("c2") if isinstance(n, SeatAssigned)]
+    assert told == ["bob"]
+    assert pool.seats() == {"c1": "alice", "c2": "bob"}
+    assert {s["id"]: s["customers"] for s in pool.status().values()} == {
+        "alice": ["c1"], "bob": ["c2"]}

@@ -84,12 +84,12 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
 
     def _flush(self) -> None:
         """Tell sessions what this message decided, then save it."""
-        for customer_id in self._notices.send():
+        for customer_id, session in self._notices.send():
             # The session has gone (its release may be in the mailbox already):
-            # free the seat as a message of its own, after this one.
+            # free the seat as a message of its own, after this one, unless a
+            # new session of the customer's has taken the seat by then.
             log.info("seat of %s freed: its session has stopped", customer_id)
-            self._book.sessions.pop(customer_id, None)
-            tell(self.actor_ref, ServicerPool.release_customer, customer_id)
+            tell(self.actor_ref, ServicerPool.release_customer, customer_id, session)
         if self._dirty or self._moves.dirty:
             self._save()
 
@@ -238,8 +238,17 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         self._dirty = True
         return True
 
-    def release_customer(self, customer_id: str) -> None:
-        """The customer's session ended: free their seat or their place in the queue."""
+    def release_customer(self, customer_id: str, session: Any = None) -> None:
+        """The customer's session ended: free their seat or their place in the queue.
+
+        Args:
+            session: the session that ended; a release from a session other than
+                the one the pool holds for the customer (an old one, whose release
+                arrives after the customer's next session asked) changes nothing.
+        """
+        if session is not None and not self._book.held_by(customer_id, session):
+            log.info("release of %s from an older session ignored", customer_id)
+            return
         seated_at = self._book.seated_at.get(customer_id)
         servicer_id, _, _ = self._book.unseat(customer_id)
         self._moves.replies.forget(customer_id)

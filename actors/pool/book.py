@@ -148,6 +148,16 @@ class SeatBook:
         return (servicer_id, self.group_of.pop(customer_id, ""),
                 self.sessions.pop(customer_id, None))
 
+    def held_by(self, customer_id: str, session: Any) -> bool:
+        """Whether ``session`` is the one the book holds for the customer's seat or
+        place (or none is known, as after a restore)."""
+        if customer_id in self.seat_of:
+            held = self.sessions.get(customer_id)
+        else:
+            waiting = self.queue.find(customer_id)
+            held = waiting.session if waiting is not None else None
+        return held is None or held.actor_urn == session.actor_urn
+
     def customers_not_in(self, open_customers: frozenset[str]) -> list[str]:
         """Seated or waiting customers who have no open session."""
         gone = [c for c in self.seat_of if c not in open_customers]

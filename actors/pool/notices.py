@@ -29,15 +29,15 @@ class Notices:
         if session is not None:
             self._pending.append(_Notice(customer_id, session, notice))
 
-    def send(self) -> list[str]:
+    def send(self) -> list[tuple[str, Any]]:
         """Tell every session its notices, in order.
 
         Returns:
-            customers whose seat notice found their session gone.
+            (customer, session) of each seat notice that found its session gone.
         """
         pending, self._pending = self._pending, []
         gone = []
         for customer_id, session, notice in pending:
             if not hand(session, notice) and isinstance(notice, SeatAssigned):
-                gone.append(customer_id)
+                gone.append((customer_id, session))
         return gone

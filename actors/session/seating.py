@@ -114,7 +114,8 @@ class SeatRules:
              state.group, state.priority)
 
     def release(self) -> None:
-        tell(self._deps.pool, ServicerPool.release_customer, self._state.customer_id)
+        tell(self._deps.pool, ServicerPool.release_customer, self._state.customer_id,
+             self._session)
 
     def request_human(self, group: str, priority: int = 0) -> None:
         state, texts = self._state, self._deps.config.texts
