@@ -7,6 +7,7 @@ to the defaults below, so a business only writes what it changes.
 from __future__ import annotations
 
 import json
+import math
 import string
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -137,6 +138,9 @@ class FaqEntry:
 DEFAULT_HUMAN_WORDS = ("人工", "转人工", "人工客服", "human", "agent")
 
 STRATEGIES = ("least_loaded", "round_robin", "sticky")
+# More sessions at once than any person can hold; a bound keeps a typo (or a
+# 10**20 through the API) from making the pool's snapshot unwritable.
+MAX_CAPACITY = 10_000
 OFF_DUTY_POLICIES = ("keep", "requeue")
 
 
@@ -176,6 +180,13 @@ class CsConfig:
     def shadow_id(self, customer_id: str) -> str:
         return self.shadow_id_pattern.replace("{customer}", customer_id)
 
+    def customer_of_shadow(self, shadow_id: str) -> str | None:
+        """The customer a Shadow id stands for, by the pattern (None if it does not fit)."""
+        if not self.is_shadow_id(shadow_id):
+            return None
+        head, _, tail = self.shadow_id_pattern.partition("{customer}")
+        return shadow_id[len(head):len(shadow_id) - len(tail)]
+
     def is_shadow_id(self, robot_id: str) -> bool:
         """Whether ``robot_id`` fits the Shadow pattern (a cheap check at the edge)."""
         head, _, tail = self.shadow_id_pattern.partition("{customer}")
@@ -211,8 +222,9 @@ def servicer_from_dict(item: Any, where: str = "servicer") -> Servicer:
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
     capacity = item.get("capacity", 5)
-    if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
-        raise ConfigError(f"{where}.capacity: expected a whole number >= 1")
+    if not isinstance(capacity, int) or isinstance(capacity, bool) \
+            or not 1 <= capacity <= MAX_CAPACITY:
+        raise ConfigError(f"{where}.capacity: expected a whole number 1..{MAX_CAPACITY}")
     groups = item.get("groups", [])
     if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
         raise ConfigError(f"{where}.groups: expected a list of group names")
@@ -241,7 +253,8 @@ def _choice(key: str, value: Any, allowed: tuple[str, ...]) -> str:
 
 
 def _number(key: str, value: Any, minimum: float = 0.0) -> float:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < minimum:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < minimum \
+            or not math.isfinite(value):
         raise ConfigError(f"{key}: expected a number >= {minimum:g}")
     return float(value)
 
@@ -294,7 +307,8 @@ def config_from_dict(data: dict[str, Any]) -> CsConfig:
             changes[key] = value
         elif key in ("idle_auto_secs", "idle_human_secs", "queue_max_wait_secs",
                      "rating_window_secs", "bot_webhook_timeout_secs"):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0 \
+                    or not math.isfinite(value):
                 raise ConfigError(f"{key}: expected a positive number of seconds")
             changes[key] = float(value)
         elif key in ("auto_pause_secs", "reassign_after_secs"):

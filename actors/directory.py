@@ -141,7 +141,9 @@ class Directory(Mortal, Receiver, GreenletActor):
     def route_shadow(self, message: Inbound) -> None:
         """A callback to a Shadow: a servicer writing to a customer."""
         shadow_id = message.target
-        customer_id = self._shadows.get(shadow_id)
+        # The map first; the pattern when the map could not be read at start
+        # (a restored session does not bind its Shadow again).
+        customer_id = self._shadows.get(shadow_id) or self._config.customer_of_shadow(shadow_id)
         session = self._sessions.get(customer_id) if customer_id else None
         if session is None:
             if message.sender in self._servicer_ids:

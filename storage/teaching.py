@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import redis
 
+from storage.errors import from_redis
 from storage.keys import UNANSWERED_KEPT, Keys
 from storage.store import Store, pack, unpack
 
@@ -35,12 +36,26 @@ class Unanswered(NamedTuple):
     last_ms: int
 
 
+# Count a question the bot missed, unless the inbox is full of others.
+_RECORD_UNANSWERED = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0
+   and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
+return 1
+"""
+MAX_UNANSWERED = 5000  # distinct questions kept in the inbox
+
+
 class TeachingStore:
     """Taught lessons and the unanswered inbox; plain Redis hashes, no read-modify-write."""
 
     def __init__(self, client: redis.Redis, prefix: str = "cs") -> None:
         self.client = client
         self.keys = Keys(prefix)
+        self._record = client.register_script(_RECORD_UNANSWERED)
 
     @classmethod
     def of(cls, store: Store) -> TeachingStore:
@@ -48,15 +63,18 @@ class TeachingStore:
 
     # Lessons ------------------------------------------------------------
 
+    @from_redis
     def add_variant(self, entry_id: str, question: str, at_ms: int) -> None:
         # One field per (entry, question): teaching the same twice is one
         # lesson, and two supervisors teaching at once cannot lose either.
         self.client.hset(self.keys.taught_variants, pack([entry_id, question]), at_ms)
 
+    @from_redis
     def save_entry(self, entry: dict[str, Any]) -> None:
         """``entry`` is {"id", "questions", "answer"}, validated by the caller."""
         self.client.hset(self.keys.taught_entries, entry["id"], pack(entry))
 
+    @from_redis
     def lessons(self) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
         """(taught entries, taught variants as (entry id, question)), oldest variant first."""
         entries = [unpack(v) for v in self.client.hvals(self.keys.taught_entries)]
@@ -69,19 +87,27 @@ class TeachingStore:
 
     # The inbox ----------------------------------------------------------
 
+    @from_redis
     def record_unanswered(self, key: str, question: str, reason: str, at_ms: int,
-                          times: int = 1) -> None:
+                          times: int = 1) -> bool:
         """One more of the question whose normal form is ``key``; it is shown
-        as last written (the forms differ only in case, width and script)."""
-        with self.client.pipeline(transaction=False) as pipe:
-            pipe.hincrby(self.keys.unanswered_counts, key, times)
-            pipe.hset(self.keys.unanswered, key,
-                      pack({"question": question, "reason": reason, "last_ms": at_ms}))
-            pipe.execute()
+        as last written (the forms differ only in case, width and script).
 
+        Returns:
+            False if the inbox already holds MAX_UNANSWERED other questions: what
+            customers write must not grow Redis without bound, so a new question
+            then waits until a supervisor teaches or dismisses some.
+        """
+        return bool(self._record(keys=[self.keys.unanswered_counts, self.keys.unanswered],
+                                 args=[key, times, MAX_UNANSWERED, pack(
+                                     {"question": question, "reason": reason,
+                                      "last_ms": at_ms})]))
+
+    @from_redis
     def record_servicer_answer(self, key: str, text: str) -> None:
         self.client.hset(self.keys.unanswered_replies, key, text[:SERVICER_ANSWER_MAX_CHARS])
 
+    @from_redis
     def unanswered(self, limit: int = UNANSWERED_KEPT) -> list[Unanswered]:
         """The most frequent first."""
         counts = {_text(k): int(v) for k, v in
@@ -100,6 +126,7 @@ class TeachingStore:
                                     int(record.get("last_ms", 0))))
         return found
 
+    @from_redis
     def forget_unanswered(self, keys: Iterable[str]) -> None:
         keys = list(keys)
         if keys:
@@ -111,6 +138,7 @@ class TeachingStore:
 
     # The bot's share ----------------------------------------------------
 
+    @from_redis
     def count_conversation(self, with_person: bool) -> None:
         with self.client.pipeline(transaction=False) as pipe:
             pipe.hincrby(self.keys.conversations, "total", 1)
@@ -118,6 +146,7 @@ class TeachingStore:
                 pipe.hincrby(self.keys.conversations, "bot_only", 1)
             pipe.execute()
 
+    @from_redis
     def conversations(self) -> dict[str, int]:
         return {_text(k): int(v) for k, v in
                 self.client.hgetall(self.keys.conversations).items()}

@@ -212,3 +212,17 @@ def test_a_taught_entry_gives_way_to_a_file_entry_of_the_same_id(store):
     autoreply = AutoReply(load_knowledge(KNOWLEDGE))
     load_lessons(autoreply, teaching)
     assert autoreply.answer("price", "zh").startswith("基础版")
+
+
+def test_the_inbox_holds_a_bounded_number_of_questions(store, monkeypatch):
+    # Found in review: every distinct miss added fields that nothing trimmed.
+    import storage.teaching
+
+    monkeypatch.setattr(storage.teaching, "MAX_UNANSWERED", 3)
+    teaching = TeachingStore.of(store)
+    for n in range(3):
+        assert teaching.record_unanswered(f"q{n}", f"Q{n}", "unplaced", n)
+    assert not teaching.record_unanswered("q9", "Q9", "unplaced", 9)  # full: not filed
+    assert teaching.record_unanswered("q1", "Q1", "unplaced", 10)  # a known one still counts
+    counts = {u.key: u.times for u in teaching.unanswered()}
+    assert counts == {"q0": 1, "q1": 2, "q2": 1}

@@ -92,3 +92,17 @@ def test_every_default_text_formats_with_what_it_is_given():
     for key in Texts.__dataclass_fields__:
         check_placeholders(key, getattr(texts, key))
         getattr(texts, key).format(**dict.fromkeys(TEXT_PLACEHOLDERS.get(key, ()), "x"))
+
+
+@pytest.mark.parametrize("key, value", [("idle_auto_secs", float("inf")),
+                                        ("auto_pause_secs", float("nan"))])
+def test_a_time_that_is_not_finite_is_refused(key, value):
+    with pytest.raises(ConfigError, match=key):
+        config_from_dict({key: value})
+
+
+def test_a_capacity_no_person_can_hold_is_refused():
+    # Found in review: 10**20 through the API made every pool snapshot unwritable.
+    with pytest.raises(ConfigError, match=r"servicers\[0\].capacity: expected a whole "
+                                          r"number 1..10000"):
+        config_from_dict({"servicers": [{"id": "zed", "capacity": 10**20}]})

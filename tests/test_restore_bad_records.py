@@ -63,3 +63,48 @@ def test_an_inbound_journal_entry_whose_payload_is_a_list_is_set_aside(store):
     assert store.pending_inbound() == []
     bad = store.client.hgetall(f"{store.keys.prefix}:bad")
     assert any(b"900" in field for field in bad)
+
+
+def test_a_pool_snapshot_with_a_capacity_no_number_can_hold_still_starts(store):
+    # Found in review: int(inf) raised OverflowError in the pool's on_start, which
+    # Pykka does not report as a failure: the pool stayed dead and start-up aborted.
+    store.save_pool({"version": 4, "servicers": [["zed", "Zed", "", float("inf")]],
+                     "status": {"alice": "on"}, "seats": {}, "queue": []})
+    world = World(store)
+    status = ask(world.actors.pool, ServicerPool.status).get(timeout=2)
+    assert "zed" not in status and status["alice"]["status"] == "on"
+    assert world.actors.ready
+
+
+def test_a_customer_queued_twice_in_a_snapshot_gets_one_place(store):
+    open_two_sessions(store)  # carol is seated with alice
+    pool = store.load_pool()
+    pool["status"]["bob"] = "on"
+    pool["queue"] = [["dave", "", 1.0, 0, "", 0], ["dave", "", 1.0, 0, "", 1]]
+    store.save_pool(pool)
+    world = World(store)
+    world.customer("dave", "human")  # dave's restored session is in auto mode: it asks
+    world.deliver.wait_for("dave", 1)
+    world.settle()
+    status = ask(world.actors.pool, ServicerPool.status).get(timeout=2)
+    assert sorted(c for s in status.values() for c in s["customers"]) == ["carol", "dave"]
+
+
+def test_a_session_snapshot_with_a_deadline_that_is_not_a_number_is_set_aside(store):
+    open_two_sessions(store)
+    snapshot = store.load_session("dave")
+    snapshot["deadline"] = float("nan")  # it once made idle_expired spin 60,000 times a second
+    store.client.set(store.keys.session("dave"), pack(snapshot))
+    world = World(store)
+    assert ask(world.actors.directory, Directory.open_sessions).get(timeout=2) == ["carol"]
+    assert any(b"dave" in field for field in store.client.hgetall(f"{store.keys.prefix}:bad"))
+
+
+def test_an_outbound_journal_entry_without_a_payload_type_is_set_aside(store):
+    store.journal_outbound([("~1", ["cs_robot", "u1", {"searchableContent": "no type"}, "u1"]),
+                            ("~2", ["cs_robot", "u2", {"type": 1, "searchableContent": "ok"},
+                                    "u2"])])
+    world = World(store)
+    assert world.deliver.wait_for("u2", 1) == ["ok"]  # the good one is re-sent
+    assert world.deliver.texts_to("u1") == []
+    assert any(b"~1" in field for field in store.client.hgetall(f"{store.keys.prefix}:bad"))

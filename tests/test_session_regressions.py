@@ -190,3 +190,45 @@ def test_history_times_keep_growing_across_sessions_and_a_wall_clock_step_back(s
     assert [e["payload"].get("searchableContent") for e in page] == [
         "price", "Our plan costs 10 yuan a month."]
 
+
+
+def test_a_restored_servicer_reaches_the_customer_though_the_shadow_map_was_unreadable(store):
+    # Found in review: a failed read of the Shadow map at start left restored
+    # sessions deaf to their servicers ("this session is over").
+    from storage import StorageError
+
+    world = World(store)
+    world.on_duty("alice")
+    world.customer("c1", "人工")
+    world.deliver.wait_for("c1", 1)
+    world.settle()
+    world.actors.stop()
+    real, calls = store.load_shadows, []
+
+    def once_unreadable():
+        calls.append(1)
+        if len(calls) == 1:
+            raise StorageError("load_shadows: connection reset")
+        return real()
+
+    store.load_shadows = once_unreadable
+    again = World(store)
+    again.servicer("alice", "c1", "hello, I am Alice")
+    assert again.deliver.wait_for("c1", 1) == ["hello, I am Alice"]
+
+
+def test_a_question_the_bot_still_had_when_the_customer_left_is_not_replayed(store):
+    # Found in review: its journal entry stayed for ever and a restart asked again.
+    bot = SlowBot()
+    world = World(store, ask_bot=bot)
+    store.accept_inbound(777001, [777001, "c1", "cs_robot",
+                                  {"type": 1, "searchableContent": "where is my parcel"}, 0])
+    world.customer("c1", "where is my parcel", message_id=777001)
+    with gevent.Timeout(TIMEOUT):
+        while not bot.asked:
+            gevent.sleep(0.005)
+    world.customer("c1", LEAVE)
+    world.settle_sessions()
+    assert ask(world.actors.directory, Directory.open_sessions).get(timeout=TIMEOUT) == []
+    bot.release.set()
+    assert store.pending_inbound() == []

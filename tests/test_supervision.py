@@ -155,6 +155,8 @@ def test_readyz_says_503_while_the_pool_restarts_and_metrics_count_the_restart(s
             gevent.sleep(0.005)
     answer = http.get(stack.cs.url + "/readyz")
     assert answer.status == 503 and answer.body["actors"] == "restarting"
+    answer = http.get(stack.cs.url + "/api/servicers")  # was a logged 500 (review)
+    assert answer.status == 503 and answer.body["error"]["code"] == "unavailable"
     gate.set()
     with gevent.Timeout(TIMEOUT):
         while not handle.ready:

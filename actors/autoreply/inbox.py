@@ -41,8 +41,10 @@ class Inbox:
         if not key:
             return  # emoji or punctuation only: nothing to teach from
         try:
-            self._store.record_unanswered(key, question[:KEY_MAX_CHARS], reason,
-                                          int(self._clock.now() * 1000), 1 if again else 0)
+            if not self._store.record_unanswered(key, question[:KEY_MAX_CHARS], reason,
+                                                 int(self._clock.now() * 1000),
+                                                 1 if again else 0):
+                log.warning("the unanswered inbox is full; teach or dismiss some questions")
         except Exception:
             log.exception("could not file an unanswered question")
 

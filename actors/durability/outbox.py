@@ -125,10 +125,24 @@ class Outbox:
             log.exception("outbound journal not read; unsent messages wait for a restart")
             return self
         for token, record in pending:
-            self._enqueue(Outbound.from_record(record), token)
+            try:
+                message = Outbound.from_record(record)
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:
+                log.error("outbound journal entry %s unreadable (%s); set aside", token, exc)
+                self._set_aside(token, record, str(exc))
+                continue
+            self._enqueue(message, token)
         if pending:
             log.info("re-sending %d messages not confirmed before the restart", len(pending))
         return self
+
+    def _set_aside(self, token: str, record: Any, reason: str) -> None:
+        if self._journal is None:
+            return
+        try:
+            self._journal.set_aside(self._journal.keys.outbound, token, record, reason)
+        except Exception:
+            log.exception("outbound journal entry %s not set aside", token)
 
     def send(self, message: Outbound, token: str | None = None) -> bool:
         """Queue one message.

@@ -173,11 +173,23 @@ class SeatBook:
             log.exception("pool snapshot unreadable; starting with everyone off duty")
             snapshot = None
         if snapshot:
-            self.restore(restore_pool(snapshot), now, mono)
+            try:
+                self.restore(restore_pool(snapshot), now, mono)
+            except Exception as exc:  # never stop the pool from starting
+                log.exception("pool snapshot unusable; set aside, starting with everyone "
+                              "off duty")
+                self._set_aside(store, snapshot, repr(exc))
         try:
             self.last_servicer.update(store.last_servicers(STICKY_MEMORY))
         except Exception:
             log.exception("last servicers not read; sticky allocation starts afresh")
+
+    @staticmethod
+    def _set_aside(store: Store, snapshot: Any, reason: str) -> None:
+        try:
+            store.set_aside(store.keys.pool, None, snapshot, reason)
+        except Exception:
+            log.exception("pool snapshot not set aside")
 
     def restore(self, snapshot: PoolSnapshot, now: float, mono: float) -> None:
         """Seats, statuses and the queue from a snapshot (``now``/``mono``: the
@@ -191,8 +203,8 @@ class SeatBook:
             if servicer_id in self.servicers:
                 self.place(customer_id, servicer_id, None, group)
         for row in snapshot.queue:
-            if row.customer_id in self.seat_of:
-                continue
+            if row.customer_id in self.seat_of or self.queue.find(row.customer_id):
+                continue  # seated, or a second row of one customer: one place each
             # The wait's monotonic start, from its wall start: a restart resets
             # the monotonic clock, and the wall clock is all a snapshot can carry.
             waiting = Waiting(row.customer_id, row.group, row.since, None, row.priority,

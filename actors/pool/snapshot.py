@@ -9,9 +9,11 @@ skipped, never allowed to stop the pool from starting.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from actors.config import MAX_CAPACITY
 from actors.messages import Servicer
 from actors.pool.queue import MAX_PRIORITY, MIN_PRIORITY, Waiting
 
@@ -52,7 +54,7 @@ def restore_pool(data: Mapping[str, Any]) -> PoolSnapshot:
     for record in _list(data.get("servicers")):
         try:
             servicers.append(_servicer(record))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             log.error("pool snapshot: servicer %r unreadable (%s); skipped", record, exc)
     # Version 1 had "on_duty" (a list) instead of "status".
     statuses = data.get("status")
@@ -73,7 +75,7 @@ def restore_pool(data: Mapping[str, Any]) -> PoolSnapshot:
     for row in _list(data.get("queue")):
         try:
             queue.append(_queue_row(row))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             log.error("pool snapshot: queue row %r unreadable (%s); skipped", row, exc)
     # Version 2 kept last_servicer in the snapshot; it has its own hash since
     # (storage keeps reading it there).
@@ -91,9 +93,13 @@ def _list(value: Any) -> list[Any]:
 def _servicer(record: Any) -> Servicer:
     if not isinstance(record, list) or len(record) < 4:
         raise ValueError("expected [id, name, portrait, capacity, groups?]")
+    capacity = record[3]
+    if isinstance(capacity, bool) or not isinstance(capacity, int) \
+            or not 1 <= capacity <= MAX_CAPACITY:
+        raise ValueError(f"capacity must be a whole number 1..{MAX_CAPACITY}")
     servicer = Servicer.from_record(record)
-    if not servicer.id or servicer.capacity < 1:
-        raise ValueError("empty id or capacity below 1")
+    if not servicer.id:
+        raise ValueError("empty id")
     return servicer
 
 
@@ -104,7 +110,8 @@ def _queue_row(row: Any) -> QueueRow:
     customer_id, group, since, *rest = row
     if not isinstance(customer_id, str) or not customer_id or not isinstance(group, str):
         raise ValueError("customer and group must be strings")
-    if isinstance(since, bool) or not isinstance(since, (int, float)):
+    if isinstance(since, bool) or not isinstance(since, (int, float)) \
+            or not math.isfinite(since):
         raise ValueError("since must be a number")
     priority = rest[0] if rest else 0
     if isinstance(priority, bool) or not isinstance(priority, int):

@@ -16,8 +16,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import gevent
-
 from actors.call import Receiver, tell, tell_later
 from actors.clock import Cancellable
 from actors.commands import human_request, shadow_command
@@ -40,6 +38,7 @@ from actors.messages import (
 )
 from actors.pool import ServicerPool
 from actors.ratelimit import FloodGuard
+from actors.session.botcalls import BotCalls
 from actors.session.deps import SessionDeps, ShadowError
 from actors.session.dialogue import BotDialogue, BotReply
 from actors.session.idle import IdleTimer
@@ -89,6 +88,7 @@ class SessionActor(Receiver, GreenletActor):
         self._timer = IdleTimer(deps.clock, self.actor_ref)
         self._commit_retry: Cancellable | None = None
         self._flood: FloodGuard | None = None
+        self._bot_calls = BotCalls()
 
     def describe(self) -> str:
         return f"session {self.customer_id}"
@@ -204,33 +204,29 @@ class SessionActor(Receiver, GreenletActor):
 
     def _answer(self, text: str, message_id: int) -> None:
         picked = self._bot.choice(text)
-        calls = self._deps.bot_calls
+        ask_bot, calls = self._deps.ask_bot, self._deps.bot_calls
         if picked is not None:
             self._reply(picked)
-        elif self._deps.ask_bot is None:
+        elif ask_bot is None:
             self._reply(self._bot.from_knowledge(text))  # the engine hears "a person" too
         elif self._deps.autoreply.wants_human(text):
             self._request_human("")  # never sent to the external bot
-        elif calls is not None and calls.full():
-            log.warning("bot webhook busy (%d calls in flight); %s answered from knowledge",
-                        calls.size, self.customer_id)
+        elif BotCalls.busy(calls):
+            log.warning("bot webhook busy; %s answered from knowledge", self.customer_id)
             self._reply(self._bot.from_knowledge(text))
         else:
-            # Its journal entry stays, and the id is not yet seen, until the
-            # bot answered: a crash meanwhile replays the question.
-            self._ledger.unhandled(message_id)
+            self._ledger.unhandled(message_id)  # until answered: see actors/session/botcalls.py
             self._state.forget(message_id)
-            ask, ref, customer = self._deps.ask_bot, self.actor_ref, self.customer_id
-
-            def call() -> None:
-                tell(ref, SessionActor.bot_answered, text, ask(customer, text), message_id)
-
-            (calls.spawn if calls is not None else gevent.spawn)(call)
+            ref = self.actor_ref
+            self._bot_calls.ask(calls, ask_bot, self.customer_id, text, message_id,
+                                lambda answer: tell(ref, SessionActor.bot_answered, text,
+                                                    answer, message_id))
 
     def bot_answered(self, question: str, answer: BotAnswer | None, message_id: int) -> None:
         """The external bot answered, or failed (told by the webhook greenlet)."""
         self._ledger.handled(message_id)
         self._state.remember(message_id)
+        self._bot_calls.answered(message_id)
         self._ledger.dirty = True
         if self._state.mode != AUTO:
             return  # the customer moved on (to a person, or away)
@@ -353,6 +349,8 @@ class SessionActor(Receiver, GreenletActor):
             self._ask_for_rating()
             return
         self._bot.ended()  # counts whether the bot ended it alone (issue 24)
+        for held in self._bot_calls.held:  # a question the bot never answered is done with
+            self._ledger.handled(held)
         self._ledger.ended({"customer": self.customer_id, "session": state.session_id,
                             "servicers": list(state.served_by), "reason": reason,
                             "stars": state.stars, "closed": int(self._deps.clock.now() * 1000)})

@@ -8,6 +8,7 @@ session, so one bad record never stops the others from starting.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -97,8 +98,9 @@ def _whole(data: Mapping[str, Any], key: str) -> int:
 
 def _number(data: Mapping[str, Any], key: str) -> float:
     value = data.get(key, 0.0)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SnapshotError(f"{key} is not a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value):
+        raise SnapshotError(f"{key} is not a finite number")
     return float(value)
 
 

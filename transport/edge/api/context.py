@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import bottle
+import pykka
 
 from actors.call import Address
 from actors.call import ask as ask_actor
@@ -56,8 +57,16 @@ class ApiContext:
 
     def ask(self, actor: Address, method: Callable[Concatenate[Any, P], R], *args: P.args,
             **kwargs: P.kwargs) -> R:
-        """Ask an actor, bounded: a route never waits longer than ASK_TIMEOUT_SECS."""
-        return ask_actor(actor, method, *args, **kwargs).get(timeout=ASK_TIMEOUT_SECS)
+        """Ask an actor, bounded: a route never waits longer than ASK_TIMEOUT_SECS.
+
+        Raises:
+            ApiError: 503 while the actor is being restarted or does not answer in time.
+        """
+        try:
+            return ask_actor(actor, method, *args, **kwargs).get(timeout=ASK_TIMEOUT_SECS)
+        except (pykka.ActorDeadError, pykka.Timeout):
+            raise ApiError(503, "unavailable", "the server is busy or restarting a part; "
+                           "try again in a moment", {"Retry-After": "1"}) from None
 
     def supervisor(self) -> Principal:
         principal = self.authenticate()
