@@ -59,17 +59,26 @@ def shadow_command(text: str) -> ShadowCommand | None:
     return None
 
 
-def human_request(payload: Payload) -> tuple[str, int]:
+class HumanRequest(NamedTuple):
+    group: str = ""
+    priority: int | None = None  # None: not given (the customer's own, if set, else 0)
+    bad_priority: bool = False  # given, but not a whole number 0-9 (0 is used)
+
+
+def human_request(payload: Payload) -> HumanRequest:
     """The group and priority a request-human message asks for: content
     ``{"group": "...", "priority": 0-9}``; anything unreadable is the default."""
     try:
         data = json.loads(payload.content) if payload.content else {}
     except ValueError:
-        return "", 0
+        return HumanRequest()
     if not isinstance(data, dict):
-        return "", 0
+        return HumanRequest()
     group = data.get("group", "")
-    priority = data.get("priority", 0)
+    group = group[:MAX_GROUP_CHARS] if isinstance(group, str) else ""
+    if "priority" not in data:
+        return HumanRequest(group)
+    priority = data["priority"]
     if isinstance(priority, bool) or not isinstance(priority, int) or not 0 <= priority <= 9:
-        priority = 0
-    return (group[:MAX_GROUP_CHARS] if isinstance(group, str) else ""), priority
+        return HumanRequest(group, 0, bad_priority=True)
+    return HumanRequest(group, priority)

@@ -63,6 +63,10 @@ class Texts:
     servicer_reassigned_away: str = "您未及时回复，客户已转给 {servicer_name}。You did not answer in time; the customer now goes to {servicer_name}."
     servicer_help: str = "客服指令 / commands: /on 上班, /pause 暂停, /off 下班. In a customer chat: /end, /transfer <servicer id>."
     queued: str = "当前客服繁忙，您前面还有 {ahead} 位，预计等待{wait_zh}。All servicers are busy; you are number {position} in the queue (about {wait_en})."
+    bad_priority: str = "优先级应为 0-9 的整数，已按 0 处理。A priority is a whole number from 0 to 9; 0 is used."
+    leave_message_offer: str = "您可以直接留言，客服上班后会第一时间回复您。To leave a message, just write it: the first servicer on duty will answer."
+    message_left: str = "留言已收到，客服上班后会回复您。Thank you: your message waits for the first servicer on duty."
+    message_expired: str = "抱歉，您的留言未能及时得到回复，请稍后再试。Sorry, nobody could answer your message in time; please try again."
     queue_full: str = "当前排队人数已满，请稍后再试。The queue is full; please try again later."
     queue_timeout: str = "抱歉，等待时间过长，请稍后再试。Sorry, nobody could take your request in time; please try again later."
     offline: str = "现在是非工作时间，我们{next_open_zh}上班（{hours}）。We are closed now and open {next_open_en}."
@@ -160,6 +164,8 @@ class CsConfig:
     strategy: str = "least_loaded"
     queue_max_length: int = 50
     queue_max_wait_secs: float = 600.0
+    # A message left while nobody is on duty waits this long for a servicer.
+    message_max_wait_secs: float = 3 * 24 * 3600.0
     off_duty_policy: str = "keep"
     auto_pause_secs: float = 600.0  # 0: never
     # A newly seated customer whose servicer has not written within this long
@@ -306,6 +312,7 @@ def config_from_dict(data: dict[str, Any]) -> CsConfig:
                 raise ConfigError("bot_webhook: expected an http(s) URL")
             changes[key] = value
         elif key in ("idle_auto_secs", "idle_human_secs", "queue_max_wait_secs",
+                     "message_max_wait_secs",
                      "rating_window_secs", "bot_webhook_timeout_secs"):
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0 \
                     or not math.isfinite(value):

@@ -38,6 +38,9 @@ arguments, never interpolated into commands or scan patterns, so an id with
                                  a person; kept
 {p}:last-servicer        hash    customer id -> the servicer who served them last (sticky
                                  allocation); one field per customer ever seated; kept
+{p}:priority            hash    customer id -> queue priority 0-9 a supervisor set for
+                                 every request of theirs (PUT /api/customers/<id>/priority);
+                                 kept
 {p}:recent-sessions      list    msgpack summaries of ended sessions, newest first;
                                  trimmed to RECENT_SESSIONS_KEPT
 {p}:nonce:{nonce}        string  "1": an App Server request nonce was used; expires with
@@ -80,6 +83,7 @@ class Keys:
         self.answers = f"{prefix}:answers"
         self.recent_sessions = f"{prefix}:recent-sessions"
         self.last_servicer = f"{prefix}:last-servicer"
+        self.priorities = f"{prefix}:priority"
         self.bad = f"{prefix}:bad"
         self.taught_variants = f"{prefix}:autoreply:variants"
         self.taught_entries = f"{prefix}:autoreply:entries"

@@ -312,7 +312,8 @@ def test_business_hours(store, open_minute, expect_offline):
     if expect_offline:  # Monday 13:46: next open at 00:00 on Tuesday
         assert text == world.config.texts.offline.format(
             hours="00:00-13:00 (UTC+00:00)", next_open_zh="明天 00:00 (UTC+00:00)",
-            next_open_en="tomorrow at 00:00 (UTC+00:00)")
+            next_open_en="tomorrow at 00:00 (UTC+00:00)") + "\n" + \
+            world.config.texts.leave_message_offer
     else:
         assert "will help you now" in text
 

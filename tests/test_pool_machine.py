@@ -206,6 +206,20 @@ class PoolMachine(RuleBasedStateMachine):
         self.settle()
         return customer
 
+    @rule(target=customers, customer=st.sampled_from(CUSTOMERS), group=st.sampled_from(GROUPS))
+    def leave_a_message(self, customer, group):
+        """A customer leaves a message: it waits even with nobody on duty."""
+        if customer in self.sessions:
+            return multiple()
+        session = StandInSession.start(customer, self.pool, group, 0)
+        self.sessions[customer] = session
+        self.requests += 1
+        self.arrival[customer] = self.requests
+        self.requeued.discard(customer)
+        tell(self.pool, ServicerPool.request_seat, customer, session, group, 0, True)
+        self.settle()
+        return customer
+
     @rule(customer=consumes(customers), stop_first=st.booleans())
     def session_ends(self, customer, stop_first):
         """The customer leaves: the session releases its seat and stops; with

@@ -14,7 +14,8 @@ def test_places_count_within_each_group_and_a_requeued_customer_goes_first():
         ("c0", 1), ("c1", 2), ("c2", 1), ("c3", 3), ("c4", 2)]
     assert queue.waiting_in("vip") == 2 and queue.waiting_in("") == 3
     assert queue.listing(now=12.34)[3] == {"customer": "c3", "group": "", "priority": 0,
-                                           "position": 3, "waited_secs": 12.3}
+                                           "position": 3, "waited_secs": 12.3,
+                                           "message": False}
 
 
 def test_higher_priority_goes_ahead_and_equal_priority_keeps_arrival_order():
@@ -32,7 +33,7 @@ def test_leaving_and_expiring_take_customers_out():
     for customer, since in [("c1", 1.0), ("c2", 5.0), ("c3", 9.0)]:
         queue.join(Waiting(customer, "", since, None, since_mono=since))
     assert queue.leave("c2") and not queue.leave("c2")
-    assert [w.customer_id for w in queue.expire(deadline_mono=1.0)] == ["c1"]
+    assert [w.customer_id for w in queue.expire(1.0, 1.0)] == ["c1"]
     assert [w.customer_id for w in queue.entries] == ["c3"]
 
 

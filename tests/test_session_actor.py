@@ -29,10 +29,12 @@ def test_faq_answers_and_unknown_questions_get_the_fallback(world):
         "Our plan costs 10 yuan a month.", world.config.texts.fallback]
 
 
-def test_request_human_with_nobody_on_duty_gets_a_clear_reply(world):
+def test_request_human_with_nobody_on_duty_gets_a_clear_reply_and_may_leave_a_message(world):
     world.customer("carol", REQUEST_HUMAN)
-    assert world.deliver.wait_for("carol", 1) == [world.config.texts.no_servicer]
-    assert world.session("carol").state().get(timeout=2)["mode"] == "auto"
+    texts = world.config.texts
+    assert world.deliver.wait_for("carol", 1) == [
+        f"{texts.no_servicer}\n{texts.leave_message_offer}"]
+    assert world.session("carol").state().get(timeout=2)["mode"] == "leaving"
 
 
 def test_pool_allocates_least_loaded_and_never_over_capacity(world):

@@ -194,10 +194,12 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
     # Seats ----------------------------------------------------------------
 
     def request_seat(self, customer_id: str, session: pykka.ActorRef[Any], group: str = "",
-                     priority: int = 0) -> None:
+                     priority: int = 0, message: bool = False) -> None:
         """Find a servicer for a customer, or queue them (runs in the pool).
 
         The session is told ``SeatAssigned``, ``Queued`` or ``SeatUnavailable``.
+        ``message``: the customer left a message while nobody was on duty; it
+        waits in the queue (``message_max_wait_secs``) for the first servicer.
         """
         book = self._book
         priority = min(MAX_PRIORITY, max(MIN_PRIORITY, priority))
@@ -219,11 +221,11 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
             self._moves.seat(customer_id, picked, session, group)
             return
         reason = book.why_no_queue(group)
-        if reason:
+        if reason and not (message and reason == "no_servicer"):
             self._notify(customer_id, session, SeatUnavailable(reason))
             return
         book.queue.join(Waiting(customer_id, group, self._now(), session, priority,
-                                since_mono=self._mono()))
+                                since_mono=self._mono(), message=message))
         self._moves.tell_positions()
         self._dirty = True
 
@@ -320,7 +322,9 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
             self._tick_later()
 
     def _expire_waits(self) -> None:
-        expired = self._book.queue.expire(self._mono() - self._config.queue_max_wait_secs)
+        now = self._mono()
+        expired = self._book.queue.expire(now - self._config.queue_max_wait_secs,
+                                          now - self._config.message_max_wait_secs)
         if not expired:
             return
         for waiting in expired:

@@ -208,7 +208,8 @@ class SeatBook:
             # The wait's monotonic start, from its wall start: a restart resets
             # the monotonic clock, and the wall clock is all a snapshot can carry.
             waiting = Waiting(row.customer_id, row.group, row.since, None, row.priority,
-                              row.avoid, since_mono=mono - max(0.0, now - row.since))
+                              row.avoid, since_mono=mono - max(0.0, now - row.since),
+                              message=row.message)
             if row.rank is None:  # before version 4: the rows' order is the arrival order
                 self.queue.join(waiting)
             else:

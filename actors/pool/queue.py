@@ -24,6 +24,7 @@ class Waiting(NamedTuple):
     avoid: str = ""  # a servicer not to seat them with (the one who handed them back)
     rank: int = 0  # arrival order within a priority; lower first
     since_mono: float = 0.0  # monotonic time the wait began: the wait rule's clock
+    message: bool = False  # a message left while nobody was on duty: waits longer
 
 
 class SeatQueue:
@@ -93,11 +94,15 @@ class SeatQueue:
                 self._told.pop(waiting.customer_id, None)
         self.entries = still_waiting
 
-    def expire(self, deadline_mono: float) -> list[Waiting]:
-        """Take out and return everyone waiting since ``deadline_mono`` or before."""
-        expired = [w for w in self.entries if w.since_mono <= deadline_mono]
+    def expire(self, deadline_mono: float, message_deadline_mono: float) -> list[Waiting]:
+        """Take out and return everyone waiting since ``deadline_mono`` or before (a
+        left message: ``message_deadline_mono``)."""
+        def late(w: Waiting) -> bool:
+            return w.since_mono <= (message_deadline_mono if w.message else deadline_mono)
+
+        expired = [w for w in self.entries if late(w)]
         if expired:
-            self.entries = [w for w in self.entries if w.since_mono > deadline_mono]
+            self.entries = [w for w in self.entries if not late(w)]
             for waiting in expired:
                 self._told.pop(waiting.customer_id, None)
         return expired
@@ -124,7 +129,8 @@ class SeatQueue:
 
     def listing(self, now: float) -> list[dict[str, Any]]:
         return [{"customer": w.customer_id, "group": w.group, "priority": w.priority,
-                 "position": position, "waited_secs": round(now - w.since, 1)}
+                 "position": position, "waited_secs": round(now - w.since, 1),
+                 "message": w.message}
                 for w, position in self.positions()]
 
 

@@ -30,6 +30,7 @@ class QueueRow(NamedTuple):
     priority: int = 0
     avoid: str = ""
     rank: int | None = None  # None before version 4: rank by the row's place
+    message: bool = False
 
 
 class PoolSnapshot(NamedTuple):
@@ -44,8 +45,8 @@ class PoolSnapshot(NamedTuple):
                 "status": dict(self.status),
                 "seats": {c: s for c, (s, _) in self.seats.items()},
                 "seat_groups": {c: g for c, (_, g) in self.seats.items() if g},
-                "queue": [[w.customer_id, w.group, w.since, w.priority, w.avoid, w.rank]
-                          for w in self.queue]}
+                "queue": [[w.customer_id, w.group, w.since, w.priority, w.avoid, w.rank,
+                           w.message] for w in self.queue]}
 
 
 def restore_pool(data: Mapping[str, Any]) -> PoolSnapshot:
@@ -122,5 +123,7 @@ def _queue_row(row: Any) -> QueueRow:
     rank = rest[2] if len(rest) > 2 else None
     if rank is not None and (isinstance(rank, bool) or not isinstance(rank, int)):
         raise ValueError("rank must be a whole number")
+    message = rest[3] if len(rest) > 3 else False  # a message left (version 4 rows may lack it)
     return QueueRow(customer_id, group, float(since),
-                    min(MAX_PRIORITY, max(MIN_PRIORITY, priority)), avoid, rank)
+                    min(MAX_PRIORITY, max(MIN_PRIORITY, priority)), avoid, rank,
+                    message is True)

@@ -45,7 +45,7 @@ from actors.session.idle import IdleTimer
 from actors.session.rating import rating_request, read_rating
 from actors.session.seating import SeatRules
 from actors.session.snapshot import SessionSnapshot
-from actors.session.state import AUTO, CLOSED, HUMAN, RATING, WAITING, SessionState
+from actors.session.state import AUTO, CLOSED, HUMAN, LEAVING, RATING, WAITING, SessionState
 from actors.session.voice import Voice
 
 __all__ = ["SessionActor", "SessionDeps", "ShadowError"]
@@ -145,9 +145,13 @@ class SessionActor(Receiver, GreenletActor):
             return
         self._voice.record("in", message.sender, payload)
         if payload.type == types.leave:
-            self._close("left")
+            if not state.left_message:  # a message left waits even if they go
+                self._close("left")
             return
         self._touch()
+        if state.mode == LEAVING and payload.type != types.enter:
+            self._seats.leave_message()
+            return
         if state.mode == RATING and self._take_rating(payload):
             return
         if state.mode == RATING:
@@ -156,7 +160,10 @@ class SessionActor(Receiver, GreenletActor):
             if state.mode == AUTO:
                 self._voice.to_customer(text_payload(self._bot.welcome()))
         elif payload.type == types.request_human:
-            self._request_human(*human_request(payload))
+            request = human_request(payload)
+            if request.bad_priority:
+                self._voice.to_customer(text_payload(self._config.texts.bad_priority))
+            self._request_human(request.group, request.priority)
         elif state.mode == HUMAN:
             self._voice.to_servicer(payload)
         elif payload.text:
@@ -194,9 +201,8 @@ class SessionActor(Receiver, GreenletActor):
         self._voice.to_customer(relayed, servicer=servicer.id)
         self._bot.servicer_answered(message.payload.text)  # the inbox keeps the first (issue 24)
 
-    def _request_human(self, group: str, priority: int = 0) -> None:
-        unhelpful = self._bot.unhelpful_answer()
-        if unhelpful:
+    def _request_human(self, group: str, priority: int | None = None) -> None:
+        if unhelpful := self._bot.unhelpful_answer():
             self._ledger.count_answer(unhelpful, "then_human")
         self._seats.request_human(group, priority)
 
@@ -275,20 +281,9 @@ class SessionActor(Receiver, GreenletActor):
         if mode != CLOSED:
             self._touch()
 
-    def _idle_secs(self) -> float:
-        mode, config = self._state.mode, self._config
-        if mode == HUMAN:
-            return config.idle_human_secs
-        if mode == RATING:
-            return config.rating_window_secs
-        if mode in WAITING:
-            # The queue's wait rule governs a waiting customer (the pool ends
-            # the wait); this only catches a pool that never answers.
-            return config.queue_max_wait_secs + config.idle_auto_secs
-        return config.idle_auto_secs
-
     def _touch(self) -> None:
-        deadline = self._state.deadline_mono = self._deps.clock.monotonic() + self._idle_secs()
+        deadline = self._state.deadline_mono = (self._deps.clock.monotonic()
+                                                + self._state.idle_secs(self._config))
         self._ledger.dirty = True
         self._timer.move_earlier(deadline)
         self._arm()

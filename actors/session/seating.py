@@ -31,8 +31,17 @@ from actors.messages import (
 from actors.pool import ServicerPool
 from actors.pool.eta import wait_words
 from actors.session.deps import SessionDeps, ShadowError
-from actors.session.state import AUTO, HUMAN, QUEUED, REQUESTING, WAITING, SessionState
+from actors.session.state import (
+    AUTO,
+    HUMAN,
+    LEAVING,
+    QUEUED,
+    REQUESTING,
+    WAITING,
+    SessionState,
+)
 from actors.session.transcript import transcript
+from storage.customers import CustomerStore
 
 if TYPE_CHECKING:
     from actors.session.voice import Voice
@@ -77,14 +86,33 @@ class SeatRules:
                 position=notice.position, ahead=notice.position - 1, wait_zh=zh, wait_en=en)))
 
     def seat_unavailable(self, notice: SeatUnavailable) -> None:
-        """No seat and no queue: nobody on duty, a full queue, or waited too long."""
-        if self._state.mode not in WAITING:
+        """No seat and no queue: nobody on duty (the customer may leave a message), a
+        full queue, or waited too long."""
+        state, texts = self._state, self._deps.config.texts
+        if state.mode not in WAITING:
             return
+        if notice.reason == "no_servicer" and not state.left_message:
+            self._offer_message(texts.no_servicer)
+            return
+        timeout = texts.message_expired if state.left_message else texts.queue_timeout
+        state.left_message = False
         self._set_mode(AUTO)
-        texts = self._deps.config.texts
         text = {"queue_full": texts.queue_full,
-                "queue_timeout": texts.queue_timeout}.get(notice.reason, texts.no_servicer)
+                "queue_timeout": timeout}.get(notice.reason, texts.no_servicer)
         self._voice.to_customer(text_payload(text))
+
+    def _offer_message(self, why: str) -> None:
+        self._set_mode(LEAVING)
+        self._voice.to_customer(text_payload(
+            f"{why}\n{self._deps.config.texts.leave_message_offer}"))
+
+    def leave_message(self) -> None:
+        """The customer's words after the offer are a message left: it waits in the
+        queue, with the history, for the first servicer on duty."""
+        self._state.left_message = True
+        self._set_mode(QUEUED)
+        self._voice.to_customer(text_payload(self._deps.config.texts.message_left))
+        self.ask_for_seat()
 
     def seat_revoked(self, notice: SeatRevoked) -> None:
         """The servicer went off duty under the requeue policy; the queue follows."""
@@ -111,13 +139,15 @@ class SeatRules:
     def ask_for_seat(self) -> None:
         state = self._state
         tell(self._deps.pool, ServicerPool.request_seat, state.customer_id, self._session,
-             state.group, state.priority)
+             state.group, state.priority, state.left_message)
 
     def release(self) -> None:
         tell(self._deps.pool, ServicerPool.release_customer, self._state.customer_id,
              self._session)
 
-    def request_human(self, group: str, priority: int = 0) -> None:
+    def request_human(self, group: str, priority: int | None = None) -> None:
+        """Ask the pool for a person; ``priority`` None: the customer's own (set
+        by a supervisor), else 0."""
         state, texts = self._state, self._deps.config.texts
         hours = self._deps.config.business_hours
         if state.with_person and state.servicer is not None:
@@ -126,13 +156,23 @@ class SeatRules:
         elif state.mode == AUTO and hours and not hours.is_open(now := self._deps.clock.now(),
                                                                 group):
             zh, en = hours.next_open_words(now, group)
-            self._voice.to_customer(text_payload(texts.offline.format(
-                hours=hours.describe(group), next_open_zh=zh, next_open_en=en)))
+            state.group = group
+            state.priority = priority if priority is not None else self._stored_priority()
+            self._offer_message(texts.offline.format(
+                hours=hours.describe(group), next_open_zh=zh, next_open_en=en))
         elif state.mode == AUTO:
             state.group = group
-            state.priority = priority
+            state.priority = priority if priority is not None else self._stored_priority()
             self._set_mode(REQUESTING)
             self.ask_for_seat()
+
+    def _stored_priority(self) -> int:
+        try:
+            stored = CustomerStore.of(self._deps.store).priority(self._state.customer_id)
+        except Exception:
+            log.warning("priority of %s not read; 0 is used", self._state.customer_id)
+            return 0
+        return stored if stored is not None else 0
 
     def refuse_servicer(self, message: Inbound) -> None:
         """Only the seated servicer talks to the customer; others are told, or ignored."""
@@ -158,6 +198,7 @@ class SeatRules:
             return
         tell(self._deps.directory, Directory.shadow_bound, shadow.shadow_id, state.customer_id)
         state.shadow = shadow
+        state.left_message = False
         self._seat_with(seat.servicer)
         self._voice.to_customer(text_payload(texts.seat_assigned.format(
             servicer_name=seat.servicer.name)))

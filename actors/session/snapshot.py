@@ -16,7 +16,7 @@ from actors.messages import Servicer, ShadowInfo
 from storage.errors import CsError
 
 SNAPSHOT_VERSION = 3
-MODES = ("auto", "requesting", "queued", "human", "rating", "closed")
+MODES = ("auto", "requesting", "queued", "human", "rating", "closed", "leaving")
 RECENT_IDS_KEPT = 64
 
 
@@ -42,6 +42,7 @@ class SessionSnapshot(NamedTuple):
     seq: int = 0
     opened: str = ""
     last_t: int = -1  # time (ms) of its newest history entry; -1: read it from storage
+    left_message: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": SNAPSHOT_VERSION, "customer": self.customer, "mode": self.mode,
@@ -52,7 +53,7 @@ class SessionSnapshot(NamedTuple):
                 "served_by": list(self.served_by), "seated_at": self.seated_at,
                 "replied": self.replied, "deadline": self.deadline,
                 "recent": list(self.recent), "seq": self.seq, "opened": self.opened,
-                "last_t": self.last_t}
+                "last_t": self.last_t, "left_message": self.left_message}
 
     @classmethod
     def from_dict(cls, data: Any, customer_id: str) -> SessionSnapshot:
@@ -79,7 +80,8 @@ class SessionSnapshot(NamedTuple):
             deadline=_number(data, "deadline"),
             recent=tuple(_ids(data))[-RECENT_IDS_KEPT:], seq=_whole(data, "seq"),
             opened=_text(data, "opened"),
-            last_t=_whole(data, "last_t") if "last_t" in data else -1)
+            last_t=_whole(data, "last_t") if "last_t" in data else -1,
+            left_message=data.get("left_message") is True)
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:

@@ -8,11 +8,13 @@ carries wall time where this keeps monotonic time.
 
 from __future__ import annotations
 
+from actors.config import CsConfig
 from actors.messages import Servicer, ShadowInfo
 from actors.session.snapshot import RECENT_IDS_KEPT, SessionSnapshot
 
 AUTO, REQUESTING, QUEUED, HUMAN, RATING, CLOSED = (
     "auto", "requesting", "queued", "human", "rating", "closed")
+LEAVING = "leaving"  # nobody on duty: the customer's next words are a message left
 WAITING = (REQUESTING, QUEUED)
 
 
@@ -20,7 +22,7 @@ class SessionState:
     # One per open session: slots keep an idle one small.
     __slots__ = ("customer_id", "mode", "group", "priority", "shadow", "servicer",
                  "last_servicer", "served_by", "stars", "seated_mono", "replied",
-                 "deadline_mono", "recent", "newest_id", "opened")
+                 "deadline_mono", "recent", "newest_id", "opened", "left_message")
 
     def __init__(self, customer_id: str, opened: str) -> None:
         self.customer_id = customer_id
@@ -38,10 +40,24 @@ class SessionState:
         self.recent: list[int] = []  # a list: most sessions see a handful of ids
         self.newest_id = 0  # the highest id ever seen: a newer one cannot be a repeat
         self.opened = opened
+        self.left_message = False  # waiting with a message left while nobody was on duty
 
     @property
     def session_id(self) -> str:
         return f"{self.customer_id}:{self.opened}"
+
+    def idle_secs(self, config: CsConfig) -> float:
+        """How long this session may stay silent in its mode."""
+        if self.mode == HUMAN:
+            return config.idle_human_secs
+        if self.mode == RATING:
+            return config.rating_window_secs
+        if self.mode in WAITING:
+            # The queue's wait rule governs a waiting customer (the pool ends
+            # the wait); this only catches a pool that never answers.
+            wait = config.message_max_wait_secs if self.left_message else config.queue_max_wait_secs
+            return wait + config.idle_auto_secs
+        return config.idle_auto_secs
 
     @property
     def with_person(self) -> bool:
@@ -78,7 +94,8 @@ class SessionState:
             last_servicer=self.last_servicer, served_by=tuple(self.served_by),
             seated_at=self.seated_mono + wall_offset if self.seated_mono else 0.0,
             replied=self.replied, deadline=self.deadline_mono + wall_offset,
-            recent=tuple(self.recent), seq=seq, opened=self.opened, last_t=last_t)
+            recent=tuple(self.recent), seq=seq, opened=self.opened, last_t=last_t,
+            left_message=self.left_message)
 
     def restore(self, snapshot: SessionSnapshot, wall_offset: float) -> None:
         self.mode = snapshot.mode
@@ -94,3 +111,4 @@ class SessionState:
         self.recent = list(snapshot.recent)
         self.newest_id = max(self.recent, default=0)
         self.opened = snapshot.opened or self.opened
+        self.left_message = snapshot.left_message

@@ -7,6 +7,7 @@ from typing import Any
 import bottle
 
 from actors.pool import ServicerPool
+from storage.customers import CustomerStore
 from transport.edge.api.context import ApiContext, checked_id
 from transport.http.web import ApiError, json_body
 
@@ -21,6 +22,20 @@ def install(app: bottle.Bottle, ctx: ApiContext) -> None:
         if not principal.is_supervisor:  # how long, not who
             waiting = [{k: v for k, v in w.items() if k != "customer"} for w in waiting]
         return {"queue": waiting}
+
+    @app.put("/api/customers/<customer_id>/priority")
+    def customer_priority(customer_id: str) -> dict[str, Any]:
+        """A supervisor sets a customer's priority for every request of theirs (a VIP),
+        and moves them now if they wait; ``null`` clears it."""
+        ctx.supervisor()
+        customer_id = checked_id(customer_id, "customer id")
+        priority = json_body().get("priority")
+        if priority is not None and (isinstance(priority, bool) or not isinstance(
+                priority, int) or not 0 <= priority <= 9):
+            raise ApiError(400, "bad_priority", "priority must be a whole number 0..9, or null")
+        CustomerStore.of(ctx.store).set_priority(customer_id, priority)
+        waiting = ctx.ask(pool, ServicerPool.set_priority, customer_id, priority or 0)
+        return {"customer": customer_id, "priority": priority, "waiting": waiting}
 
     @app.put("/api/queue/<customer_id>")
     def reprioritise(customer_id: str) -> dict[str, Any]:
