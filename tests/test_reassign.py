@@ -119,3 +119,24 @@ def test_the_queue_notice_estimates_the_wait_from_recent_seats_and_servicers_on_
     assert "about 2-6 minutes" in world.deliver.texts_to("c4")[-1]
     listing = ask(world.actors.pool, ServicerPool.queue).get(timeout=TIMEOUT)
     assert [q["estimated_wait_secs"] for q in listing] == [[60, 180], [120, 360]]
+
+
+def test_an_estimate_is_retold_when_it_changes_though_the_place_does_not(store):
+    from world import queued_text
+
+    world = World(store, make_config(servicers=[
+        {"id": "alice", "name": "Alice", "capacity": 1},
+        {"id": "bob", "name": "Bob", "capacity": 1}], auto_pause_secs=0))
+    world.on_duty("alice", "bob")
+    for customer in ("c0", "c9"):  # alice and bob full
+        world.customer(customer, "human")
+        world.deliver.wait_for(customer, 1)
+        world.settle()
+    assert ask(world.actors.pool, ServicerPool.set_status, "bob", "paused").get(
+        timeout=TIMEOUT)
+    world.customer("c1", "human")
+    assert world.deliver.wait_for("c1", 1) == [queued_text(world.config, 1, servicers=1)]
+    world.on_duty("bob")  # still full, but two serve the queue now: half the wait
+    world.settle()
+    assert world.deliver.texts_to("c1") == [queued_text(world.config, 1, servicers=1),
+                                            queued_text(world.config, 1, servicers=2)]

@@ -182,6 +182,7 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         if status == OFF and self._config.off_duty_policy == "requeue":
             self._moves.requeue_all(servicer_id)
         self._moves.drain()
+        self._moves.tell_positions()  # fewer or more on duty: the estimates changed
         self._dirty = True
         return True
 

@@ -15,7 +15,7 @@ from actors.clock import Clock
 from actors.config import CsConfig
 from actors.messages import Queued, Seat, SeatAssigned, SeatRevoked, Servicer
 from actors.pool.book import SeatBook
-from actors.pool.eta import WaitEstimate
+from actors.pool.eta import WaitEstimate, wait_words
 from actors.pool.notices import Notices
 from actors.pool.queue import Waiting
 from actors.pool.reassign import FirstReplies
@@ -129,6 +129,14 @@ class SeatMoves:
             self.dirty = True
 
     def tell_positions(self) -> None:
-        for waiting, position in self._book.queue.changed_positions():
-            wait = self.waits.range_secs(position, self._book.on_duty_for(waiting.group))
-            self._notices.add(waiting.customer_id, waiting.session, Queued(position, wait))
+        """Tell each waiting customer their place and estimated wait when either changed
+        (the estimate is said in whole minutes: only a change of those is news)."""
+        def wait_of(waiting: Waiting, position: int) -> tuple[int, int]:
+            return self.waits.range_secs(position, self._book.on_duty_for(waiting.group))
+
+        def told(waiting: Waiting, position: int) -> tuple[int, str]:
+            return position, wait_words(*wait_of(waiting, position))[1]
+
+        for waiting, position in self._book.queue.changed_positions(told):
+            self._notices.add(waiting.customer_id, waiting.session,
+                              Queued(position, wait_of(waiting, position)))

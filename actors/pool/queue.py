@@ -9,7 +9,7 @@ pool's notices, never directly from here).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any, NamedTuple
 
 MIN_PRIORITY, MAX_PRIORITY = 0, 9
@@ -32,7 +32,7 @@ class SeatQueue:
 
     def __init__(self) -> None:
         self.entries: list[Waiting] = []
-        self._told: dict[str, int] = {}
+        self._told: dict[str, Hashable] = {}
         self._next_rank = 0
 
     def join(self, waiting: Waiting, *, first: bool = False) -> Waiting:
@@ -117,13 +117,16 @@ class SeatQueue:
             ahead[waiting.group] += 1
             yield waiting, ahead[waiting.group]
 
-    def changed_positions(self) -> list[tuple[Waiting, int]]:
-        """Entries with a session whose place changed since they were last told;
-        each is marked as told."""
+    def changed_positions(self, told: Callable[[Waiting, int], Hashable] = lambda w, p: p
+                          ) -> list[tuple[Waiting, int]]:
+        """Entries with a session whose place, or whatever ``told`` makes of it (the
+        place and the estimated wait), changed since they were last told; each is
+        marked as told."""
         changed = []
         for waiting, position in self.positions():
-            if waiting.session is not None and self._told.get(waiting.customer_id) != position:
-                self._told[waiting.customer_id] = position
+            said = told(waiting, position)
+            if waiting.session is not None and self._told.get(waiting.customer_id) != said:
+                self._told[waiting.customer_id] = said
                 changed.append((waiting, position))
         return changed
 
