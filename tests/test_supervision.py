@@ -26,6 +26,24 @@ def kill(handle):
             gevent.sleep(0.005)
 
 
+def kill_and_hold(handle):
+    """Kill the actor and hold its restart until the returned event is set."""
+    gate = gevent.event.Event()
+    start = handle._start
+
+    def slow_start(on_death):
+        gate.wait(TIMEOUT)
+        return start(on_death)
+
+    handle._start = slow_start
+    handle.ref.tell(pykka.messages.ProxyCall(attr_path=("no_such_method",), args=(),
+                                             kwargs={}))
+    with gevent.Timeout(TIMEOUT):
+        while not handle.restarting:
+            gevent.sleep(0.005)
+    return gate
+
+
 def test_a_told_message_that_raises_is_logged_and_the_pool_goes_on(store, caplog):
     config = make_config()
     # A text the config check would refuse, smuggled past it.
@@ -77,19 +95,7 @@ def test_a_seat_released_while_the_pool_was_down_is_freed_after_its_restart(stor
     world.deliver.wait_for("c1", 1)
     world.settle()
     handle = world.actors.pool
-    gate = gevent.event.Event()
-    start = handle._start
-
-    def slow_start(on_death):
-        gate.wait(TIMEOUT)
-        return start(on_death)
-
-    handle._start = slow_start
-    handle.ref.tell(pykka.messages.ProxyCall(attr_path=("no_such_method",), args=(),
-                                             kwargs={}))
-    with gevent.Timeout(TIMEOUT):
-        while not handle.restarting:
-            gevent.sleep(0.005)
+    gate = kill_and_hold(handle)
     assert not world.actors.ready  # /readyz says 503 meanwhile
     world.servicer("alice", "c1", "/end")  # the release is lost: nobody is there
     world.customer("c1", "5")  # rated: the session closes for good
@@ -140,19 +146,7 @@ def test_readyz_says_503_while_the_pool_restarts_and_metrics_count_the_restart(s
     http = JsonClient()
     assert http.get(stack.cs.url + "/readyz").status == 200
     handle = stack.cs.actors.pool
-    gate = gevent.event.Event()
-    start = handle._start
-
-    def slow_start(on_death):
-        gate.wait(TIMEOUT)
-        return start(on_death)
-
-    handle._start = slow_start
-    handle.ref.tell(pykka.messages.ProxyCall(attr_path=("no_such_method",), args=(),
-                                             kwargs={}))
-    with gevent.Timeout(TIMEOUT):
-        while not handle.restarting:
-            gevent.sleep(0.005)
+    gate = kill_and_hold(handle)
     answer = http.get(stack.cs.url + "/readyz")
     assert answer.status == 503 and answer.body["actors"] == "restarting"
     answer = http.get(stack.cs.url + "/api/servicers")  # was a logged 500 (review)

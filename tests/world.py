@@ -54,14 +54,8 @@ class World:
     def settle(self, rounds=3):
         """Wait until the directory, pool, every session and the outbox are idle."""
         for _ in range(rounds):
-            settle(self.actors.directory, self.actors.pool, rounds=1)
-            for customer in ask(self.actors.directory, Directory.open_sessions).get(timeout=3):
-                ref = ask(self.actors.directory, Directory.session, customer).get(timeout=3)
-                if ref is not None and ref.is_alive():
-                    try:
-                        ask(ref, SessionActor.state).get(timeout=3)
-                    except pykka.ActorDeadError:
-                        pass
+            settle(self.actors.pool, rounds=1)
+            self.settle_sessions()
             with gevent.Timeout(3, False):  # a conversation's messages go one at a time
                 while self.actors.outbox.backlog():
                     gevent.sleep(0.005)
