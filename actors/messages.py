@@ -177,6 +177,7 @@ class Seat(NamedTuple):
     servicer: Servicer
     previous: Servicer | None = None
     missed: bool = False
+    ticket: int = 0  # the session's request this answers (0: not known, as after a restore)
 
 
 class ShadowInfo(NamedTuple):
@@ -209,12 +210,14 @@ class Queued(NamedTuple):
 
     position: int
     wait_secs: tuple[int, int] = (0, 0)
+    ticket: int = 0
 
 
 class SeatUnavailable(NamedTuple):
     """No seat and no queue: ``no_servicer``, ``queue_full`` or ``queue_timeout``."""
 
     reason: str
+    ticket: int = 0
 
 
 class SeatRevoked(NamedTuple):

@@ -96,3 +96,32 @@ def test_a_late_release_from_an_old_session_does_not_free_the_next_sessions_seat
     assert pool.seats() == {"c1": "alice", "c2": "bob"}
     assert {s["id"]: s["customers"] for s in pool.status().values()} == {
         "alice": ["c1"], "bob": ["c2"]}
+
+
+def test_an_answer_to_an_older_request_is_ignored_by_a_session_that_asked_again(store):
+    """Found in review (not reproduced then): a seat from a transfer reached a session
+    that had ended and asked for a person again; it took that seat, which the pool
+    had freed, and released the one the pool gave for the new request."""
+    from actors.messages import Seat, Servicer
+    from world import World
+
+    world = World(store)
+    world.on_duty("alice")
+    world.customer("c1", "human")
+    world.deliver.wait_for("c1", 1)
+    world.servicer("alice", "c1", "/end")
+    world.customer("c1", "price?")  # a question, not a rating: back to the bot...
+    world.customer("c1", "human")  # ...and it asks again: the session's second request
+    world.deliver.wait_for("c1", 5)
+    world.settle()
+    seats = ask(world.actors.pool, ServicerPool.seats).get(timeout=TIMEOUT)
+    bob = Servicer("bob", "Bob", "", 2)
+    stale = SeatAssigned(Seat("c1", bob, None, False, ticket=1))  # an answer to request 1
+    state = world.session("c1").state().get(timeout=TIMEOUT)
+    assert state["ticket"] == 2 and state["mode"] == "human" and seats == {"c1": "alice"}
+    ask(world.actors.pool, ServicerPool.set_status, "alice", "paused").get(timeout=TIMEOUT)
+    world.session("c1").ref.tell(stale)
+    world.settle()
+    state = world.session("c1").state().get(timeout=TIMEOUT)
+    assert state["servicer"][0] == "alice"
+    assert ask(world.actors.pool, ServicerPool.seats).get(timeout=TIMEOUT) == {"c1": "alice"}

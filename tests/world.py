@@ -72,7 +72,7 @@ class World:
                     pass
 
     def session(self, customer):
-        return ask(self.actors.directory, Directory.session, customer).get(timeout=2).proxy()
+        return Session(ask(self.actors.directory, Directory.session, customer).get(timeout=2))
 
 
 class Session:

@@ -195,7 +195,7 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
     # Seats ----------------------------------------------------------------
 
     def request_seat(self, customer_id: str, session: pykka.ActorRef[Any], group: str = "",
-                     priority: int = 0, message: bool = False) -> None:
+                     priority: int = 0, message: bool = False, ticket: int = 0) -> None:
         """Find a servicer for a customer, or queue them (runs in the pool).
 
         The session is told ``SeatAssigned``, ``Queued`` or ``SeatUnavailable``.
@@ -204,11 +204,12 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         """
         book = self._book
         priority = min(MAX_PRIORITY, max(MIN_PRIORITY, priority))
+        book.tickets[customer_id] = ticket
         servicer_id = book.seat_of.get(customer_id)
         if servicer_id is not None:  # a restored or repeated request
             book.sessions[customer_id] = session
-            self._notify(customer_id, session,
-                         SeatAssigned(Seat(customer_id, book.servicers[servicer_id])))
+            self._notify(customer_id, session, SeatAssigned(
+                Seat(customer_id, book.servicers[servicer_id], ticket=ticket)))
             return
         waiting = book.queue.find(customer_id)
         if waiting is not None:  # keep their place; tell the new session of it
@@ -223,7 +224,8 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
             return
         reason = book.why_no_queue(group)
         if reason and not (message and reason == "no_servicer"):
-            self._notify(customer_id, session, SeatUnavailable(reason))
+            self._notify(customer_id, session, SeatUnavailable(reason, ticket))
+            book.tickets.pop(customer_id, None)
             return
         book.queue.join(Waiting(customer_id, group, self._now(), session, priority,
                                 since_mono=self._mono(), message=message))
@@ -254,6 +256,7 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
             return
         seated_at = self._book.seated_at.get(customer_id)
         servicer_id, _, _ = self._book.unseat(customer_id)
+        self._book.tickets.pop(customer_id, None)
         self._moves.replies.forget(customer_id)
         if seated_at is not None:
             self._moves.waits.handled(self._mono() - seated_at)
@@ -329,7 +332,8 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         if not expired:
             return
         for waiting in expired:
-            self._notify(waiting.customer_id, waiting.session, SeatUnavailable("queue_timeout"))
+            self._notify(waiting.customer_id, waiting.session, SeatUnavailable(
+                "queue_timeout", self._book.tickets.pop(waiting.customer_id, 0)))
         self._moves.tell_positions()
         self._dirty = True
 

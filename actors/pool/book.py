@@ -46,6 +46,9 @@ class SeatBook:
         self.group_of: dict[str, str] = {}  # seated customer -> the group they asked for
         self.sessions: dict[str, Any] = {}  # seated customer -> session ref
         self.seated_at: dict[str, float] = {}  # seated customer -> monotonic time of the seat
+        # customer -> the number of the session's request a seat or place answers:
+        # a session ignores an answer to a request it has since replaced.
+        self.tickets: dict[str, int] = {}
         self.queue = SeatQueue()
         self.last_servicer: OrderedDict[str, str] = OrderedDict()
         self._rr_next = 0

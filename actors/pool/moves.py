@@ -82,7 +82,8 @@ class SeatMoves:
                 log.exception("last servicer of %s not saved", customer_id)
         self.dirty = True
         self._notices.add(customer_id, session, SeatAssigned(
-            Seat(customer_id, self._book.servicers[servicer_id], previous, missed)))
+            Seat(customer_id, self._book.servicers[servicer_id], previous, missed,
+                 self._book.tickets.get(customer_id, 0))))
 
     def move(self, customer_id: str, from_id: str, to_id: str, missed: bool = False) -> None:
         _, group, session = self._book.unseat(customer_id)
@@ -139,4 +140,5 @@ class SeatMoves:
 
         for waiting, position in self._book.queue.changed_positions(told):
             self._notices.add(waiting.customer_id, waiting.session,
-                              Queued(position, wait_of(waiting, position)))
+                              Queued(position, wait_of(waiting, position),
+                                     self._book.tickets.get(waiting.customer_id, 0)))

@@ -68,6 +68,8 @@ class SeatRules:
         """The pool gave this customer a servicer, or moved them to another."""
         seat, state = notice.seat, self._state
         current = state.servicer
+        if self._stale(seat.ticket):
+            return  # the pool answers the newer request next
         if state.mode in WAITING:
             self._take_seat(seat)
         elif (state.mode == HUMAN and current is not None and seat.previous is not None
@@ -79,7 +81,7 @@ class SeatRules:
 
     def queued(self, notice: Queued) -> None:
         """No seat yet: this is the customer's place in the queue."""
-        if self._state.mode in WAITING:
+        if self._state.mode in WAITING and not self._stale(notice.ticket):
             self._set_mode(QUEUED)
             zh, en = wait_words(*notice.wait_secs)
             self._voice.to_customer(text_payload(self._deps.config.texts.queued.format(
@@ -89,7 +91,7 @@ class SeatRules:
         """No seat and no queue: nobody on duty (the customer may leave a message), a
         full queue, or waited too long."""
         state, texts = self._state, self._deps.config.texts
-        if state.mode not in WAITING:
+        if state.mode not in WAITING or self._stale(notice.ticket):
             return
         if notice.reason == "no_servicer" and not state.left_message:
             self._offer_message(texts.no_servicer)
@@ -112,7 +114,7 @@ class SeatRules:
         self._state.left_message = True
         self._set_mode(QUEUED)
         self._voice.to_customer(text_payload(self._deps.config.texts.message_left))
-        self.ask_for_seat()
+        self.ask_for_seat(new=True)
 
     def seat_revoked(self, notice: SeatRevoked) -> None:
         """The servicer went off duty under the requeue policy; the queue follows."""
@@ -136,10 +138,21 @@ class SeatRules:
 
     # The session's moves ----------------------------------------------------
 
-    def ask_for_seat(self) -> None:
+    def _stale(self, ticket: int) -> bool:
+        """An answer to a request this session has since replaced (0: not known). The
+        pool answers the newer request too, so the stale answer is only dropped."""
+        stale = bool(ticket) and ticket != self._state.ticket
+        if stale:
+            log.info("stale seat notice for %s ignored", self._state.customer_id)
+        return stale
+
+    def ask_for_seat(self, new: bool = False) -> None:
+        """Ask the pool for a seat; ``new``: a new request, not the same one again."""
         state = self._state
+        if new:
+            state.ticket += 1
         tell(self._deps.pool, ServicerPool.request_seat, state.customer_id, self._session,
-             state.group, state.priority, state.left_message)
+             state.group, state.priority, state.left_message, state.ticket)
 
     def release(self) -> None:
         tell(self._deps.pool, ServicerPool.release_customer, self._state.customer_id,
@@ -164,7 +177,7 @@ class SeatRules:
             state.group = group
             state.priority = priority if priority is not None else self._stored_priority()
             self._set_mode(REQUESTING)
-            self.ask_for_seat()
+            self.ask_for_seat(new=True)
 
     def _stored_priority(self) -> int:
         try:

@@ -43,6 +43,7 @@ class SessionSnapshot(NamedTuple):
     opened: str = ""
     last_t: int = -1  # time (ms) of its newest history entry; -1: read it from storage
     left_message: bool = False
+    ticket: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": SNAPSHOT_VERSION, "customer": self.customer, "mode": self.mode,
@@ -53,7 +54,8 @@ class SessionSnapshot(NamedTuple):
                 "served_by": list(self.served_by), "seated_at": self.seated_at,
                 "replied": self.replied, "deadline": self.deadline,
                 "recent": list(self.recent), "seq": self.seq, "opened": self.opened,
-                "last_t": self.last_t, "left_message": self.left_message}
+                "last_t": self.last_t, "left_message": self.left_message,
+                "ticket": self.ticket}
 
     @classmethod
     def from_dict(cls, data: Any, customer_id: str) -> SessionSnapshot:
@@ -81,7 +83,7 @@ class SessionSnapshot(NamedTuple):
             recent=tuple(_ids(data))[-RECENT_IDS_KEPT:], seq=_whole(data, "seq"),
             opened=_text(data, "opened"),
             last_t=_whole(data, "last_t") if "last_t" in data else -1,
-            left_message=data.get("left_message") is True)
+            left_message=data.get("left_message") is True, ticket=_whole(data, "ticket"))
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:

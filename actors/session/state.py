@@ -22,7 +22,7 @@ class SessionState:
     # One per open session: slots keep an idle one small.
     __slots__ = ("customer_id", "mode", "group", "priority", "shadow", "servicer",
                  "last_servicer", "served_by", "stars", "seated_mono", "replied",
-                 "deadline_mono", "recent", "newest_id", "opened", "left_message")
+                 "deadline_mono", "recent", "newest_id", "opened", "left_message", "ticket")
 
     def __init__(self, customer_id: str, opened: str) -> None:
         self.customer_id = customer_id
@@ -41,6 +41,7 @@ class SessionState:
         self.newest_id = 0  # the highest id ever seen: a newer one cannot be a repeat
         self.opened = opened
         self.left_message = False  # waiting with a message left while nobody was on duty
+        self.ticket = 0  # the number of its latest request for a person
 
     @property
     def session_id(self) -> str:
@@ -95,7 +96,7 @@ class SessionState:
             seated_at=self.seated_mono + wall_offset if self.seated_mono else 0.0,
             replied=self.replied, deadline=self.deadline_mono + wall_offset,
             recent=tuple(self.recent), seq=seq, opened=self.opened, last_t=last_t,
-            left_message=self.left_message)
+            left_message=self.left_message, ticket=self.ticket)
 
     def restore(self, snapshot: SessionSnapshot, wall_offset: float) -> None:
         self.mode = snapshot.mode
@@ -112,3 +113,4 @@ class SessionState:
         self.newest_id = max(self.recent, default=0)
         self.opened = snapshot.opened or self.opened
         self.left_message = snapshot.left_message
+        self.ticket = snapshot.ticket
