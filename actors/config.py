@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,8 @@ class Texts:
     suggest: str = "您是不是想问 / Did you mean:\n{options}\n回复数字即可 / reply with a number."
     welcome_suggestions: str = "猜你想问 / You may ask:\n{options}"
     offer_human: str = "还没解决？输入“人工”转人工客服。Still stuck? Type 'human' to reach a person."
+    canned_list: str = "快捷回复 / canned replies: {names}"
+    canned_unknown: str = "没有快捷回复 #{name}，相近的有 {closest}。No canned reply #{name}; the closest: {closest}."
     too_fast: str = "您发送得太快了，请稍候再发。You are sending messages too fast; please wait a moment."
 
 
@@ -105,6 +108,8 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "servicer_transferred_in": frozenset({"previous_name", "customer_name", "customer_id"}),
     "transfer_failed": frozenset({"reason"}),
     "suggest": frozenset({"options"}),
+    "canned_list": frozenset({"names"}),
+    "canned_unknown": frozenset({"name", "closest"}),
     "welcome_suggestions": frozenset({"options"}),
 }
 
@@ -182,6 +187,8 @@ class CsConfig:
     # or time-out the knowledge base answers.
     bot_webhook: str = ""
     bot_webhook_timeout_secs: float = 3.0
+    # Canned replies a servicer sends with "#name" in a Shadow chat (name -> text).
+    canned: Mapping[str, str] = field(default_factory=dict)
 
     def shadow_id(self, customer_id: str) -> str:
         return self.shadow_id_pattern.replace("{customer}", customer_id)
@@ -280,6 +287,25 @@ def _faq(items: Any) -> tuple[FaqEntry, ...]:
     return tuple(entries)
 
 
+def _canned(value: Any) -> dict[str, str]:
+    """``{"hi": "您好，我是{servicer_name}…"}``: names of letters, digits, - or _."""
+    from actors.session.canned import CANNED_NAME, MAX_CANNED_CHARS, PLACEHOLDERS
+
+    if not isinstance(value, dict):
+        raise ConfigError("canned: expected an object of name -> text")
+    for name, text in value.items():
+        if not isinstance(name, str) or not CANNED_NAME.match(name):
+            raise ConfigError(f"canned: {name!r} is not a name of 1-32 letters, digits, - or _")
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_CANNED_CHARS:
+            raise ConfigError(f"canned.{name}: expected text of 1..{MAX_CANNED_CHARS} characters")
+        used = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+        if used - PLACEHOLDERS:
+            raise ConfigError(f"canned.{name}: unknown placeholder "
+                              f"{{{sorted(used - PLACEHOLDERS)[0]}}}; a canned reply takes "
+                              "{customer_name}, {servicer_name}")
+    return dict(value)
+
+
 def config_from_dict(data: dict[str, Any]) -> CsConfig:
     """Build a config from parsed JSON, with a clear error for each wrong value."""
     if not isinstance(data, dict):
@@ -325,6 +351,8 @@ def config_from_dict(data: dict[str, Any]) -> CsConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{key}: expected a whole number >= 0")
             changes[key] = value
+        elif key == "canned":
+            changes[key] = _canned(value)
         elif key == "strategy":
             changes[key] = _choice(key, value, STRATEGIES)
         elif key == "off_duty_policy":

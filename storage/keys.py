@@ -41,6 +41,8 @@ arguments, never interpolated into commands or scan patterns, so an id with
 {p}:priority            hash    customer id -> queue priority 0-9 a supervisor set for
                                  every request of theirs (PUT /api/customers/<id>/priority);
                                  kept
+{p}:canned              hash    canned reply name -> text, shared by the team; kept
+{p}:canned:{servicer}   hash    a servicer's own canned replies (they win over shared); kept
 {p}:recent-sessions      list    msgpack summaries of ended sessions, newest first;
                                  trimmed to RECENT_SESSIONS_KEPT
 {p}:nonce:{nonce}        string  "1": an App Server request nonce was used; expires with
@@ -91,6 +93,10 @@ class Keys:
         self.unanswered_counts = f"{prefix}:autoreply:unanswered-counts"
         self.unanswered_replies = f"{prefix}:autoreply:unanswered-replies"
         self.conversations = f"{prefix}:autoreply:conversations"
+
+    def canned(self, servicer_id: str | None) -> str:
+        """The shared canned replies (None), or one servicer's own."""
+        return f"{self.prefix}:canned" + (f":{servicer_id}" if servicer_id else "")
 
     def session(self, customer_id: str) -> str:
         return f"{self.prefix}:session:{customer_id}"

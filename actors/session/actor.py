@@ -32,6 +32,7 @@ from actors.messages import (
     SeatAssigned,
     SeatRevoked,
     SeatUnavailable,
+    Servicer,
     ServicerMessage,
     TransferFailed,
     text_payload,
@@ -39,10 +40,11 @@ from actors.messages import (
 from actors.pool import ServicerPool
 from actors.ratelimit import FloodGuard
 from actors.session.botcalls import BotCalls
+from actors.session.canned import canned_command, canned_reply
 from actors.session.deps import SessionDeps, ShadowError
 from actors.session.dialogue import BotDialogue, BotReply
 from actors.session.idle import IdleTimer
-from actors.session.rating import rating_request, read_rating
+from actors.session.rating import rating_request, take_rating
 from actors.session.seating import SeatRules
 from actors.session.snapshot import SessionSnapshot
 from actors.session.state import AUTO, CLOSED, HUMAN, LEAVING, RATING, WAITING, SessionState
@@ -191,15 +193,30 @@ class SessionActor(Receiver, GreenletActor):
                      command.argument or None)
             return
         self._touch()
+        canned = canned_command(message.payload.text)
+        if canned is not None:  # "#name": a canned reply (actors/session/canned.py)
+            self._voice.record("in", message.sender, message.payload, servicer=servicer.id)
+            reply = canned_reply(canned, self._config, self._deps.store, state.shadow.customer_name
+                                 if state.shadow else self.customer_id, servicer.id, servicer.name)
+            if reply.to_servicer:
+                self._voice.to_servicer(text_payload(reply.to_servicer))
+            if reply.to_customer:
+                self._relay(text_payload(reply.to_customer), servicer)
+            return
+        self._relay(message.payload, servicer)
+
+    def _relay(self, payload: Payload, servicer: Servicer) -> None:
+        """The seated servicer's reply, to the customer as the CS Robot, ``extra`` naming them."""
+        state = self._state
         if not state.replied:
             state.replied = True
             elapsed_ms = int((self._deps.clock.monotonic() - state.seated_mono) * 1000)
             self._ledger.count(servicer.id, "first_response_ms", max(0, elapsed_ms))
             self._ledger.count(servicer.id, "first_responses")
         self._ledger.count(servicer.id, "replies")
-        relayed = message.payload.with_extra({"cs": servicer.relay_info()})
-        self._voice.to_customer(relayed, servicer=servicer.id)
-        self._bot.servicer_answered(message.payload.text)  # the inbox keeps the first (issue 24)
+        self._voice.to_customer(payload.with_extra({"cs": servicer.relay_info()}),
+                                servicer=servicer.id)
+        self._bot.servicer_answered(payload.text)  # the inbox keeps the first (issue 24)
 
     def _request_human(self, group: str, priority: int | None = None) -> None:
         if unhelpful := self._bot.unhelpful_answer():
@@ -362,22 +379,11 @@ class SessionActor(Receiver, GreenletActor):
 
     def _take_rating(self, payload: Payload) -> bool:
         """Store the customer's rating; False if this message is not one."""
-        answer = read_rating(payload, self._config.content_types.rating)
-        servicer = self._state.last_servicer
-        if answer is None or servicer is None:
-            return False
-        if answer.stars is None:
-            self._voice.to_customer(text_payload(self._config.texts.rating_invalid))
-            return True
-        self._ledger.rate({"session": self._state.session_id, "customer": self.customer_id,
-                           "servicer": servicer.id, "stars": answer.stars,
-                           "comment": answer.comment, "t": int(self._deps.clock.now() * 1000)})
-        self._ledger.count(servicer.id, "rated")
-        self._state.stars = answer.stars
-        self._ledger.count(servicer.id, "stars", answer.stars)
-        self._voice.to_customer(text_payload(self._config.texts.rating_thanks))
-        self._close("rated")
-        return True
+        taken = take_rating(payload, self._state, self._config, self._ledger, self._voice,
+                            self._deps.clock.now())
+        if taken is True:
+            self._close("rated")
+        return taken is not None
 
 
 # The one dispatcher of typed messages: message type -> what handles it.

@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import json
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from actors.config import CsConfig
-from actors.messages import Payload, Servicer
+from actors.messages import Payload, Servicer, text_payload
+
+if TYPE_CHECKING:
+    from actors.durability.ledger import Ledger
+    from actors.session.state import SessionState
+    from actors.session.voice import Voice
 
 MAX_COMMENT_CHARS = 1000
 
@@ -86,3 +91,28 @@ def rating_request(session_id: str, servicer: Servicer, config: CsConfig) -> Pay
     return Payload(type=config.content_types.rating_request,
                    searchableContent=config.texts.rating_request, content=content,
                    persistFlag=0)
+
+
+def take_rating(payload: Payload, state: SessionState, config: CsConfig, ledger: Ledger,
+                voice: Voice, now: float) -> bool | None:
+    """Store the customer's rating of their last servicer, and thank them.
+
+    Returns:
+        None if the message is not a rating; False if it is one out of 1-5 (the
+        customer is asked again); True if it was stored (the session ends).
+    """
+    answer = read_rating(payload, config.content_types.rating)
+    servicer = state.last_servicer
+    if answer is None or servicer is None:
+        return None
+    if answer.stars is None:
+        voice.to_customer(text_payload(config.texts.rating_invalid))
+        return False
+    ledger.rate({"session": state.session_id, "customer": state.customer_id,
+                 "servicer": servicer.id, "stars": answer.stars, "comment": answer.comment,
+                 "t": int(now * 1000)})
+    ledger.count(servicer.id, "rated")
+    state.stars = answer.stars
+    ledger.count(servicer.id, "stars", answer.stars)
+    voice.to_customer(text_payload(config.texts.rating_thanks))
+    return True

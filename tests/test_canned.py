@@ -1,0 +1,81 @@
+"""Canned replies: "#name" in a Shadow chat, over real HTTP through the IM simulator."""
+
+import json
+
+import pytest
+
+from actors.config import ConfigError, config_from_dict
+from conftest import ROBOT_ID, make_config, start_stack
+from transport.http.client import JsonClient
+
+TOKEN = "boss-token-0123456789"
+
+
+@pytest.fixture
+def stack(redis_url):
+    stack = start_stack(redis_url, make_config(canned={
+        "hi": "您好 {customer_name}，我是{servicer_name}。How can I help?",
+        "bye": "Thank you, {customer_name}!"}), api_token=TOKEN)
+    yield stack
+    stack.stop()
+    stack.cs.store.delete_all()
+
+
+def seat_carol_with_alice(stack):
+    c = stack.client
+    c.put_user("carol", "Carol C")
+    c.send("alice", ROBOT_ID, "/on")
+    c.wait_for("alice")
+    c.send("carol", ROBOT_ID, "human")
+    c.wait_for("carol")
+    c.wait_for("alice", 2)  # the seat notice and the history
+
+
+def text_of(message):
+    return message["payload"]["searchableContent"]
+
+
+def test_hash_name_sends_the_filled_text_with_the_servicers_identity(stack):
+    seat_carol_with_alice(stack)
+    stack.client.send("alice", "carol*Shadow", "#hi")
+    [reply] = stack.client.wait_for("carol")
+    assert text_of(reply) == "您好 Carol C，我是Alice。How can I help?"
+    assert json.loads(reply["payload"]["extra"])["cs"]["servicerId"] == "alice"
+
+
+def test_hash_alone_lists_and_an_unknown_name_suggests_without_a_word_to_the_customer(stack):
+    seat_carol_with_alice(stack)
+    stack.client.send("alice", "carol*Shadow", "#")
+    [listing] = stack.client.wait_for("alice")
+    assert "#bye, #hi" in text_of(listing) and listing["sender"] == "carol*Shadow"
+    stack.client.send("alice", "carol*Shadow", "#hii")
+    [unknown] = stack.client.wait_for("alice")
+    assert "#hii" in text_of(unknown) and "#hi" in text_of(unknown).split("closest")[-1]
+    stack.client.send("alice", "carol*Shadow", "ok, a real answer")
+    assert [text_of(m) for m in stack.client.wait_for("carol")] == ["ok, a real answer"]
+
+
+def test_a_servicers_own_canned_reply_wins_over_the_shared_one(stack):
+    http = JsonClient()
+    boss = {"Authorization": f"Bearer {TOKEN}"}
+    put = http.request("PUT", stack.cs.url + "/api/canned/hi",
+                       json.dumps({"text": "Shared hello"}).encode(), boss)
+    assert put.status == 200 and put.body["shared"] is True
+    too_long = http.request("PUT", stack.cs.url + "/api/canned/essay",
+                            json.dumps({"text": "x" * 2001}).encode(), boss)
+    assert too_long.status == 400 and "2000" in too_long.body["error"]["message"]
+    seat_carol_with_alice(stack)
+    stack.client.send("alice", "carol*Shadow", "#hi")
+    assert text_of(stack.client.wait_for("carol")[0]) == "Shared hello"  # over the config
+    from storage.canned import CannedStore
+
+    CannedStore.of(stack.cs.store).put("alice", "hi", "Alice's own hello")
+    stack.client.send("alice", "carol*Shadow", "#hi")
+    assert text_of(stack.client.wait_for("carol")[0]) == "Alice's own hello"
+    gone = http.request("DELETE", stack.cs.url + "/api/canned/nothing", None, boss)
+    assert gone.status == 404
+
+
+def test_a_canned_reply_with_a_placeholder_it_is_not_given_is_refused_at_start():
+    with pytest.raises(ConfigError, match=r"canned.hi: unknown placeholder \{name\}"):
+        config_from_dict({"canned": {"hi": "Hi {name}"}})
