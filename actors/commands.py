@@ -19,6 +19,12 @@ STATUS_WORDS = {
 # Written in a Shadow chat.
 END_WORDS = frozenset({"/end", "结束"})
 TRANSFER_WORDS = frozenset({"/transfer", "转接"})
+# Written anywhere: the commands the writer may use.
+HELP_WORDS = frozenset({"/help", "帮助"})
+
+
+def asks_for_help(text: str) -> bool:
+    return text.strip().lower() in HELP_WORDS
 
 
 class ShadowCommand(NamedTuple):
@@ -54,6 +60,8 @@ def shadow_command(text: str) -> ShadowCommand | None:
     head = words[0].lower()
     if head in END_WORDS and len(words) == 1:
         return ShadowCommand("end")
+    if head in HELP_WORDS and len(words) == 1:
+        return ShadowCommand("help")
     if head in TRANSFER_WORDS and len(words) <= 2:
         return ShadowCommand("transfer", words[1] if len(words) == 2 else "")
     return None

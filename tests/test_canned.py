@@ -79,3 +79,20 @@ def test_a_servicers_own_canned_reply_wins_over_the_shared_one(stack):
 def test_a_canned_reply_with_a_placeholder_it_is_not_given_is_refused_at_start():
     with pytest.raises(ConfigError, match=r"canned.hi: unknown placeholder \{name\}"):
         config_from_dict({"canned": {"hi": "Hi {name}"}})
+
+
+def test_help_in_a_shadow_chat_lists_the_servicers_commands_and_reaches_no_customer(stack):
+    seat_carol_with_alice(stack)
+    stack.client.send("alice", "carol*Shadow", "/help")
+    [help_text] = stack.client.wait_for("alice")
+    assert text_of(help_text) == stack.cs.settings.config.texts.shadow_help
+    stack.client.send("alice", "carol*Shadow", "now a real word")  # comes after the help
+    assert [text_of(m) for m in stack.client.wait_for("carol")] == ["now a real word"]
+
+
+def test_help_to_the_cs_robot_is_said_to_each_in_their_part(stack):
+    texts = stack.cs.settings.config.texts
+    stack.client.send("dave", ROBOT_ID, "/help")
+    assert text_of(stack.client.wait_for("dave")[0]) == texts.customer_help
+    stack.client.send("alice", ROBOT_ID, "/help")
+    assert text_of(stack.client.wait_for("alice")[0]) == texts.servicer_help

@@ -18,7 +18,7 @@ from typing import Any
 
 from actors.call import Receiver, tell, tell_later
 from actors.clock import Cancellable
-from actors.commands import human_request, shadow_command
+from actors.commands import asks_for_help, human_request, shadow_command
 from actors.directory import Directory
 from actors.durability.ledger import Ledger
 from actors.mailbox import GreenletActor
@@ -154,9 +154,13 @@ class SessionActor(Receiver, GreenletActor):
         if state.mode == LEAVING and payload.type != types.enter:
             self._seats.leave_message()
             return
-        if state.mode == RATING and self._take_rating(payload):
-            return
         if state.mode == RATING:
+            taken = take_rating(payload, state, self._config, self._ledger, self._voice,
+                                self._deps.clock.now())
+            if taken:
+                self._close("rated")
+            if taken is not None:  # a rating, stored or asked again
+                return
             self._set_mode(AUTO)  # no rating: a new question
         if payload.type == types.enter:
             if state.mode == AUTO:
@@ -168,6 +172,8 @@ class SessionActor(Receiver, GreenletActor):
             self._request_human(request.group, request.priority)
         elif state.mode == HUMAN:
             self._voice.to_servicer(payload)
+        elif asks_for_help(payload.text):
+            self._voice.to_customer(text_payload(self._config.texts.customer_help))
         elif payload.text:
             self._answer(payload.text, message.message_id)
         else:
@@ -188,6 +194,8 @@ class SessionActor(Receiver, GreenletActor):
             self._voice.record("in", message.sender, message.payload, servicer=servicer.id)
             if command.name == "end":
                 self._close("servicer_ended")
+            elif command.name == "help":
+                self._voice.to_servicer(text_payload(self._config.texts.shadow_help))
             else:
                 tell(self._deps.pool, ServicerPool.transfer, self.customer_id,
                      command.argument or None)
@@ -376,14 +384,6 @@ class SessionActor(Receiver, GreenletActor):
         assert servicer is not None
         self._set_mode(RATING)
         self._voice.to_customer(rating_request(self._state.session_id, servicer, self._config))
-
-    def _take_rating(self, payload: Payload) -> bool:
-        """Store the customer's rating; False if this message is not one."""
-        taken = take_rating(payload, self._state, self._config, self._ledger, self._voice,
-                            self._deps.clock.now())
-        if taken is True:
-            self._close("rated")
-        return taken is not None
 
 
 # The one dispatcher of typed messages: message type -> what handles it.
