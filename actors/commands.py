@@ -19,6 +19,34 @@ STATUS_WORDS = {
 # Written in a Shadow chat.
 END_WORDS = frozenset({"/end", "结束"})
 TRANSFER_WORDS = frozenset({"/transfer", "转接"})
+# Written to the CS Robot by a supervisor: watch a live conversation.
+MONITOR_WORDS = frozenset({"/monitor", "监听"})
+UNMONITOR_WORDS = frozenset({"/unmonitor", "取消监听"})
+# Written by a supervisor in a Shadow chat they watch: take the customer over.
+TAKEOVER_WORDS = frozenset({"/takeover", "接管"})
+
+
+class MonitorCommand(NamedTuple):
+    watch: bool  # /monitor, or /unmonitor
+    customer_id: str = ""  # "" with /monitor: list the live conversations
+
+
+def monitor_command(text: str) -> MonitorCommand | None:
+    words = text.strip().split()
+    if not words or len(words) > 2:
+        return None
+    head = words[0].lower()
+    if head in MONITOR_WORDS:
+        return MonitorCommand(True, words[1] if len(words) == 2 else "")
+    if head in UNMONITOR_WORDS and len(words) == 2:
+        return MonitorCommand(False, words[1])
+    return None
+
+
+def is_takeover(text: str) -> bool:
+    return text.strip().lower() in TAKEOVER_WORDS
+
+
 # Written anywhere: the commands the writer may use.
 HELP_WORDS = frozenset({"/help", "帮助"})
 

@@ -86,6 +86,15 @@ class Texts:
     offer_human: str = "还没解决？输入“人工”转人工客服。Still stuck? Type 'human' to reach a person."
     canned_list: str = "快捷回复 / canned replies: {names}"
     canned_unknown: str = "没有快捷回复 #{name}，相近的有 {closest}。No canned reply #{name}; the closest: {closest}."
+    monitor_refused: str = "只有主管可以监听会话。Only supervisors may watch conversations."
+    monitor_started: str = "开始监听 {customer_id}（在此输入的内容只有客服能看到，/takeover 接管）。Watching {customer_id}: what you write here reaches the servicer only; /takeover takes the customer over."
+    monitor_stopped: str = "已停止监听 {customer_id}。Stopped watching {customer_id}."
+    monitor_list: str = "进行中的会话 / live conversations: {customers}"
+    monitor_no_session: str = "{customer_id} 没有进行中的会话。{customer_id} has no live conversation."
+    whisper: str = "[主管 {supervisor} 悄悄话 / whisper] {text}"
+    copy_customer: str = "[客户 / customer] {text}"
+    copy_bot: str = "[机器人 / bot] {text}"
+    copy_servicer: str = "[客服 / servicer {name}] {text}"
     too_fast: str = "您发送得太快了，请稍候再发。You are sending messages too fast; please wait a moment."
 
 
@@ -111,6 +120,14 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "transfer_failed": frozenset({"reason"}),
     "suggest": frozenset({"options"}),
     "canned_list": frozenset({"names"}),
+    "monitor_started": frozenset({"customer_id"}),
+    "monitor_stopped": frozenset({"customer_id"}),
+    "monitor_list": frozenset({"customers"}),
+    "monitor_no_session": frozenset({"customer_id"}),
+    "whisper": frozenset({"supervisor", "text"}),
+    "copy_customer": frozenset({"text"}),
+    "copy_bot": frozenset({"text"}),
+    "copy_servicer": frozenset({"name", "text"}),
     "canned_unknown": frozenset({"name", "closest"}),
     "welcome_suggestions": frozenset({"options"}),
 }
@@ -191,6 +208,9 @@ class CsConfig:
     bot_webhook_timeout_secs: float = 3.0
     # Canned replies a servicer sends with "#name" in a Shadow chat (name -> text).
     canned: Mapping[str, str] = field(default_factory=dict)
+    # User ids who may watch live conversations, whisper to their servicer and
+    # take a customer over (more can be added through the API).
+    supervisors: tuple[str, ...] = ()
 
     def shadow_id(self, customer_id: str) -> str:
         return self.shadow_id_pattern.replace("{customer}", customer_id)
@@ -353,6 +373,10 @@ def config_from_dict(data: dict[str, Any]) -> CsConfig:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"{key}: expected a whole number >= 0")
             changes[key] = value
+        elif key == "supervisors":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ConfigError("supervisors: expected a list of user ids")
+            changes[key] = tuple(value)
         elif key == "canned":
             changes[key] = _canned(value)
         elif key == "strategy":

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 import pykka
 
 from actors.call import Address, Receiver, hand, tell
-from actors.commands import duty_command
+from actors.commands import MonitorCommand, duty_command, monitor_command
 from actors.config import CsConfig
 from actors.mailbox import GreenletActor
 from actors.messages import (
     CustomerMessage,
     Inbound,
+    Monitor,
     Outbound,
     PoolRestarted,
     ServicerMessage,
@@ -39,6 +40,7 @@ from actors.routes import (
     ShadowBound,
 )
 from actors.supervision import Mortal
+from storage.supervisors import SupervisorStore
 
 if TYPE_CHECKING:
     from actors.durability.outbox import Outbox
@@ -72,6 +74,7 @@ class Directory(Mortal, Receiver, GreenletActor):
         self._shadows: dict[str, str] = {}  # shadow id -> customer id
         self._servicer_ids = frozenset(s.id for s in config.servicers)
         self._readers: list[Callable[[RouteUpdate], None]] = []  # told of every change
+        self._supervisors = frozenset(config.supervisors)
 
     def describe(self) -> str:
         return "the directory"
@@ -81,6 +84,15 @@ class Directory(Mortal, Receiver, GreenletActor):
             self._shadows.update(self._store.load_shadows())
         except Exception:
             log.exception("shadow map not loaded; shadows resolve by pattern only")
+        try:
+            self._supervisors |= SupervisorStore.of(self._store).ids()
+        except Exception:
+            log.exception("supervisors added through the API not read; the configured ones "
+                          "stand")
+
+    def supervisors_changed(self, supervisors: frozenset[str]) -> None:
+        """Who may watch conversations now (told by the API)."""
+        self._supervisors = frozenset(self._config.supervisors) | supervisors
 
     def restore_sessions(self) -> int:
         """Start an actor for every open session in storage (runs in the directory).
@@ -116,6 +128,11 @@ class Directory(Mortal, Receiver, GreenletActor):
 
     def route_customer(self, message: Inbound) -> None:
         """A callback to the CS Robot: a customer's message or a servicer's command."""
+        monitor = monitor_command(message.payload.text)
+        if monitor is not None:
+            self._monitor(message.sender, monitor)
+            self._handled_here(message)
+            return
         servicer = message.sender in self._servicer_ids
         status = duty_command(message.payload.text, servicer)
         if status is not None:
@@ -155,6 +172,20 @@ class Directory(Mortal, Receiver, GreenletActor):
         if not hand(session, ServicerMessage(message)):
             self._forget(customer_id or "", session)
             self._handled_here(message)
+
+    def _monitor(self, sender: str, command: MonitorCommand) -> None:
+        """/monitor <customer>, /unmonitor <customer>, or /monitor alone (a list)."""
+        texts = self._config.texts
+        if sender not in self._supervisors:
+            self._say(sender, texts.monitor_refused)
+            return
+        if not command.customer_id:
+            self._say(sender, texts.monitor_list.format(
+                customers=", ".join(sorted(self._sessions)) or "-"))
+            return
+        session = self._sessions.get(command.customer_id)
+        if session is None or not hand(session, Monitor(sender, command.watch)):
+            self._say(sender, texts.monitor_no_session.format(customer_id=command.customer_id))
 
     def replay_inbound(self) -> int:
         """Route every callback accepted before a restart but not handled (runs here).

@@ -236,6 +236,13 @@ class PoolRestarted(NamedTuple):
 
 # What the HTTP intake and the Directory hand a session.
 
+class Monitor(NamedTuple):
+    """A supervisor starts (or, ``watch`` False, stops) watching this conversation."""
+
+    supervisor: str
+    watch: bool = True
+
+
 class CustomerMessage(NamedTuple):
     """A message the customer sent to the CS Robot."""
 

@@ -49,7 +49,10 @@ class FloodGuard:
         self._told = False
 
     def over(self, now: float) -> tuple[bool, bool]:
-        """(over the rate, tell them now) for one message at monotonic ``now``."""
+        """(over the rate, tell them now) for one message at monotonic ``now``
+        (never over with a limit of 0)."""
+        if self._limit <= 0:
+            return False, False
         if self._bucket is None:
             self._bucket = LeakyBucket(self._limit, self._period_secs, now)
         if self._bucket.take(now) == 0:

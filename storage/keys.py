@@ -41,6 +41,8 @@ arguments, never interpolated into commands or scan patterns, so an id with
 {p}:priority            hash    customer id -> queue priority 0-9 a supervisor set for
                                  every request of theirs (PUT /api/customers/<id>/priority);
                                  kept
+{p}:supervisors         set     user ids of supervisors added through the API (beside the
+                                 configuration's); kept
 {p}:canned              hash    canned reply name -> text, shared by the team; kept
 {p}:canned:{servicer}   hash    a servicer's own canned replies (they win over shared); kept
 {p}:recent-sessions      list    msgpack summaries of ended sessions, newest first;
@@ -86,6 +88,7 @@ class Keys:
         self.recent_sessions = f"{prefix}:recent-sessions"
         self.last_servicer = f"{prefix}:last-servicer"
         self.priorities = f"{prefix}:priority"
+        self.supervisors = f"{prefix}:supervisors"
         self.bad = f"{prefix}:bad"
         self.taught_variants = f"{prefix}:autoreply:variants"
         self.taught_entries = f"{prefix}:autoreply:entries"

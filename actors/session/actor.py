@@ -4,9 +4,8 @@ Mode goes ``auto`` -> ``requesting`` (waiting for the pool's answer) ->
 ``queued`` (no free seat yet) -> ``human`` -> ``rating`` (the human part
 ended; the customer may rate it) -> ``closed``. The actor owns its state
 (``SessionState``) and composes helpers that work on it: its seat rules
-(``SeatRules``), the bot's side of the dialogue (``BotDialogue``), its voice
-(``Voice``) and its ``Ledger``, which saves what each message changed. Here
-is the conversation's course: messages, bot answers, idle timer, end, rating.
+(``SeatRules``), the bot's dialogue, its ``Voice``, a supervisor's ``Watch``
+and its ``Ledger``. Here: messages, bot answers, idle timer, end, rating.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from actors.messages import (
     BotAnswer,
     CustomerMessage,
     Inbound,
+    Monitor,
     Payload,
     PoolRestarted,
     Queued,
@@ -49,6 +49,7 @@ from actors.session.seating import SeatRules
 from actors.session.snapshot import SessionSnapshot
 from actors.session.state import AUTO, CLOSED, HUMAN, LEAVING, RATING, WAITING, SessionState
 from actors.session.voice import Voice
+from actors.session.watch import Watch
 
 __all__ = ["SessionActor", "SessionDeps", "ShadowError"]
 
@@ -82,14 +83,17 @@ class SessionActor(Receiver, GreenletActor):
         self._ledger = Ledger(customer_id, deps.store, deps.outbox, state.opened)
         self._ledger.seq = snapshot.seq if snapshot else 0
         self._ledger.dirty = snapshot is None
+        texts = deps.config.texts
         self._voice = Voice(state, self._ledger, deps.robot_id, clock, deps.store,
-                            snapshot.last_t if snapshot else -1)
+                            snapshot.last_t if snapshot else -1, texts.copy_servicer,
+                            texts.copy_bot)
+        self._watch = Watch(state, self._voice, deps)
         self._seats = SeatRules(state, self._voice, deps, self._set_mode, self.actor_ref,
                                 self._ledger.count)
         self._bot = BotDialogue(deps.autoreply, deps.config.texts, deps.inbox)
         self._timer = IdleTimer(deps.clock, self.actor_ref)
         self._commit_retry: Cancellable | None = None
-        self._flood: FloodGuard | None = None
+        self._flood = FloodGuard(deps.config.customer_rate_limit, FLOOD_PERIOD_SECS)
         self._bot_calls = BotCalls()
 
     def describe(self) -> str:
@@ -146,6 +150,7 @@ class SessionActor(Receiver, GreenletActor):
             self._voice.record("in", message.sender, payload, dropped=True)
             return
         self._voice.record("in", message.sender, payload)
+        self._watch.customer_wrote(payload)
         if payload.type == types.leave:
             if not state.left_message:  # a message left waits even if they go
                 self._close("left")
@@ -185,9 +190,10 @@ class SessionActor(Receiver, GreenletActor):
         if self._seen(message):
             return
         servicer = state.servicer
+        if message.sender in state.monitors and (servicer is None or message.sender != servicer.id):
+            return self._watch.whisper(message)  # to the servicer only
         if state.mode != HUMAN or servicer is None or message.sender != servicer.id:
-            self._seats.refuse_servicer(message)
-            return
+            return self._seats.refuse_servicer(message)
         tell(self._deps.pool, ServicerPool.servicer_active, servicer.id, self.customer_id)
         command = shadow_command(message.payload.text)
         if command is not None:
@@ -223,7 +229,7 @@ class SessionActor(Receiver, GreenletActor):
             self._ledger.count(servicer.id, "first_responses")
         self._ledger.count(servicer.id, "replies")
         self._voice.to_customer(payload.with_extra({"cs": servicer.relay_info()}),
-                                servicer=servicer.id)
+                                servicer.id, servicer.name)
         self._bot.servicer_answered(payload.text)  # the inbox keeps the first (issue 24)
 
     def _request_human(self, group: str, priority: int | None = None) -> None:
@@ -287,17 +293,11 @@ class SessionActor(Receiver, GreenletActor):
 
     def _flooding(self) -> bool:
         """Over the per-customer rate: tell the customer once, handle nothing."""
-        limit = self._config.customer_rate_limit
-        if limit <= 0:
-            return False
-        if self._flood is None:
-            self._flood = FloodGuard(limit, FLOOD_PERIOD_SECS)
         over, tell_them = self._flood.over(self._deps.clock.monotonic())
         if tell_them:
             self._voice.to_customer(text_payload(self._config.texts.too_fast))
         if over:
-            log.warning("customer %s over the rate limit; message not handled",
-                        self.customer_id)
+            log.warning("customer %s over the rate limit; message not handled", self.customer_id)
         return over
 
     def _set_mode(self, mode: str) -> None:
@@ -396,4 +396,5 @@ _DISPATCH: dict[type, Callable[[SessionActor, Any], None]] = {
     SeatRevoked: lambda session, notice: session._seats.seat_revoked(notice),
     TransferFailed: lambda session, notice: session._seats.transfer_failed(notice),
     PoolRestarted: lambda session, notice: session._seats.pool_restarted(notice),
+    Monitor: lambda session, notice: session._watch.changed(notice),
 }

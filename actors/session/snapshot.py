@@ -44,6 +44,7 @@ class SessionSnapshot(NamedTuple):
     last_t: int = -1  # time (ms) of its newest history entry; -1: read it from storage
     left_message: bool = False
     ticket: int = 0
+    monitors: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": SNAPSHOT_VERSION, "customer": self.customer, "mode": self.mode,
@@ -55,7 +56,7 @@ class SessionSnapshot(NamedTuple):
                 "replied": self.replied, "deadline": self.deadline,
                 "recent": list(self.recent), "seq": self.seq, "opened": self.opened,
                 "last_t": self.last_t, "left_message": self.left_message,
-                "ticket": self.ticket}
+                "ticket": self.ticket, "monitors": list(self.monitors)}
 
     @classmethod
     def from_dict(cls, data: Any, customer_id: str) -> SessionSnapshot:
@@ -83,7 +84,8 @@ class SessionSnapshot(NamedTuple):
             recent=tuple(_ids(data))[-RECENT_IDS_KEPT:], seq=_whole(data, "seq"),
             opened=_text(data, "opened"),
             last_t=_whole(data, "last_t") if "last_t" in data else -1,
-            left_message=data.get("left_message") is True, ticket=_whole(data, "ticket"))
+            left_message=data.get("left_message") is True, ticket=_whole(data, "ticket"),
+            monitors=tuple(_strings(data, "monitors")))
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:

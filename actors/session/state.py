@@ -22,7 +22,8 @@ class SessionState:
     # One per open session: slots keep an idle one small.
     __slots__ = ("customer_id", "mode", "group", "priority", "shadow", "servicer",
                  "last_servicer", "served_by", "stars", "seated_mono", "replied",
-                 "deadline_mono", "recent", "newest_id", "opened", "left_message", "ticket")
+                 "deadline_mono", "recent", "newest_id", "opened", "left_message", "ticket",
+                 "monitors")
 
     def __init__(self, customer_id: str, opened: str) -> None:
         self.customer_id = customer_id
@@ -42,6 +43,7 @@ class SessionState:
         self.opened = opened
         self.left_message = False  # waiting with a message left while nobody was on duty
         self.ticket = 0  # the number of its latest request for a person
+        self.monitors: tuple[str, ...] = ()  # supervisors watching the conversation
 
     @property
     def session_id(self) -> str:
@@ -96,7 +98,7 @@ class SessionState:
             seated_at=self.seated_mono + wall_offset if self.seated_mono else 0.0,
             replied=self.replied, deadline=self.deadline_mono + wall_offset,
             recent=tuple(self.recent), seq=seq, opened=self.opened, last_t=last_t,
-            left_message=self.left_message, ticket=self.ticket)
+            left_message=self.left_message, ticket=self.ticket, monitors=self.monitors)
 
     def restore(self, snapshot: SessionSnapshot, wall_offset: float) -> None:
         self.mode = snapshot.mode
@@ -114,3 +116,4 @@ class SessionState:
         self.opened = snapshot.opened or self.opened
         self.left_message = snapshot.left_message
         self.ticket = snapshot.ticket
+        self.monitors = snapshot.monitors

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from actors.messages import Outbound, Payload
+from actors.messages import Outbound, Payload, text_payload
 
 if TYPE_CHECKING:
     from actors.clock import Clock
@@ -20,21 +20,42 @@ log = logging.getLogger(__name__)
 
 
 class Voice:
-    __slots__ = ("_state", "_ledger", "_robot_id", "_clock", "_store", "last_t")
+    __slots__ = ("_state", "_ledger", "_robot_id", "_clock", "_store", "last_t",
+                 "_copy_servicer", "_copy_bot")
 
     def __init__(self, state: SessionState, ledger: Ledger, robot_id: str, clock: Clock,
-                 store: Store, last_t: int = -1) -> None:
+                 store: Store, last_t: int = -1, copy_servicer: str = "{text}",
+                 copy_bot: str = "{text}") -> None:
         self._state = state
+        self._copy_servicer = copy_servicer  # how a watching supervisor sees each side
+        self._copy_bot = copy_bot
         self._ledger = ledger
         self._robot_id = robot_id
         self._clock = clock
         self._store = store
         self.last_t = last_t  # time (ms) of the last history entry; -1: not read yet
 
-    def to_customer(self, payload: Payload, servicer: str | None = None) -> None:
+    def to_customer(self, payload: Payload, servicer: str | None = None,
+                    servicer_name: str = "") -> None:
         customer = self._state.customer_id
         self._ledger.send(Outbound(self._robot_id, customer, payload, customer))
         self.record("out", self._robot_id, payload, servicer=servicer)
+        if self._state.monitors:
+            self.copy_to_monitors(self._copy_servicer if servicer else self._copy_bot, payload,
+                                  servicer_name or servicer or "")
+
+    def copy_to_monitors(self, template: str, payload: Payload, name: str = "") -> None:
+        """What was said, marked who said it, to every supervisor watching (as the
+        Shadow, kept in their history like a relayed message)."""
+        state = self._state
+        if state.shadow is None:
+            return
+        said = payload.text or f"[type {payload.type}]"
+        for supervisor in state.monitors:
+            self._ledger.send(Outbound(
+                state.shadow.shadow_id, supervisor,
+                text_payload(template.format(text=said, name=name), payload.persistFlag),
+                state.customer_id))
 
     def to_servicer(self, payload: Payload) -> None:
         """Forward or notify as the Shadow; the history already holds what the customer said."""

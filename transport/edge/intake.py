@@ -21,7 +21,7 @@ from typing import Any
 import pykka
 
 from actors.call import ask, hand, tell
-from actors.commands import duty_command
+from actors.commands import duty_command, monitor_command
 from actors.directory import Directory
 from actors.messages import CustomerMessage, Inbound, ServicerMessage
 from actors.routes import RouteTable
@@ -94,8 +94,9 @@ class Intake:
         """The sender's open session, unless a servicer writes a status command
         (which the Directory hands to the pool). A customer who writes "离开"
         is a customer."""
-        if duty_command(message.payload.text,
-                        message.sender in self._routes.servicers) is not None:
+        text = message.payload.text
+        if duty_command(text, message.sender in self._routes.servicers) is not None \
+                or monitor_command(text) is not None:
             return None
         return self._routes.sessions.get(message.sender)
 

@@ -14,7 +14,15 @@ import bottle
 from actors.config import CsConfig
 from actors.system import CsActors
 from storage import Store
-from transport.edge.api import autoreply, canned, overview, queue, servicers, sessions
+from transport.edge.api import (
+    autoreply,
+    canned,
+    overview,
+    queue,
+    servicers,
+    sessions,
+    supervisors,
+)
 from transport.edge.api.context import ApiContext
 from transport.edge.auth import Principal
 from transport.edge.intake import Intake
@@ -27,5 +35,5 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
                 reload_knowledge: Callable[[], int] | None = None,
                 traffic: Callable[[], list[list[int]]] | None = None) -> None:
     ctx = ApiContext(actors, store, config, intake, authenticate, reload_knowledge, traffic)
-    for routes in (servicers, queue, sessions, overview, autoreply, canned):
+    for routes in (servicers, queue, sessions, overview, autoreply, canned, supervisors):
         routes.install(app, ctx)
