@@ -69,8 +69,12 @@ def test_takeover_moves_the_customer_to_the_supervisor(stack):
     c.send("boss", "carol*Shadow", "/takeover")
     assert "Boss will take over now" in text_of(c.wait_for("carol")[0])
     assert "Boss" in text_of(c.wait_for("alice")[0])  # told the customer moved
+    c.wait_for("boss", 2)  # the seat notice and the history, as the new servicer
     c.send("boss", "carol*Shadow", "Hello, I am the manager")
     assert text_of(c.wait_for("carol")[0]) == "Hello, I am the manager"
+    c.send("carol", ROBOT_ID, "thank you")
+    # boss serves now: carol's words come forwarded, not as a watcher's copy
+    assert [text_of(m) for m in c.wait_for("boss")] == ["thank you"]
 
 
 def test_no_one_but_a_supervisor_may_monitor(stack):

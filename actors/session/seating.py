@@ -238,6 +238,8 @@ class SeatRules:
     def _seat_with(self, servicer: Servicer) -> None:
         state = self._state
         state.servicer = state.last_servicer = servicer
+        # A supervisor who took the customer over serves now; they no longer watch.
+        state.monitors = tuple(m for m in state.monitors if m != servicer.id)
         if servicer.id not in state.served_by:
             state.served_by.append(servicer.id)
         state.seated_mono = self._deps.clock.monotonic()
