@@ -128,3 +128,17 @@ def test_history_pages_both_ways(team):
     after = oldest["messages"][-1]["t"]
     page2 = api(team, "GET", f"/api/customers/erin/history?limit=2&order=oldest&after={after}")
     assert text_of(page2.body["messages"][0]) == "question 1"
+
+
+def test_transfer_targets_are_servicers_on_duty_with_room(team):
+    assert api(team, "GET", "/api/transfer-targets").body == {"servicers": []}  # all off
+    for servicer in ("alice", "bob"):
+        api(team, "POST", f"/api/servicers/{servicer}/status", {"status": "on"})
+    targets = api(team, "GET", "/api/transfer-targets").body["servicers"]
+    assert [(t["id"], t["name"], t["load"], t["capacity"]) for t in targets] == [
+        ("alice", "Alice", 0, 1), ("bob", "Bob", 0, 1)]
+    team.client.send("carol", ROBOT_ID, "human")
+    team.client.wait_for("carol")
+    assert api(team, "GET", "/api/sessions").body["sessions"] == ["carol"]
+    targets = api(team, "GET", "/api/transfer-targets").body["servicers"]
+    assert len(targets) == 1 and "customers" not in targets[0]  # the full one is left out

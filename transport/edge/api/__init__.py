@@ -17,6 +17,7 @@ from storage import Store
 from transport.edge.api import (
     autoreply,
     canned,
+    console,
     overview,
     queue,
     servicers,
@@ -35,5 +36,6 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
                 reload_knowledge: Callable[[], int] | None = None,
                 traffic: Callable[[], list[list[int]]] | None = None) -> None:
     ctx = ApiContext(actors, store, config, intake, authenticate, reload_knowledge, traffic)
-    for routes in (servicers, queue, sessions, overview, autoreply, canned, supervisors):
+    for routes in (servicers, queue, sessions, overview, autoreply, canned, supervisors,
+                   console):
         routes.install(app, ctx)
