@@ -7,9 +7,21 @@
 const POLL_MS = 1500;
 const PAGE = 100; // entries per history request
 const KEEP = 500; // entries a chat keeps on screen
-const state = { me: null, selected: null, seen: {}, histories: {} };
+const TITLE = document.title;
+// seen: per customer, the "t" of the newest entry the servicer has looked at;
+// kept in sessionStorage so a refresh does not count old messages again.
+const state = { me: null, selected: null, open: [], ended: false, histories: {}, canned: null,
+                seen: JSON.parse(sessionStorage.getItem("cs-seen") || "{}") };
 
-function show(error) { document.getElementById("error").textContent = error ? error.message : ""; }
+// An error stays until dismissed: a poll that succeeds afterwards says nothing
+// about the reply or transfer that failed.
+function show(error) {
+  document.getElementById("errortext").textContent = error.message;
+  document.getElementById("error").classList.remove("hidden");
+}
+document.getElementById("dismiss").addEventListener("click", () => {
+  document.getElementById("error").classList.add("hidden");
+});
 
 async function setStatus(status) {
   try {
@@ -17,6 +29,9 @@ async function setStatus(status) {
                                { json: { status } });
     renderStatus(servicer.status);
   } catch (error) { show(error); }
+  if (status === "on" && window.Notification && Notification.permission === "default") {
+    Notification.requestPermission();  // needs a click: this is one
+  }
 }
 
 function renderStatus(status) {
@@ -25,21 +40,44 @@ function renderStatus(status) {
   }
 }
 
-function unread(customer) {
-  const history = state.histories[customer] || [];
-  const seen = state.seen[customer] || 0;
-  return history.filter((e) => e.dir === "in" && e.from === customer && e.t > seen).length;
+function isControl(entry) { return entry.payload && entry.payload.type >= 10000; }
+
+// The current session starts at the customer's latest "asked for a person":
+// what they said to the bot before, or in past sessions, is not unread.
+function sessionStart(history) {
+  for (let i = history.length - 1; i >= 0; i--) {
+    if (history[i].payload && history[i].payload.type === 10003) return history[i].t;
+  }
+  return 0;
 }
 
-function renderSessions(customers) {
+function unread(customer) {
+  const history = state.histories[customer] || [];
+  const since = Math.max(state.seen[customer] || 0, sessionStart(history));
+  return history.filter((e) => e.dir === "in" && e.from === customer && !isControl(e) &&
+                               e.t > since).length;
+}
+
+function renderSessions() {
   const list = document.getElementById("sessions");
-  list.replaceChildren(...customers.map((customer) => {
+  let total = 0;
+  list.replaceChildren(...state.open.map((customer) => {
     const count = customer === state.selected ? 0 : unread(customer);
+    total += count;
     return el("li", { class: customer === state.selected ? "selected" : "", "data-customer": customer,
                       onclick: () => select(customer) },
               [el("span", { text: customer }), count ? el("span", { class: "badge", text: String(count) }) : ""]);
   }));
-  document.getElementById("nosessions").classList.toggle("hidden", customers.length > 0);
+  document.getElementById("nosessions").classList.toggle("hidden", state.open.length > 0);
+  document.title = (total ? "(" + total + ") " : "") + TITLE;
+}
+
+// Who said it: the customer, a servicer (named), the bot, or a system notice.
+function kindOf(entry, customer) {
+  if (isControl(entry)) return ["note", ""];
+  if (entry.servicer) return ["servicer", entry.servicer];
+  if (entry.dir === "in" && entry.from === customer) return ["customer", customer];
+  return ["bot", "bot 机器人"];
 }
 
 function renderChat() {
@@ -47,23 +85,36 @@ function renderChat() {
   const customer = state.selected;
   const history = state.histories[customer] || [];
   chat.replaceChildren(...history.map((entry) => {
-    const mine = entry.dir === "out";
-    const kind = entry.payload && entry.payload.type >= 10000 ? "note" : mine ? "out" : "in";
-    const who = entry.servicer ? entry.servicer : entry.dir === "in" ? customer : "bot";
-    return el("div", { class: "bubble " + kind, title: who + " " + time(entry.t) }, [textOf(entry)]);
+    const [kind, who] = kindOf(entry, customer);
+    const label = who ? [el("span", { class: "who", text: who + " · " + time(entry.t) })] : [];
+    return el("div", { class: "bubble " + kind, title: (who || "system") + " " + time(entry.t) },
+              label.concat([textOf(entry)]));
   }));
   chat.scrollTop = chat.scrollHeight;
-  if (history.length) state.seen[customer] = history[history.length - 1].t;
+  if (history.length) {
+    state.seen[customer] = history[history.length - 1].t;
+    sessionStorage.setItem("cs-seen", JSON.stringify(state.seen));
+  }
+}
+
+function renderControls() {
+  const closed = !state.selected || state.ended;
+  for (const id of ["reply", "send", "end", "transferto", "transfer"]) {
+    document.getElementById(id).disabled = closed;
+  }
+  document.getElementById("ended").classList.toggle("hidden", !(state.selected && state.ended));
+  document.getElementById("title").textContent =
+    state.selected ? state.selected + (state.ended ? " (ended)" : "") : "Pick a customer";
+  if (closed) document.getElementById("canned").classList.add("hidden");
 }
 
 function select(customer) {
   state.selected = customer;
-  document.getElementById("title").textContent = customer;
-  for (const id of ["reply", "send", "end", "transferto", "transfer"]) {
-    document.getElementById(id).disabled = !customer;
-  }
+  state.ended = !state.open.includes(customer);
+  renderControls();
   renderChat();
-  poll();
+  renderSessions();
+  loadTargets();
 }
 
 // A returning customer may have 2,000 entries: the first look takes the
@@ -84,43 +135,108 @@ async function refreshHistory(customer) {
   }
 }
 
+function notifyNewCustomers(before, now) {
+  if (before === null || !document.hidden || !window.Notification ||
+      Notification.permission !== "granted") return;
+  for (const customer of now.filter((c) => !before.includes(c))) {
+    new Notification("New customer 新客户", { body: customer, tag: "cs-" + customer });
+  }
+}
+
+let polled = null;
 async function poll() {
   try {
     const [sessions, queue, me] = await Promise.all([
       api("/api/sessions"), api("/api/queue"), api("/api/servicers/" + encodeURIComponent(state.me))]);
     renderStatus(me.status);
     document.getElementById("queue").textContent = "Queue: " + queue.queue.length;
+    // Only open sessions: a customer who ended or moved on is no longer
+    // this servicer's to read (403).
     await Promise.all(sessions.sessions.map(refreshHistory));
-    if (state.selected && !sessions.sessions.includes(state.selected)) {
-      document.getElementById("title").textContent = state.selected + " (ended)";
+    notifyNewCustomers(polled, sessions.sessions);
+    polled = sessions.sessions;
+    state.open = sessions.sessions;
+    if (state.selected) {
+      state.ended = !state.open.includes(state.selected);
+      renderControls();
+      renderChat();
     }
-    renderSessions(sessions.sessions);
-    if (state.selected) renderChat();
-    show(null);
+    renderSessions();
   } catch (error) { show(error); }
 }
 
 async function act(path, body) {
-  try { await api("/api/sessions/" + encodeURIComponent(state.selected) + path, { json: body }); await poll(); }
-  catch (error) { show(error); }
+  await api("/api/sessions/" + encodeURIComponent(state.selected) + path, { json: body });
+  await poll();
 }
 
+// The text leaves the box only once the server took it: a reply refused
+// because the session ended meanwhile stays in the (now closed) box.
 document.getElementById("replyform").addEventListener("submit", async (event) => {
   event.preventDefault();
   const input = document.getElementById("reply");
-  if (!input.value.trim()) return;
+  if (!input.value.trim() || state.ended) return;
   const text = input.value;
-  input.value = "";
-  await act("/reply", { text });
+  try {
+    await act("/reply", { text });
+    if (input.value === text) input.value = "";
+    document.getElementById("canned").classList.add("hidden");
+  } catch (error) {
+    show(error);
+    await poll();
+  }
 });
-document.getElementById("end").addEventListener("click", () => act("/end", {}));
+document.getElementById("end").addEventListener("click", () => act("/end", {}).catch(show));
 document.getElementById("transfer").addEventListener("click", () => {
-  const to = document.getElementById("transferto").value.trim();
-  act("/transfer", { to: to || null });
+  const to = document.getElementById("transferto").value;
+  act("/transfer", { to: to || null }).catch(show);
 });
 for (const id of ["on", "paused", "off"]) {
   document.getElementById(id).addEventListener("click", () => setStatus(id));
 }
+
+// The transfer picker: servicers on duty with room, read when a customer is
+// picked (and when the list is opened), so it is never long stale.
+async function loadTargets() {
+  try {
+    const found = await api("/api/transfer-targets");
+    const picker = document.getElementById("transferto");
+    const chosen = picker.value;
+    picker.replaceChildren(el("option", { value: "", text: "to the queue" }),
+      ...found.servicers.map((s) => el("option", { value: s.id,
+        text: (s.name || s.id) + " (" + s.load + "/" + s.capacity + ")" })));
+    picker.value = found.servicers.some((s) => s.id === chosen) ? chosen : "";
+  } catch (error) { show(error); }
+}
+document.getElementById("transferto").addEventListener("focus", loadTargets);
+
+// The canned-reply picker: "#" at the start of the box lists the replies
+// whose names start with what follows; picking one puts "#name" in the box,
+// which the server expands (with placeholders filled) as in the IM client.
+async function cannedReplies() {
+  if (!state.canned) {
+    const found = await api("/api/canned");
+    state.canned = Object.assign({}, found.configured, found.shared, found.own || {});
+  }
+  return state.canned;
+}
+document.getElementById("reply").addEventListener("input", async (event) => {
+  const picker = document.getElementById("canned");
+  const value = event.target.value;
+  if (!value.startsWith("#") || /\s/.test(value)) { picker.classList.add("hidden"); return; }
+  let replies;
+  try { replies = await cannedReplies(); } catch (error) { show(error); return; }
+  const prefix = value.slice(1);
+  const names = Object.keys(replies).filter((n) => n.startsWith(prefix)).sort();
+  picker.replaceChildren(...(names.length ? names.map((name) => el("li", {
+    "data-name": name, onclick: () => {
+      event.target.value = "#" + name;
+      picker.classList.add("hidden");
+      event.target.focus();
+    } }, [el("b", { text: "#" + name }), el("span", { class: "muted", text: replies[name] })]))
+    : [el("li", { class: "muted", text: "No canned reply starts with that." })]));
+  picker.classList.remove("hidden");
+});
 
 signIn(document.getElementById("signin"), (me) => {
   if (me.role !== "servicer") return "This token is not a servicer's.";

@@ -1,0 +1,211 @@
+"""The servicer console (/console) in a real headless Chromium, at phone width (375 px)
+and on a desktop: who said what, unread counts, the ended-session reply box, errors that
+stay, the transfer and canned-reply pickers, and the new-customer notification.
+
+Regenerate docs/console.png with
+``CS_SCREENSHOTS=docs .venv/bin/python -m pytest tests/test_console.py -k speakers``.
+"""
+
+import json
+import os
+import shutil
+
+import pytest
+import test_web
+from test_web import CHROMIUM, ROOT, sign_in
+
+from conftest import make_config, start_stack
+from transport.edge.auth import token_hash
+from transport.http.client import JsonClient
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package")
+
+ALICE, BOB, BOSS = "alice-console-token", "bob-console-token", "boss-console-token"
+browser = test_web.browser  # the same headless Chromium fixture
+WIDTHS = {"phone": {"width": 375, "height": 760}, "desktop": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture(params=sorted(WIDTHS))
+def viewport(request):
+    return WIDTHS[request.param]
+
+
+@pytest.fixture
+def site(redis_url, tmp_path):
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps({"tokens": [
+        {"sha256": token_hash(ALICE), "role": "servicer", "servicer": "alice"},
+        {"sha256": token_hash(BOB), "role": "servicer", "servicer": "bob"},
+        {"sha256": token_hash(BOSS), "role": "supervisor"}]}))
+    stack = start_stack(redis_url, make_config(
+        servicers=[{"id": "alice", "name": "Alice", "capacity": 3},
+                   {"id": "bob", "name": "Bob", "capacity": 3}],
+        canned={"hi": "您好 {customer_name}, this is {servicer_name}.",
+                "bye": "<b>bye</b>"}), api_tokens_file=str(tokens), demo=True)
+    yield stack
+    stack.stop()
+
+
+def call(site, token, path, body=None):
+    client, headers = JsonClient(), {"Authorization": f"Bearer {token}"}
+    if body is None:
+        return client.get(site.cs.url + path, headers)
+    return client.post(site.cs.url + path, body, headers)
+
+
+def on_duty(console, site):
+    sign_in(console, site.cs.url + "/console", ALICE)
+    console.click("#on")
+    console.wait_for_selector("#on.active")
+
+
+def seated_customer(browser, site, customer, viewport):
+    """A customer on /demo who asked the bot something, then for a person."""
+    phone = browser.new_page(viewport=viewport)
+    phone.goto(site.cs.url + "/demo")
+    phone.fill("#customer", customer)
+    phone.click("#open")
+    phone.wait_for_selector(".bubble.in >> text=欢迎")
+    phone.fill("#text", "价格 price?")
+    phone.click("#sendform button[type=submit]")
+    phone.wait_for_selector(".bubble.in >> text=Our plan costs 10 yuan")
+    phone.click("#human")
+    phone.wait_for_selector(".bubble.in >> text=Alice will help you")
+    return phone
+
+
+def say(phone, text):
+    phone.fill("#text", text)
+    phone.click("#sendform button[type=submit]")
+    phone.wait_for_selector(f".bubble.out >> text={text}")
+
+
+def test_speakers_look_different_and_unread_counts_only_this_sessions_customer_messages(
+        site, browser, viewport, tmp_path):
+    console = browser.new_page(viewport=viewport)
+    on_duty(console, site)
+    phone = seated_customer(browser, site, "webcust", viewport)
+    say(phone, "first question")
+    say(phone, "second question")
+
+    # What the customer told the bot before asking for a person is not unread.
+    console.wait_for_selector("#sessions li[data-customer=webcust] .badge >> text=2")
+    assert console.title().startswith("(2) ")
+    console.click("#sessions li[data-customer=webcust]")
+    console.wait_for_selector(".bubble.customer >> text=second question")
+    assert console.locator("#sessions .badge").count() == 0
+    assert not console.title().startswith("(")
+    console.fill("#reply", "Hello from the console")
+    console.click("#send")
+    console.wait_for_selector(".bubble.servicer >> text=Hello from the console")
+    assert console.locator(".bubble.customer >> text=价格 price?").count() == 1
+    assert console.locator(".bubble.bot >> text=Our plan costs 10 yuan").count() == 1
+    assert console.locator(".bubble.note >> text=asked for a person").count() == 1
+    assert console.locator(".bubble.servicer .who >> text=alice").count() == 1
+    phone.wait_for_selector(".bubble.in >> text=Hello from the console")
+
+    say(phone, "third question")  # seen at once: the chat is open
+    console.wait_for_selector(".bubble.customer >> text=third question")
+    assert console.locator("#sessions .badge").count() == 0
+
+    path = tmp_path / "console.png"
+    console.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 5000
+    shots = os.environ.get("CS_SCREENSHOTS")
+    if shots and viewport["width"] > 1000:
+        shutil.copy(path, ROOT / shots / "console.png")
+
+
+def test_an_ended_session_closes_the_reply_box_and_keeps_what_was_typed(
+        site, browser, viewport):
+    console = browser.new_page(viewport=viewport)
+    on_duty(console, site)
+    seated_customer(browser, site, "leaver", viewport)
+    console.click("#sessions li[data-customer=leaver]")
+    console.wait_for_selector("#reply:enabled")
+    console.fill("#reply", "an answer typed too late")
+    assert call(site, ALICE, "/api/sessions/leaver/end", {}).status == 200
+
+    console.wait_for_selector("#reply:disabled")
+    assert console.input_value("#reply") == "an answer typed too late"
+    assert console.is_visible("#ended")
+    assert console.is_disabled("#send")
+    assert "(ended)" in console.inner_text("#title")
+    assert console.is_hidden("#error")
+
+
+def test_a_reply_refused_after_the_end_stays_in_the_box_and_the_error_until_dismissed(
+        site, browser, viewport):
+    console = browser.new_page(viewport=viewport)
+    on_duty(console, site)
+    seated_customer(browser, site, "gone", viewport)
+    console.click("#sessions li[data-customer=gone]")
+    console.wait_for_selector("#reply:enabled")
+    # The page has not polled since the end: it still shows the session open.
+    console.route("**/api/sessions", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps({"sessions": ["gone"]})))
+    assert call(site, ALICE, "/api/sessions/gone/end", {}).status == 200
+    console.fill("#reply", "are you still there?")
+    console.click("#send")
+    console.wait_for_selector("#error >> text=this customer is not with you now")
+    assert console.input_value("#reply") == "are you still there?"
+
+    console.unroute("**/api/sessions")
+    console.wait_for_selector("#reply:disabled")
+    console.wait_for_selector("#queue >> text=Queue: 0")
+    assert console.is_visible("#error >> text=this customer is not with you now")
+    assert console.input_value("#reply") == "are you still there?"
+    console.click("#dismiss")
+    console.wait_for_selector("#error", state="hidden")
+
+
+def test_the_transfer_picker_offers_servicers_on_duty_with_room(site, browser, viewport):
+    console = browser.new_page(viewport=viewport)
+    on_duty(console, site)
+    seated_customer(browser, site, "mover", viewport)
+    console.click("#sessions li[data-customer=mover]")
+    console.wait_for_selector("#transferto:enabled")
+    assert console.locator("#transferto option[value=bob]").count() == 0  # bob is off
+    assert call(site, BOB, "/api/servicers/bob/status", {"status": "on"}).status == 200
+    console.focus("#transferto")
+    console.wait_for_selector("#transferto option[value=bob] >> text=Bob (0/3)", state="attached")
+    console.select_option("#transferto", "bob")
+    console.click("#transfer")
+    console.wait_for_selector("#reply:disabled")
+    assert console.is_hidden("#error")
+    assert call(site, BOB, "/api/sessions").body["sessions"] == ["mover"]
+
+
+def test_hash_opens_the_canned_replies_and_the_server_fills_them_in(site, browser, viewport):
+    console = browser.new_page(viewport=viewport)
+    on_duty(console, site)
+    phone = seated_customer(browser, site, "cannedcust", viewport)
+    console.click("#sessions li[data-customer=cannedcust]")
+    console.wait_for_selector("#reply:enabled")
+    console.type("#reply", "#")
+    console.wait_for_selector("#canned li[data-name=bye] >> text=<b>bye</b>")
+    assert console.locator("#canned b:not(:has-text('#'))").count() == 0  # markup as text
+    console.type("#reply", "h")
+    console.wait_for_selector("#canned li[data-name=bye]", state="detached")
+    console.click("#canned li[data-name=hi]")
+    assert console.input_value("#reply") == "#hi"
+    console.click("#send")
+    phone.wait_for_selector(".bubble.in >> text=this is Alice.")
+
+
+def test_a_new_customer_while_the_tab_is_hidden_brings_a_desktop_notification(
+        site, browser, viewport):
+    console = browser.new_page(viewport=viewport)
+    console.add_init_script("""
+        Object.defineProperty(document, "hidden", { get: () => true });
+        window.shown = [];
+        window.Notification = class {
+          constructor(title, options) { window.shown.push(title + " " + options.body); }
+          static get permission() { return "granted"; }
+          static requestPermission() { return Promise.resolve("granted"); }
+        };""")
+    on_duty(console, site)
+    console.wait_for_selector("#queue >> text=Queue: 0")
+    seated_customer(browser, site, "newcomer", viewport)
+    console.wait_for_function("window.shown.length > 0")
+    assert console.evaluate("window.shown") == ["New customer 新客户 newcomer"]
