@@ -74,8 +74,10 @@ def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path)
     phone.wait_for_selector(".bubble.in >> text=Our plan costs 10 yuan")
     phone.click("#human")
     phone.wait_for_selector(".bubble.in >> text=Alice will help you")
+    phone.fill("#text", "有人吗 anyone there?")  # unread: said to a person, not the bot
+    phone.click("#sendform button[type=submit]")
 
-    console.wait_for_selector("#sessions li[data-customer=webcust] .badge")
+    console.wait_for_selector("#sessions li[data-customer=webcust] .badge >> text=1")
     console.click("#sessions li[data-customer=webcust]")
     console.wait_for_selector(".bubble >> text=价格 price?")
     console.fill("#reply", "Hello from the console")
