@@ -209,3 +209,23 @@ def test_a_new_customer_while_the_tab_is_hidden_brings_a_desktop_notification(
     seated_customer(browser, site, "newcomer", viewport)
     console.wait_for_function("window.shown.length > 0")
     assert console.evaluate("window.shown") == ["New customer 新客户 newcomer"]
+
+
+def test_the_queue_list_shows_who_waits_by_position_and_time(site, browser, viewport):
+    console = browser.new_page(viewport=viewport)
+    on_duty(console, site)
+    console.wait_for_selector("#nowaiting:visible")
+    assert JsonClient().request(
+        "PUT", site.cs.url + "/api/servicers/alice", json.dumps({"name": "Alice", "capacity": 1})
+        .encode(), {"Authorization": f"Bearer {BOSS}", "Content-Type": "application/json"}
+    ).status == 200
+    seated_customer(browser, site, "first", viewport)
+    waiting = browser.new_page(viewport=viewport)
+    waiting.goto(site.cs.url + "/demo")
+    waiting.fill("#customer", "second")
+    waiting.click("#open")
+    waiting.wait_for_selector(".bubble.in >> text=欢迎")
+    waiting.click("#human")
+    console.wait_for_selector("#waiting li[data-position='1'] >> text=#1")
+    assert console.is_hidden("#nowaiting")
+    assert "second" not in console.inner_text("#waiting")  # how long, not who

@@ -72,6 +72,18 @@ function renderSessions() {
   document.title = (total ? "(" + total + ") " : "") + TITLE;
 }
 
+// A servicer sees how long each waits, not who (the API leaves the ids out).
+function renderQueue(waiting) {
+  document.getElementById("waiting").replaceChildren(...waiting.map((w) => el("li", {
+    "data-position": String(w.position) }, [
+      el("span", { text: "#" + w.position + (w.group ? " · " + w.group : "") +
+                         (w.priority ? " · P" + w.priority : "") +
+                         (w.message ? " · left a message" : "") }),
+      el("span", { class: "muted", text: Math.floor(w.waited_secs / 60) + " min " +
+                                         Math.round(w.waited_secs % 60) + " s" })])));
+  document.getElementById("nowaiting").classList.toggle("hidden", waiting.length > 0);
+}
+
 // Who said it: the customer, a servicer (named), the bot, or a system notice.
 function kindOf(entry, customer) {
   if (isControl(entry)) return ["note", ""];
@@ -150,6 +162,7 @@ async function poll() {
       api("/api/sessions"), api("/api/queue"), api("/api/servicers/" + encodeURIComponent(state.me))]);
     renderStatus(me.status);
     document.getElementById("queue").textContent = "Queue: " + queue.queue.length;
+    renderQueue(queue.queue);
     // Only open sessions: a customer who ended or moved on is no longer
     // this servicer's to read (403).
     await Promise.all(sessions.sessions.map(refreshHistory));
