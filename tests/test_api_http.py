@@ -142,3 +142,16 @@ def test_transfer_targets_are_servicers_on_duty_with_room(team):
     assert api(team, "GET", "/api/sessions").body["sessions"] == ["carol"]
     targets = api(team, "GET", "/api/transfer-targets").body["servicers"]
     assert len(targets) == 1 and "customers" not in targets[0]  # the full one is left out
+
+
+def test_a_customers_profile_has_their_name_portrait_and_seat_time(team):
+    team.sim.put_user("carol", "Carol Chen", "https://example.invalid/carol.png")
+    api(team, "POST", "/api/servicers/alice/status", {"status": "on"})
+    team.client.send("carol", ROBOT_ID, "human")
+    team.client.wait_for("carol")
+    profile = api(team, "GET", "/api/customers/carol/profile").body
+    assert (profile["name"], profile["portrait"]) == (
+        "Carol Chen", "https://example.invalid/carol.png")
+    assert profile["seated_at_ms"] > 0
+    missing = api(team, "GET", "/api/customers/nobody/profile")
+    assert (missing.status, missing.body["error"]["code"]) == (404, "no_session")

@@ -22,6 +22,9 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromiu
 
 ALICE, BOB, BOSS = "alice-console-token", "bob-console-token", "boss-console-token"
 browser = test_web.browser  # the same headless Chromium fixture
+# A 2x2 orange PNG: a portrait the page may show without any network.
+PORTRAIT = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4"
+            "nGP4/5+B4T8DEwMDw38GBgYAKuoD/VVzH1UAAAAASUVORK5CYII=")
 WIDTHS = {"phone": {"width": 375, "height": 760}, "desktop": {"width": 1280, "height": 800}}
 
 
@@ -84,6 +87,7 @@ def test_speakers_look_different_and_unread_counts_only_this_sessions_customer_m
         site, browser, viewport, tmp_path):
     console = browser.new_page(viewport=viewport)
     on_duty(console, site)
+    site.sim.put_user("webcust", "王小明", PORTRAIT)
     phone = seated_customer(browser, site, "webcust", viewport)
     say(phone, "first question")
     say(phone, "second question")
@@ -91,8 +95,17 @@ def test_speakers_look_different_and_unread_counts_only_this_sessions_customer_m
     # What the customer told the bot before asking for a person is not unread.
     console.wait_for_selector("#sessions li[data-customer=webcust] .badge >> text=2")
     assert console.title().startswith("(2) ")
+    # By name and portrait, not the bare id.
+    console.wait_for_selector("#sessions li[data-customer=webcust] >> text=王小明")
+    assert console.locator("#sessions li[data-customer=webcust] img.avatar").count() == 1
     console.click("#sessions li[data-customer=webcust]")
     console.wait_for_selector(".bubble.customer >> text=second question")
+    console.wait_for_selector("#profile >> text=王小明")
+    console.wait_for_selector("#timing >> text=with you for")
+    assert "waited" in console.inner_text("#timing")
+    assert console.is_visible("#portrait")
+    assert "王小明" in console.inner_text("#title")
+    assert console.locator(".bubble.customer .who >> text=王小明").count() >= 1
     assert console.locator("#sessions .badge").count() == 0
     assert not console.title().startswith("(")
     console.fill("#reply", "Hello from the console")
@@ -120,7 +133,10 @@ def test_an_ended_session_closes_the_reply_box_and_keeps_what_was_typed(
         site, browser, viewport):
     console = browser.new_page(viewport=viewport)
     on_duty(console, site)
+    site.sim.put_user("leaver", "<img src=x onerror=alert(1)>Leo", "javascript:alert(1)")
     seated_customer(browser, site, "leaver", viewport)
+    console.wait_for_selector("#sessions li >> text=<img src=x onerror=alert(1)>Leo")
+    assert console.locator("#sessions img").count() == 0  # the name is text; no such portrait
     console.click("#sessions li[data-customer=leaver]")
     console.wait_for_selector("#reply:enabled")
     console.fill("#reply", "an answer typed too late")

@@ -10,7 +10,7 @@ const KEEP = 500; // entries a chat keeps on screen
 const TITLE = document.title;
 // seen: per customer, the "t" of the newest entry the servicer has looked at;
 // kept in sessionStorage so a refresh does not count old messages again.
-const state = { me: null, selected: null, open: [], ended: false, histories: {}, canned: null,
+const state = { me: null, profiles: {}, selected: null, open: [], ended: false, histories: {}, canned: null,
                 seen: JSON.parse(sessionStorage.getItem("cs-seen") || "{}") };
 
 // An error stays until dismissed: a poll that succeeds afterwards says nothing
@@ -58,6 +58,47 @@ function unread(customer) {
                                e.t > since).length;
 }
 
+// A portrait is shown only from an http(s) or inline image address.
+function avatar(profile, big) {
+  const url = profile && profile.portrait;
+  if (!url || !/^(https?:\/\/|data:image\/)/i.test(url)) return "";
+  return el("img", { class: "avatar" + (big ? " big" : ""), src: url, alt: "" });
+}
+
+function nameOf(customer) {
+  const profile = state.profiles[customer];
+  return profile && profile.name ? profile.name : customer;
+}
+
+async function refreshProfile(customer) {
+  state.profiles[customer] = await api("/api/customers/" + encodeURIComponent(customer) + "/profile");
+}
+
+function minutes(ms) {
+  const secs = Math.max(0, Math.round(ms / 1000));
+  return Math.floor(secs / 60) + " min " + (secs % 60) + " s";
+}
+
+function renderProfile() {
+  const customer = state.selected;
+  const profile = customer && state.profiles[customer];
+  document.getElementById("profile").classList.toggle("hidden", !profile);
+  if (!profile) return;
+  const picture = document.getElementById("portrait");
+  const shown = avatar(profile, true);
+  picture.classList.toggle("hidden", !shown);
+  if (shown) picture.src = shown.src;
+  document.getElementById("profilename").textContent = profile.name;
+  document.getElementById("profileid").textContent = profile.name === customer ? "" : customer;
+  const asked = sessionStart(state.histories[customer] || []);
+  const parts = [];
+  if (profile.seated_at_ms && asked) parts.push("waited " + minutes(profile.seated_at_ms - asked));
+  if (profile.seated_at_ms && !state.ended) {
+    parts.push("with you for " + minutes(Date.now() - profile.seated_at_ms));
+  }
+  document.getElementById("timing").textContent = parts.join(" · ");
+}
+
 function renderSessions() {
   const list = document.getElementById("sessions");
   let total = 0;
@@ -66,7 +107,8 @@ function renderSessions() {
     total += count;
     return el("li", { class: customer === state.selected ? "selected" : "", "data-customer": customer,
                       onclick: () => select(customer) },
-              [el("span", { text: customer }), count ? el("span", { class: "badge", text: String(count) }) : ""]);
+              [el("span", { class: "name" }, [avatar(state.profiles[customer], false),
+                                               el("span", { text: nameOf(customer) })]), count ? el("span", { class: "badge", text: String(count) }) : ""]);
   }));
   document.getElementById("nosessions").classList.toggle("hidden", state.open.length > 0);
   document.title = (total ? "(" + total + ") " : "") + TITLE;
@@ -88,7 +130,7 @@ function renderQueue(waiting) {
 function kindOf(entry, customer) {
   if (isControl(entry)) return ["note", ""];
   if (entry.servicer) return ["servicer", entry.servicer];
-  if (entry.dir === "in" && entry.from === customer) return ["customer", customer];
+  if (entry.dir === "in" && entry.from === customer) return ["customer", nameOf(customer)];
   return ["bot", "bot 机器人"];
 }
 
@@ -116,16 +158,19 @@ function renderControls() {
   }
   document.getElementById("ended").classList.toggle("hidden", !(state.selected && state.ended));
   document.getElementById("title").textContent =
-    state.selected ? state.selected + (state.ended ? " (ended)" : "") : "Pick a customer";
+    state.selected ? nameOf(state.selected) + (state.ended ? " (ended)" : "") : "Pick a customer";
   if (closed) document.getElementById("canned").classList.add("hidden");
 }
 
 function select(customer) {
   state.selected = customer;
+  // Read again on every pick: a customer transferred back was seated anew.
+  refreshProfile(customer).then(renderProfile, show);
   state.ended = !state.open.includes(customer);
   renderControls();
   renderChat();
   renderSessions();
+  renderProfile();
   loadTargets();
 }
 
@@ -165,7 +210,10 @@ async function poll() {
     renderQueue(queue.queue);
     // Only open sessions: a customer who ended or moved on is no longer
     // this servicer's to read (403).
-    await Promise.all(sessions.sessions.map(refreshHistory));
+    await Promise.all(sessions.sessions.map(refreshHistory).concat(
+      // Without a profile (the session closing just now) the id stands in.
+      sessions.sessions.filter((c) => !state.profiles[c])
+        .map((c) => refreshProfile(c).catch(() => null))));
     notifyNewCustomers(polled, sessions.sessions);
     polled = sessions.sessions;
     state.open = sessions.sessions;
@@ -173,6 +221,7 @@ async function poll() {
       state.ended = !state.open.includes(state.selected);
       renderControls();
       renderChat();
+      renderProfile();
     }
     renderSessions();
   } catch (error) { show(error); }
