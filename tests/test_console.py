@@ -222,9 +222,15 @@ def test_a_new_customer_while_the_tab_is_hidden_brings_a_desktop_notification(
         };""")
     on_duty(console, site)
     console.wait_for_selector("#queue >> text=Queue: 0")
-    seated_customer(browser, site, "newcomer", viewport)
+    phone = seated_customer(browser, site, "newcomer", viewport)
     console.wait_for_function("window.shown.length > 0")
     assert console.evaluate("window.shown") == ["New customer 新客户 newcomer"]
+
+    # What arrives in the open chat of a hidden tab is not seen yet: the title says so.
+    console.click("#sessions li[data-customer=newcomer]")
+    say(phone, "hello?")
+    console.wait_for_selector(".bubble.customer >> text=hello?")
+    console.wait_for_function("document.title.startsWith('(1) ')")
 
 
 def test_the_queue_list_shows_who_waits_by_position_and_time(site, browser, viewport):

@@ -103,7 +103,7 @@ function renderSessions() {
   const list = document.getElementById("sessions");
   let total = 0;
   list.replaceChildren(...state.open.map((customer) => {
-    const count = customer === state.selected ? 0 : unread(customer);
+    const count = customer === state.selected && !document.hidden ? 0 : unread(customer);
     total += count;
     return el("li", { class: customer === state.selected ? "selected" : "", "data-customer": customer,
                       onclick: () => select(customer) },
@@ -145,7 +145,8 @@ function renderChat() {
               label.concat([textOf(entry)]));
   }));
   chat.scrollTop = chat.scrollHeight;
-  if (history.length) {
+  // Shown in a hidden tab is not seen: it stays unread (and in the title).
+  if (history.length && !document.hidden) {
     state.seen[customer] = history[history.length - 1].t;
     sessionStorage.setItem("cs-seen", JSON.stringify(state.seen));
   }
@@ -199,6 +200,12 @@ function notifyNewCustomers(before, now) {
     new Notification("New customer 新客户", { body: customer, tag: "cs-" + customer });
   }
 }
+
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden || !state.selected) return;
+  renderChat();
+  renderSessions();
+});
 
 let polled = null;
 async function poll() {
