@@ -105,8 +105,8 @@ def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path)
         page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
         assert (tmp_path / f"{name}.png").stat().st_size > 5000
     shots = os.environ.get("CS_SCREENSHOTS")  # e.g. docs: regenerate the README's pictures
-    if shots:
-        for name in ("demo", "console", "dashboard"):
+    if shots:  # docs/console.png comes from tests/test_console.py, which shows more of it
+        for name in ("demo", "dashboard"):
             shutil.copy(tmp_path / f"{name}.png", ROOT / shots / f"{name}.png")
 
 
