@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 import test_web
-from test_web import CHROMIUM, ROOT, sign_in
+from test_web import CHROMIUM, ROOT, on_duty, seated_customer
 
 from conftest import make_config, start_stack
 from transport.edge.auth import token_hash
@@ -54,27 +54,6 @@ def call(site, token, path, body=None):
     if body is None:
         return client.get(site.cs.url + path, headers)
     return client.post(site.cs.url + path, body, headers)
-
-
-def on_duty(console, site):
-    sign_in(console, site.cs.url + "/console", ALICE)
-    console.click("#on")
-    console.wait_for_selector("#on.active")
-
-
-def seated_customer(browser, site, customer, viewport):
-    """A customer on /demo who asked the bot something, then for a person."""
-    phone = browser.new_page(viewport=viewport)
-    phone.goto(site.cs.url + "/demo")
-    phone.fill("#customer", customer)
-    phone.click("#open")
-    phone.wait_for_selector(".bubble.in >> text=欢迎")
-    phone.fill("#text", "价格 price?")
-    phone.click("#sendform button[type=submit]")
-    phone.wait_for_selector(".bubble.in >> text=Our plan costs 10 yuan")
-    phone.click("#human")
-    phone.wait_for_selector(".bubble.in >> text=Alice will help you")
-    return phone
 
 
 def say(phone, text):

@@ -55,18 +55,17 @@ def sign_in(page, url, token):
     page.wait_for_selector("#app:not(.hidden)")
 
 
-def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path):
-    base = site.cs.url
-    phone = browser.new_page(viewport={"width": 390, "height": 760})  # a phone-width screen
-    console = browser.new_page()
-    dashboard = browser.new_page()
-
-    sign_in(console, base + "/console", ALICE)
+def on_duty(console, site):
+    sign_in(console, site.cs.url + "/console", ALICE)
     console.click("#on")
     console.wait_for_selector("#on.active")
 
-    phone.goto(base + "/demo")
-    phone.fill("#customer", "webcust")
+
+def seated_customer(browser, site, customer, viewport):
+    """A customer on /demo who asked the bot something, then for a person."""
+    phone = browser.new_page(viewport=viewport)
+    phone.goto(site.cs.url + "/demo")
+    phone.fill("#customer", customer)
     phone.click("#open")
     phone.wait_for_selector(".bubble.in >> text=欢迎")
     phone.fill("#text", "价格 price?")
@@ -74,6 +73,15 @@ def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path)
     phone.wait_for_selector(".bubble.in >> text=Our plan costs 10 yuan")
     phone.click("#human")
     phone.wait_for_selector(".bubble.in >> text=Alice will help you")
+    return phone
+
+
+def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path):
+    base = site.cs.url
+    console = browser.new_page()
+    dashboard = browser.new_page()
+    on_duty(console, site)
+    phone = seated_customer(browser, site, "webcust", {"width": 390, "height": 760})  # a phone
     phone.fill("#text", "有人吗 anyone there?")  # unread: said to a person, not the bot
     phone.click("#sendform button[type=submit]")
 
