@@ -71,23 +71,33 @@ class SlowBot:
 
     def __init__(self):
         self.release = gevent.event.Event()
+        self.called = gevent.event.Event()
         self.asked = []
 
     def __call__(self, customer, text):
         self.asked.append(text)
+        self.called.set()
         self.release.wait(TIMEOUT)
         return BotAnswer(answer=f"bot says: {text}")
 
+    def wait_asked(self):
+        assert self.called.wait(TIMEOUT), "the bot was never asked"
 
-def test_a_question_keeps_its_journal_entry_until_the_external_bot_answered(store):
+
+def held_by_slow_bot(store, customer, text, message_id):
+    """A world whose customer's question, journalled as the intake does, is now
+    with an external bot that answers when the test releases it."""
     bot = SlowBot()
     world = World(store, ask_bot=bot)
-    store.accept_inbound(500, [500, "carol", "cs_robot",
-                               {"type": 1, "searchableContent": "what?"}, 0])
-    world.customer("carol", "what?", message_id=500)
-    with gevent.Timeout(TIMEOUT):
-        while not bot.asked:
-            gevent.sleep(0.005)
+    store.accept_inbound(message_id, [message_id, customer, "cs_robot",
+                                      {"type": 1, "searchableContent": text}, 0])
+    world.customer(customer, text, message_id=message_id)
+    bot.wait_asked()
+    return world, bot
+
+
+def test_a_question_keeps_its_journal_entry_until_the_external_bot_answered(store):
+    world, bot = held_by_slow_bot(store, "carol", "what?", 500)
     world.settle_sessions()
     assert [m for m, _ in store.pending_inbound()] == [500]  # a crash now replays it
     bot.release.set()
@@ -106,9 +116,7 @@ def test_a_question_asked_while_the_bot_is_busy_is_answered_from_knowledge(store
     finally:
         system.MAX_BOT_CALLS = old
     world.customer("carol", "what?")
-    with gevent.Timeout(TIMEOUT):
-        while not bot.asked:
-            gevent.sleep(0.005)
+    bot.wait_asked()
     world.customer("dave", "price")  # the one call in flight is carol's
     assert world.deliver.wait_for("dave", 1) == ["Our plan costs 10 yuan a month."]
     assert bot.asked == ["what?"]
@@ -219,14 +227,7 @@ def test_a_restored_servicer_reaches_the_customer_though_the_shadow_map_was_unre
 
 def test_a_question_the_bot_still_had_when_the_customer_left_is_not_replayed(store):
     # Found in review: its journal entry stayed for ever and a restart asked again.
-    bot = SlowBot()
-    world = World(store, ask_bot=bot)
-    store.accept_inbound(777001, [777001, "c1", "cs_robot",
-                                  {"type": 1, "searchableContent": "where is my parcel"}, 0])
-    world.customer("c1", "where is my parcel", message_id=777001)
-    with gevent.Timeout(TIMEOUT):
-        while not bot.asked:
-            gevent.sleep(0.005)
+    world, bot = held_by_slow_bot(store, "c1", "where is my parcel", 777001)
     world.customer("c1", LEAVE)
     world.settle_sessions()
     assert ask(world.actors.directory, Directory.open_sessions).get(timeout=TIMEOUT) == []
