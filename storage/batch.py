@@ -82,6 +82,11 @@ class ScriptBatcher:
         self.round_trips = 0
         self.calls = 0
 
+    @property
+    def waiting(self) -> int:
+        """Calls queued behind the round trip in flight (at most ``max_pending``)."""
+        return len(self._pending)
+
     def register(self, source: str) -> Script:
         return Script(self._client.register_script(source).sha, source)
 
@@ -97,8 +102,8 @@ class ScriptBatcher:
                 still have run if it was sent: the same ambiguity as a socket
                 time-out), or a full queue (at once, without waiting).
         """
-        if len(self._pending) >= self._max_pending:
-            raise StorageError(f"storage queue full ({len(self._pending)} calls waiting)")
+        if self.waiting >= self._max_pending:
+            raise StorageError(f"storage queue full ({self.waiting} calls waiting)")
         # A bare Waiter, not an AsyncResult: each call has one waiter and is
         # answered once, so the AsyncResult's link machinery is pure cost (two
         # calls per bot answer; benchmarks/pipeline.py). A reply or failure

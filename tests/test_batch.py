@@ -88,11 +88,9 @@ def test_calls_in_flight_or_queued_when_the_runner_is_stopped_hear_of_it(silent_
     batcher = ScriptBatcher(silent_redis, wait_timeout=60)
     script = batcher.register(INCREMENT)
     in_flight = [gevent.spawn(batcher.call, script, ["k"], [1]) for _ in range(3)]
-    with gevent.Timeout(3):
-        while batcher.round_trips == 0:
-            gevent.sleep(0.01)
+    wait_for_round_trip(batcher)
     queued = [gevent.spawn(batcher.call, script, ["k"], [1]) for _ in range(3)]
-    gevent.sleep(0)
+    wait_until_waiting(batcher, 3)
     batcher._runner.kill()
     with gevent.Timeout(3):
         gevent.joinall(in_flight + queued)
@@ -142,13 +140,20 @@ def wait_for_round_trip(batcher):
             gevent.sleep(0.01)
 
 
+def wait_until_waiting(batcher, n):
+    """``n`` calls are queued behind the round trip in flight."""
+    with gevent.Timeout(3):
+        while batcher.waiting < n:
+            gevent.sleep(0.01)
+
+
 def test_a_full_queue_fails_the_next_call_at_once(silent_redis):
     batcher = ScriptBatcher(silent_redis, wait_timeout=60, max_pending=10)
     script = batcher.register(INCREMENT)
     stuck = [gevent.spawn(batcher.call, script, ["k"], [1])]
     wait_for_round_trip(batcher)
     stuck += [gevent.spawn(batcher.call, script, ["k"], [1]) for _ in range(10)]
-    gevent.sleep(0)  # let them queue behind the stuck round trip
+    wait_until_waiting(batcher, 10)
     with gevent.Timeout(2):
         with pytest.raises(StorageError, match="queue"):
             batcher.call(script, ["k"], [1])
@@ -166,7 +171,7 @@ def test_a_full_queue_makes_accepting_a_callback_fail_fast(store, silent_redis):
     stuck = [gevent.spawn(store.accept_inbound, 0, [0])]
     wait_for_round_trip(store._batcher)
     stuck += [gevent.spawn(store.accept_inbound, i, [i]) for i in range(1, 5)]
-    gevent.sleep(0)
+    wait_until_waiting(store._batcher, 4)
     with gevent.Timeout(2):
         with pytest.raises(StorageError):
             store.accept_inbound(99, [99])
