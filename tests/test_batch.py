@@ -10,6 +10,7 @@ import redis
 
 from storage import CsError, StorageError, connect
 from storage.batch import ScriptBatcher
+from waiting import wait_until
 
 INCREMENT = "return redis.call('INCRBY', KEYS[1], ARGV[1])"
 
@@ -135,16 +136,12 @@ def test_each_call_waits_at_most_its_own_bound_however_many_are_queued(silent_re
 
 
 def wait_for_round_trip(batcher):
-    with gevent.Timeout(3):
-        while batcher.round_trips == 0:
-            gevent.sleep(0.01)
+    assert wait_until(lambda: batcher.round_trips > 0, timeout=3)
 
 
 def wait_until_waiting(batcher, n):
     """``n`` calls are queued behind the round trip in flight."""
-    with gevent.Timeout(3):
-        while batcher.waiting < n:
-            gevent.sleep(0.01)
+    assert wait_until(lambda: batcher.waiting >= n, timeout=3)
 
 
 def test_a_full_queue_fails_the_next_call_at_once(silent_redis):

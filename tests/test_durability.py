@@ -2,10 +2,12 @@
 
 import secrets
 from collections import Counter
+from functools import partial
 
 import gevent
 import pytest
 
+import waiting
 from actors.durability.outbox import CONFIRM_BATCH, MAX_IN_FLIGHT
 from conftest import ROBOT_ID, make_config, start_stack
 from procs import ServerProcess, faq_config
@@ -21,11 +23,7 @@ def answers(sim, customer):
     return [m["payload"].get("searchableContent", "") for m in sim.inboxes.get(customer, [])]
 
 
-def wait_until(predicate, timeout=20.0, poll=0.05):
-    with gevent.Timeout(timeout, False):
-        while not predicate():
-            gevent.sleep(poll)
-    return predicate()
+wait_until = partial(waiting.wait_until, timeout=20.0, poll=0.05)
 
 
 class Traffic:

@@ -1,10 +1,9 @@
 """The seed's flow end to end over loopback HTTP: IM simulator, App Server, CS server."""
 
 import json
-import time
+from functools import partial
 
-import gevent
-
+import waiting
 from actors.call import ask
 from actors.directory import Directory
 from actors.pool import ServicerPool
@@ -18,11 +17,7 @@ LEAVE = {"type": 10002, "persistFlag": 0}
 REQUEST_HUMAN = {"type": 10003, "persistFlag": 0}
 
 
-def wait_until(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not predicate() and time.monotonic() < deadline:
-        gevent.sleep(0.02)
-    return predicate()
+wait_until = partial(waiting.wait_until, timeout=5.0, poll=0.02)
 
 
 def texts(messages):

@@ -12,6 +12,7 @@ from transport.http.server import start_server
 from transport.sim.imsim import ImSimClient, ImSimulator, make_imsim_app
 from transport.wildfire.api import AdminApi, ImApiError
 from transport.wildfire.signing import wildfire_headers, wildfire_sign
+from waiting import wait_until
 
 http = JsonClient()
 ADMIN = "admin-secret"
@@ -237,9 +238,7 @@ def test_a_dead_callback_url_is_not_retried(sim):
     state, _ = sim
     state.put_robot("bot3", secret="s", callback="http://127.0.0.1:9/cb")  # nobody listens
     message = state.deliver("u1", "bot3", {"type": 1, "searchableContent": "hi"})
-    with gevent.Timeout(5):
-        while message["messageId"] not in state.callback_status:
-            gevent.sleep(0.01)
+    assert wait_until(lambda: message["messageId"] in state.callback_status)
     assert state.callback_status[message["messageId"]] == 0
     assert state.stats["callback_failed"] == 1 and state.callbacks.posted == 1
 

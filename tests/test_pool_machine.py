@@ -15,7 +15,6 @@ blob to reproduce it).
 import os
 import secrets
 
-import gevent
 import pykka
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -47,6 +46,7 @@ from actors.pool.actor import SeatRefused
 from actors.supervision import Supervised
 from fakes import ManualClock, RecordingDeliver
 from storage import Store, connect
+from waiting import wait_until
 
 MAX_EXAMPLES = 100
 STEPS = 40
@@ -146,9 +146,7 @@ class PoolMachine(RuleBasedStateMachine):
 
         """Every actor has handled all it was told; twice, since sessions and
         the pool answer each other."""
-        with gevent.Timeout(TIMEOUT):
-            while not self.pool.ready:
-                gevent.sleep(0.001)
+        assert wait_until(lambda: self.pool.ready, TIMEOUT, poll=0.001)
         for _ in range(3):
             ask(self.pool, _nothing).get(timeout=TIMEOUT)
             for session in list(self.sessions.values()):
@@ -296,9 +294,8 @@ class PoolMachine(RuleBasedStateMachine):
         method that does not exist); the supervisor restarts it from its snapshot."""
         ref = self.pool.ref
         ref.tell(pykka.messages.ProxyCall(attr_path=("no_such_method",), args=(), kwargs={}))
-        with gevent.Timeout(TIMEOUT):
-            while self.pool.ref is ref or not self.pool.ready:
-                gevent.sleep(0.001)
+        assert wait_until(lambda: self.pool.ref is not ref and self.pool.ready, TIMEOUT,
+                          poll=0.001)
         self.settle()
 
     # Invariants -----------------------------------------------------------

@@ -11,6 +11,7 @@ from actors.directory import Directory
 from actors.pool import ServicerPool
 from actors.supervision import Mortal, Supervised
 from conftest import make_config
+from waiting import wait_until
 from world import World
 
 TIMEOUT = 5.0
@@ -21,9 +22,7 @@ def kill(handle):
     it does not have fails inside Pykka itself."""
     ref = handle.ref
     ref.tell(pykka.messages.ProxyCall(attr_path=("no_such_method",), args=(), kwargs={}))
-    with gevent.Timeout(TIMEOUT):
-        while handle.ref is ref or not handle.ready:
-            gevent.sleep(0.005)
+    assert wait_until(lambda: handle.ref is not ref and handle.ready, TIMEOUT)
 
 
 def kill_and_hold(handle):
@@ -38,9 +37,7 @@ def kill_and_hold(handle):
     handle._start = slow_start
     handle.ref.tell(pykka.messages.ProxyCall(attr_path=("no_such_method",), args=(),
                                              kwargs={}))
-    with gevent.Timeout(TIMEOUT):
-        while not handle.restarting:
-            gevent.sleep(0.005)
+    assert wait_until(lambda: handle.restarting, TIMEOUT)
     return gate
 
 
@@ -103,9 +100,7 @@ def test_a_seat_released_while_the_pool_was_down_is_freed_after_its_restart(stor
     world.settle_sessions()
     assert ask(world.actors.directory, Directory.open_sessions).get(timeout=TIMEOUT) == []
     gate.set()
-    with gevent.Timeout(TIMEOUT):
-        while not handle.ready:
-            gevent.sleep(0.005)
+    assert wait_until(lambda: handle.ready, TIMEOUT)
     world.settle()
     assert world.actors.ready
     assert ask(world.actors.pool, ServicerPool.seats).get(timeout=TIMEOUT) == {}
@@ -152,9 +147,7 @@ def test_readyz_says_503_while_the_pool_restarts_and_metrics_count_the_restart(s
     answer = http.get(stack.cs.url + "/api/servicers")  # was a logged 500 (review)
     assert answer.status == 503 and answer.body["error"]["code"] == "unavailable"
     gate.set()
-    with gevent.Timeout(TIMEOUT):
-        while not handle.ready:
-            gevent.sleep(0.005)
+    assert wait_until(lambda: handle.ready, TIMEOUT)
     answer = http.get(stack.cs.url + "/readyz")
     assert answer.status == 200 and answer.body["actor_restarts"] == {"directory": 0, "pool": 1}
     metrics = http.get(stack.cs.url + "/metrics").raw.decode()
