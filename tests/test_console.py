@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 import test_web
-from test_web import CHROMIUM, ROOT, on_duty, seated_customer
+from test_web import CHROMIUM, ROOT, on_duty, open_chat, seated_customer
 
 from conftest import make_config, start_stack
 from transport.edge.auth import token_hash
@@ -221,11 +221,7 @@ def test_the_queue_list_shows_who_waits_by_position_and_time(site, browser, view
         .encode(), {"Authorization": f"Bearer {BOSS}", "Content-Type": "application/json"}
     ).status == 200
     seated_customer(browser, site, "first", viewport)
-    waiting = browser.new_page(viewport=viewport)
-    waiting.goto(site.cs.url + "/demo")
-    waiting.fill("#customer", "second")
-    waiting.click("#open")
-    waiting.wait_for_selector(".bubble.in >> text=欢迎")
+    waiting = open_chat(browser, site, "second", viewport)
     waiting.click("#human")
     console.wait_for_selector("#waiting li[data-position='1'] >> text=#1")
     assert console.is_hidden("#nowaiting")

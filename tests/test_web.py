@@ -61,13 +61,19 @@ def on_duty(console, site):
     console.wait_for_selector("#on.active")
 
 
-def seated_customer(browser, site, customer, viewport):
-    """A customer on /demo who asked the bot something, then for a person."""
+def open_chat(browser, site, customer, viewport=None):
+    """A customer on /demo, welcomed by the bot."""
     phone = browser.new_page(viewport=viewport)
     phone.goto(site.cs.url + "/demo")
     phone.fill("#customer", customer)
     phone.click("#open")
     phone.wait_for_selector(".bubble.in >> text=欢迎")
+    return phone
+
+
+def seated_customer(browser, site, customer, viewport):
+    """A customer on /demo who asked the bot something, then for a person."""
+    phone = open_chat(browser, site, customer, viewport)
     phone.fill("#text", "价格 price?")
     phone.click("#sendform button[type=submit]")
     phone.wait_for_selector(".bubble.in >> text=Our plan costs 10 yuan")
@@ -119,14 +125,9 @@ def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path)
 
 
 def test_a_customers_markup_reaches_the_console_as_text(site, browser):
-    phone, console = browser.new_page(), browser.new_page()
-    sign_in(console, site.cs.url + "/console", ALICE)
-    console.click("#on")
-    console.wait_for_selector("#on.active")
-    phone.goto(site.cs.url + "/demo")
-    phone.fill("#customer", "mallory")
-    phone.click("#open")
-    phone.wait_for_selector(".bubble.in >> text=欢迎")
+    console = browser.new_page()
+    on_duty(console, site)
+    phone = open_chat(browser, site, "mallory")
     phone.click("#human")
     phone.wait_for_selector(".bubble.in >> text=Alice will help you")
     phone.fill("#text", "<img src=x onerror=alert(1)> hi")
