@@ -6,10 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from transport.http.client import JsonClient, NotReady, wait_healthy
+from waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,7 +97,5 @@ def marked_processes(mark):
 def assert_none_left(mark, timeout=5.0):
     """Every process started under ``mark`` is gone (a child told to stop may take
     a moment to exit; one never stopped stays, and fails this)."""
-    deadline = time.monotonic() + timeout
-    while (left := marked_processes(mark)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not left, f"processes left behind: {left}"
+    assert wait_until(lambda: not marked_processes(mark), timeout, poll=0.05), \
+        f"processes left behind: {marked_processes(mark)}"

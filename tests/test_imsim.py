@@ -248,9 +248,7 @@ def test_a_callback_posted_twice_is_answered_200_and_handled_once(stack):
 
     stack.sim.callbacks.repeat = 1  # as OkHttp's retry after a connection failure would
     first = stack.client.send("carol", ROBOT_ID, "price")
-    with gevent.Timeout(5):  # both POSTs answered
-        while first not in stack.sim.callback_status:
-            gevent.sleep(0.01)
+    assert wait_until(lambda: first in stack.sim.callback_status)  # both POSTs answered
     assert stack.sim.callback_status[first] == 200
     assert stack.sim.stats["callback_repeated"] == 1 and stack.sim.callbacks.posted == 2
     stack.client.send("carol", ROBOT_ID, "hours")  # sent after the repeat was handled
