@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import redis
 
+from storage.codec import text
 from storage.keys import Keys
 
 CHECK_TIMEOUT_SECS = 3.0
@@ -51,8 +52,7 @@ def forget_live_state(url: str, prefix: str) -> int:
     keys = Keys(prefix)
     client = redis.Redis.from_url(url)
     try:
-        customers = [c.decode() if isinstance(c, bytes) else c
-                     for c in client.smembers(keys.open_sessions)]
+        customers = [text(c) for c in client.smembers(keys.open_sessions)]
         doomed = [keys.open_sessions, keys.pool, keys.shadows, keys.inbound, keys.outbound,
                   *(keys.session(c) for c in customers)]
         return int(client.delete(*doomed))

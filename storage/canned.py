@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import redis
 
+from storage.codec import text
 from storage.errors import from_redis
 from storage.keys import Keys
 from storage.store import Store
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
 
 
 class CannedStore:
@@ -28,7 +25,7 @@ class CannedStore:
     @from_redis
     def replies(self, owner: str | None) -> dict[str, str]:
         """Name -> text: the shared ones (``owner`` None) or a servicer's own."""
-        return {_text(k): _text(v) for k, v in self.client.hgetall(self._key(owner)).items()}
+        return {text(k): text(v) for k, v in self.client.hgetall(self._key(owner)).items()}
 
     @from_redis
     def put(self, owner: str | None, name: str, text: str) -> None:

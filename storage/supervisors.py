@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import redis
 
+from storage.codec import text
 from storage.errors import from_redis
 from storage.keys import Keys
 from storage.store import Store
@@ -20,8 +21,7 @@ class SupervisorStore:
 
     @from_redis
     def ids(self) -> frozenset[str]:
-        return frozenset(m.decode() if isinstance(m, bytes) else str(m)
-                         for m in self.client.smembers(self.keys.supervisors))
+        return frozenset(text(m) for m in self.client.smembers(self.keys.supervisors))
 
     @from_redis
     def add(self, user_id: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 import redis
 
+from storage.codec import text
 from storage.errors import from_redis
 from storage.keys import UNANSWERED_KEPT, Keys
 from storage.store import Store, pack, unpack
@@ -21,10 +22,6 @@ from storage.store import Store, pack, unpack
 # A servicer's answer is kept for a supervisor to read, not replayed; past
 # this it is cut (a pasted document would otherwise sit in Redis forever).
 SERVICER_ANSWER_MAX_CHARS = 2000
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class Unanswered(NamedTuple):
@@ -110,7 +107,7 @@ class TeachingStore:
     @from_redis
     def unanswered(self, limit: int = UNANSWERED_KEPT) -> list[Unanswered]:
         """The most frequent first."""
-        counts = {_text(k): int(v) for k, v in
+        counts = {text(k): int(v) for k, v in
                   self.client.hgetall(self.keys.unanswered_counts).items()}
         keys = sorted(counts, key=lambda k: (-counts[k], k))[:limit]
         if not keys:
@@ -122,7 +119,7 @@ class TeachingStore:
             record = unpack(detail) if detail else {}
             found.append(Unanswered(key, str(record.get("question", key)), counts[key],
                                     str(record.get("reason", "")),
-                                    _text(reply) if reply else "",
+                                    text(reply) if reply else "",
                                     int(record.get("last_ms", 0))))
         return found
 
@@ -148,5 +145,5 @@ class TeachingStore:
 
     @from_redis
     def conversations(self) -> dict[str, int]:
-        return {_text(k): int(v) for k, v in
+        return {text(k): int(v) for k, v in
                 self.client.hgetall(self.keys.conversations).items()}
