@@ -74,3 +74,24 @@ def filter_page(entries: list[dict[str, Any]], limit: int, before_ms: int | None
     if page_args(limit, before_ms, after_ms, newest_first)[3] == "tail":
         return picked[-limit:]
     return picked[:limit]
+
+
+
+def in_message_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries oldest first, each late arrival moved to just before the entry
+    it names in ``ahead_of`` (actors/session/arrivals.py) when that entry is
+    among them; transport/edge/static/console.js applies the same rule."""
+    arrived = sorted(entries, key=lambda e: _int(e.get("t")))
+    if not any(_int(e.get("ahead_of")) for e in arrived):
+        return arrived
+    shown: list[dict[str, Any]] = []
+    for entry in arrived:
+        ahead_of = _int(entry.get("ahead_of"))
+        at = next((i for i, e in enumerate(shown) if ahead_of and e.get("t") == ahead_of),
+                  len(shown))
+        shown.insert(at, entry)
+    return shown
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -20,7 +20,7 @@ from storage.batch import ScriptBatcher
 from storage.codec import PACK_ERRORS, pack, text, unpack
 from storage.commit import COMMIT_SCRIPT, MAX_COMMIT_RATINGS, commit_call
 from storage.errors import StorageError, from_redis
-from storage.history import PAGE_SCRIPT, filter_page, page_args
+from storage.history import PAGE_SCRIPT, filter_page, in_message_order, page_args
 from storage.keys import HISTORY_MAX_ENTRIES, SEEN_TTL_SECS, Keys
 
 __all__ = ["MAX_COMMIT_RATINGS", "Store", "StorageError", "connect", "pack", "unpack"]
@@ -268,11 +268,11 @@ class Store:
 
     @from_redis
     def history(self, customer_id: str, limit: int = 50) -> list[dict[str, Any]]:
-        """The last ``limit`` entries, oldest first."""
+        """The last ``limit`` entries, oldest first (in message order)."""
         if limit <= 0:
             return []
         key = self.keys.history(customer_id)
-        return _entries(key, self.client.lrange(key, -limit, -1))
+        return in_message_order(_entries(key, self.client.lrange(key, -limit, -1)))
 
     @from_redis
     def history_page(self, customer_id: str, limit: int, before_ms: int | None = None,
@@ -295,6 +295,7 @@ class Store:
                                before_ms, after_ms, newest_first)
         else:
             page = _entries(key, raw)
+        page = in_message_order(page)
         return page[::-1] if newest_first else page
 
     @from_redis

@@ -14,7 +14,7 @@ import pytest
 import test_web
 from test_web import CHROMIUM, ROOT, on_duty, open_chat, seated_customer
 
-from conftest import make_config, start_stack
+from conftest import ROBOT_ID, make_config, start_stack
 from transport.edge.auth import token_hash
 from transport.http.client import JsonClient
 
@@ -226,3 +226,29 @@ def test_the_queue_list_shows_who_waits_by_position_and_time(site, browser, view
     console.wait_for_selector("#waiting li[data-position='1'] >> text=#1")
     assert console.is_hidden("#nowaiting")
     assert "second" not in console.inner_text("#waiting")  # how long, not who
+
+
+def test_a_message_the_im_server_delivered_late_is_shown_before_the_one_that_overtook_it(
+        site, browser, viewport):
+    console = browser.new_page(viewport=viewport)
+    on_duty(console, site)
+    seated_customer(browser, site, "latecust", viewport)
+    console.click("#sessions li[data-customer=latecust]")
+    console.wait_for_selector(".bubble.customer >> text=价格 price?")
+
+    def deliver(message_id, text):  # as one of the IM server's five connections would
+        body = {"messageId": message_id, "sender": "latecust",
+                "conv": {"type": 0, "target": ROBOT_ID, "line": 0},
+                "payload": {"type": 1, "searchableContent": text, "persistFlag": 3},
+                "toUsers": [], "timestamp": 1700000000000}
+        robot = f"{site.cs.url}/im/robot/{site.settings.callback_token}"
+        assert JsonClient().post(robot, body).status == 200
+
+    deliver(2**62 + 1, "numbered second")  # numbered after all the simulator's
+    console.wait_for_selector(".bubble.customer >> text=numbered second")
+    deliver(2**62, "numbered first")  # arrives after the console showed the other
+    console.wait_for_selector(".bubble.customer >> text=numbered first")
+    shown = console.locator(".bubble.customer").all_inner_texts()
+    assert [i for i, text in enumerate(shown) if "numbered" in text] == [len(shown) - 2,
+                                                                         len(shown) - 1]
+    assert "numbered first" in shown[-2] and "numbered second" in shown[-1]

@@ -52,4 +52,42 @@ def test_the_console_asks_for_the_newest_page_then_only_what_is_newer():
 
     script = (Path(transport.edge.__file__).parent / "static" / "console.js").read_text()
     assert '"/history?limit=" + PAGE' in script and "const PAGE = 100;" in script
-    assert '"&order=oldest&after=" + known[known.length - 1].t' in script
+    assert '"&order=oldest&after=" + newest' in script
+
+
+def callback(message_id, text):
+    """A robot callback as the IM server posts it (it may reorder two of them)."""
+    return {"messageId": message_id, "sender": "olga",
+            "conv": {"type": 0, "target": ROBOT_ID, "line": 0},
+            "payload": {"type": 1, "searchableContent": text, "persistFlag": 3},
+            "toUsers": [], "timestamp": 1700000000000}
+
+
+def customer_lines(messages):
+    return [m["payload"]["searchableContent"] for m in messages
+            if m["dir"] == "in" and m["from"] == "olga"]
+
+
+def test_two_messages_arriving_out_of_order_are_both_handled_and_shown_in_message_id_order(stack):
+    url = stack.cs.url
+    robot = f"{url}/im/robot/{stack.settings.callback_token}"
+    history = f"{url}/api/customers/olga/history?limit=100"
+    # The IM server accepted "price" (id 1000) before "hours" (id 1001), but
+    # its five connections delivered "hours" first.
+    assert http.post(robot, callback(1001, "hours")).status == 200
+    assert len(stack.client.wait_for("olga")) == 1
+    cursor = http.get(history).body["messages"][0]["t"]  # what a console has seen
+    assert http.post(robot, callback(1000, "price")).status == 200
+    assert len(stack.client.wait_for("olga")) == 1  # both were answered
+
+    oldest = http.get(history + "&order=oldest").body["messages"]
+    assert customer_lines(oldest) == ["price", "hours"]
+    newest = http.get(history).body["messages"]
+    assert customer_lines(newest) == ["hours", "price"]
+    # A console polling after what it had still gets the late one, marked to go
+    # before the message it overtook.
+    polled = http.get(history + f"&order=oldest&after={cursor}").body["messages"]
+    assert customer_lines(polled) == ["price"]
+    late = next(m for m in polled if m["dir"] == "in")
+    overtaken = next(m for m in oldest if customer_lines([m]) == ["hours"])
+    assert late["ahead_of"] == overtaken["t"] and late["mid"] == 1000

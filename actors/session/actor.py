@@ -147,9 +147,9 @@ class SessionActor(Receiver, GreenletActor):
         payload = message.payload
         types = self._config.content_types
         if self._flooding():
-            self._voice.record("in", message.sender, payload, dropped=True)
+            self._voice.heard(message, dropped=True)
             return
-        self._voice.record("in", message.sender, payload)
+        self._voice.heard(message)
         self._watch.customer_wrote(payload)
         if payload.type == types.leave:
             if not state.left_message:  # a message left waits even if they go
@@ -197,7 +197,7 @@ class SessionActor(Receiver, GreenletActor):
         tell(self._deps.pool, ServicerPool.servicer_active, servicer.id, self.customer_id)
         command = shadow_command(message.payload.text)
         if command is not None:
-            self._voice.record("in", message.sender, message.payload, servicer=servicer.id)
+            self._voice.heard(message, servicer.id)
             if command.name == "end":
                 self._close("servicer_ended")
             elif command.name == "help":
@@ -209,7 +209,7 @@ class SessionActor(Receiver, GreenletActor):
         self._touch()
         canned = canned_command(message.payload.text)
         if canned is not None:  # "#name": a canned reply (actors/session/canned.py)
-            self._voice.record("in", message.sender, message.payload, servicer=servicer.id)
+            self._voice.heard(message, servicer.id)
             reply = canned_reply(canned, self._config, self._deps.store, state.shadow.customer_name
                                  if state.shadow else self.customer_id, servicer.id, servicer.name)
             if reply.to_servicer:

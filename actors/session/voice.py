@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from actors.messages import Outbound, Payload, text_payload
+from actors.messages import Inbound, Outbound, Payload, text_payload
+from actors.session.arrivals import Arrivals
 
 if TYPE_CHECKING:
     from actors.clock import Clock
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 
 class Voice:
     __slots__ = ("_state", "_ledger", "_robot_id", "_clock", "_store", "last_t",
-                 "_copy_servicer", "_copy_bot")
+                 "_copy_servicer", "_copy_bot", "_arrivals")
 
     def __init__(self, state: SessionState, ledger: Ledger, robot_id: str, clock: Clock,
                  store: Store, last_t: int = -1, copy_servicer: str = "{text}",
@@ -34,6 +35,7 @@ class Voice:
         self._clock = clock
         self._store = store
         self.last_t = last_t  # time (ms) of the last history entry; -1: not read yet
+        self._arrivals: Arrivals | None = None  # made at the first inbound message
 
     def to_customer(self, payload: Payload, servicer: str | None = None,
                     servicer_name: str = "") -> None:
@@ -66,8 +68,13 @@ class Voice:
     def as_shadow(self, shadow_id: str, servicer_id: str, payload: Payload) -> None:
         self._ledger.send(Outbound(shadow_id, servicer_id, payload, self._state.customer_id))
 
+    def heard(self, message: Inbound, servicer: str | None = None,
+              dropped: bool = False) -> None:
+        """Record what the customer or a servicer sent, with the IM server's number."""
+        self.record("in", message.sender, message.payload, servicer, dropped, message.message_id)
+
     def record(self, direction: str, sender: str, payload: Payload,
-               servicer: str | None = None, dropped: bool = False) -> None:
+               servicer: str | None = None, dropped: bool = False, message_id: int = 0) -> None:
         # Strictly increasing per customer, so "t" can serve as a paging cursor.
         if self.last_t < 0:
             self.last_t = self._stored_last_t()
@@ -78,6 +85,13 @@ class Voice:
             entry["servicer"] = servicer
         if dropped:
             entry["dropped"] = True
+        if message_id:  # the IM server's number: a late arrival goes where it belongs
+            entry["mid"] = message_id
+            if self._arrivals is None:
+                self._arrivals = Arrivals()
+            ahead_of = self._arrivals.place(message_id, self.last_t)
+            if ahead_of is not None:
+                entry["ahead_of"] = ahead_of
         self._ledger.record(entry)
 
     def _stored_last_t(self) -> int:

@@ -147,7 +147,7 @@ function renderChat() {
   chat.scrollTop = chat.scrollHeight;
   // Shown in a hidden tab is not seen: it stays unread (and in the title).
   if (history.length && !document.hidden) {
-    state.seen[customer] = history[history.length - 1].t;
+    state.seen[customer] = Math.max(...history.map((entry) => entry.t));
     sessionStorage.setItem("cs-seen", JSON.stringify(state.seen));
   }
 }
@@ -187,10 +187,23 @@ async function refreshHistory(customer) {
     state.histories[customer] = page.messages.reverse();
     return;
   }
-  const page = await api(base + "&order=oldest&after=" + known[known.length - 1].t);
+  const newest = Math.max(...known.map((entry) => entry.t));
+  const page = await api(base + "&order=oldest&after=" + newest);
   if (page.messages.length) {
-    state.histories[customer] = known.concat(page.messages).slice(-KEEP);
+    state.histories[customer] = inMessageOrder(known.concat(page.messages)).slice(-KEEP);
   }
+}
+
+// A message the IM server delivered late comes with "ahead_of": the t of the
+// entry it belongs just before (storage/history.py in_message_order, the same rule).
+function inMessageOrder(entries) {
+  const shown = [];
+  for (const entry of entries.slice().sort((a, b) => a.t - b.t)) {
+    const at = Number.isInteger(entry.ahead_of)
+      ? shown.findIndex((e) => e.t === entry.ahead_of) : -1;
+    shown.splice(at < 0 ? shown.length : at, 0, entry);
+  }
+  return shown;
 }
 
 function notifyNewCustomers(before, now) {
