@@ -273,3 +273,23 @@ def test_inbox_as_text_is_one_readable_line_per_message(sim):
     assert len(lines) == 2
     assert lines[0].endswith("bot: 您好 second line")
     assert lines[1].endswith('bot: [type 10005] {"sessionId": "s1"}')
+
+
+def test_a_conversation_is_both_sides_between_two_users_in_order_after_a_cursor(sim):
+    state, url = sim
+    first = state.deliver("u1", "bot", {"type": 1, "searchableContent": "q1"})
+    state.deliver("u2", "bot", {"type": 1, "searchableContent": "someone else's"})
+    state.deliver("bot", "u1", {"type": 1, "searchableContent": "a1"})
+    state.deliver("bot", "u2", {"type": 1, "searchableContent": "not u1's"})
+    state.deliver("u1", "bot", {"type": 1, "searchableContent": "q2"})
+
+    page = http.get(url + "/sim/conversation/u1?with=bot&after=0").body
+    said = [(m["sender"], m["payload"]["searchableContent"]) for m in page["messages"]]
+    assert said == [("u1", "q1"), ("bot", "a1"), ("u1", "q2")]
+    assert page["next"] == page["messages"][-1]["messageId"]
+
+    later = http.get(url + f"/sim/conversation/u1?with=bot&after={first['messageId']}").body
+    assert [m["payload"]["searchableContent"] for m in later["messages"]] == ["a1", "q2"]
+    empty = http.get(url + f"/sim/conversation/u1?with=bot&after={page['next']}").body
+    assert empty == {"messages": [], "next": page["next"]}
+    assert http.get(url + "/sim/conversation/u1").status == 400  # with whom?

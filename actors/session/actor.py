@@ -48,7 +48,7 @@ from actors.session.rating import rating_request, take_rating
 from actors.session.seating import SeatRules
 from actors.session.snapshot import SessionSnapshot
 from actors.session.state import AUTO, CLOSED, HUMAN, LEAVING, RATING, WAITING, SessionState
-from actors.session.voice import Voice
+from actors.session.voice import ENDED, Voice
 from actors.session.watch import Watch
 
 __all__ = ["SessionActor", "SessionDeps", "ShadowError"]
@@ -359,9 +359,9 @@ class SessionActor(Receiver, GreenletActor):
             voice.to_servicer(text_payload(notice))
             self._ledger.count(state.servicer.id, "sessions")
         if reason == "idle":
-            voice.to_customer(text_payload(texts.idle_end))
+            voice.notify(texts.idle_end, ENDED)
         elif reason == "servicer_ended":
-            voice.to_customer(text_payload(texts.servicer_end))
+            voice.notify(texts.servicer_end, ENDED)
         if state.mode in WAITING or was_human:
             self._seats.release()
         state.servicer = None

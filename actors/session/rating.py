@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from actors.config import CsConfig
 from actors.messages import Payload, Servicer, text_payload
+from actors.session.voice import ENDED, tagged
 
 if TYPE_CHECKING:
     from actors.durability.ledger import Ledger
@@ -85,12 +86,13 @@ def _is_comment(separator: str, comment: str) -> bool:
 
 
 def rating_request(session_id: str, servicer: Servicer, config: CsConfig) -> Payload:
-    """The rating request (10005) after a human part: who is rated, in its content."""
+    """The rating request (10005) after a human part: who is rated, in its content;
+    its ``extra`` says the conversation ended."""
     content = json.dumps({"sessionId": session_id, "servicerId": servicer.id,
                           "servicerName": servicer.name}, ensure_ascii=False)
-    return Payload(type=config.content_types.rating_request,
-                   searchableContent=config.texts.rating_request, content=content,
-                   persistFlag=0)
+    return tagged(Payload(type=config.content_types.rating_request,
+                          searchableContent=config.texts.rating_request, content=content,
+                          persistFlag=0), ENDED)
 
 
 def take_rating(payload: Payload, state: SessionState, config: CsConfig, ledger: Ledger,
@@ -114,5 +116,5 @@ def take_rating(payload: Payload, state: SessionState, config: CsConfig, ledger:
     ledger.count(servicer.id, "rated")
     state.stars = answer.stars
     ledger.count(servicer.id, "stars", answer.stars)
-    voice.to_customer(text_payload(config.texts.rating_thanks))
+    voice.notify(config.texts.rating_thanks, ENDED)
     return True

@@ -30,6 +30,7 @@ from actors.messages import (
 )
 from actors.pool import ServicerPool
 from actors.pool.eta import wait_words
+from actors.session import voice as session_is
 from actors.session.deps import SessionDeps, ShadowError
 from actors.session.state import (
     AUTO,
@@ -84,8 +85,9 @@ class SeatRules:
         if self._state.mode in WAITING and not self._stale(notice.ticket):
             self._set_mode(QUEUED)
             zh, en = wait_words(*notice.wait_secs)
-            self._voice.to_customer(text_payload(self._deps.config.texts.queued.format(
-                position=notice.position, ahead=notice.position - 1, wait_zh=zh, wait_en=en)))
+            self._voice.notify(self._deps.config.texts.queued.format(
+                position=notice.position, ahead=notice.position - 1, wait_zh=zh, wait_en=en),
+                session_is.WAITING)
 
     def seat_unavailable(self, notice: SeatUnavailable) -> None:
         """No seat and no queue: nobody on duty (the customer may leave a message), a
@@ -101,19 +103,19 @@ class SeatRules:
         self._set_mode(AUTO)
         text = {"queue_full": texts.queue_full,
                 "queue_timeout": timeout}.get(notice.reason, texts.no_servicer)
-        self._voice.to_customer(text_payload(text))
+        self._voice.notify(text, session_is.BOT)
 
     def _offer_message(self, why: str) -> None:
         self._set_mode(LEAVING)
-        self._voice.to_customer(text_payload(
-            f"{why}\n{self._deps.config.texts.leave_message_offer}"))
+        self._voice.notify(f"{why}\n{self._deps.config.texts.leave_message_offer}",
+                           session_is.LEAVING)
 
     def leave_message(self) -> None:
         """The customer's words after the offer are a message left: it waits in the
         queue, with the history, for the first servicer on duty."""
         self._state.left_message = True
         self._set_mode(QUEUED)
-        self._voice.to_customer(text_payload(self._deps.config.texts.message_left))
+        self._voice.notify(self._deps.config.texts.message_left, session_is.WAITING)
         self.ask_for_seat(new=True)
 
     def seat_revoked(self, notice: SeatRevoked) -> None:
@@ -164,8 +166,8 @@ class SeatRules:
         state, texts = self._state, self._deps.config.texts
         hours = self._deps.config.business_hours
         if state.with_person and state.servicer is not None:
-            self._voice.to_customer(text_payload(texts.already_human.format(
-                servicer_name=state.servicer.name)))
+            self._voice.notify(texts.already_human.format(servicer_name=state.servicer.name),
+                               session_is.PERSON)
         elif state.mode == AUTO and hours and not hours.is_open(now := self._deps.clock.now(),
                                                                 group):
             zh, en = hours.next_open_words(now, group)
@@ -207,14 +209,14 @@ class SeatRules:
             log.exception("no shadow for %s", state.customer_id)
             self.release()
             self._set_mode(AUTO)
-            self._voice.to_customer(text_payload(texts.shadow_failed))
+            self._voice.notify(texts.shadow_failed, session_is.BOT)
             return
         tell(self._deps.directory, Directory.shadow_bound, shadow.shadow_id, state.customer_id)
         state.shadow = shadow
         state.left_message = False
         self._seat_with(seat.servicer)
-        self._voice.to_customer(text_payload(texts.seat_assigned.format(
-            servicer_name=seat.servicer.name)))
+        self._voice.notify(texts.seat_assigned.format(servicer_name=seat.servicer.name),
+                           session_is.PERSON)
         self._brief_servicer(texts.servicer_seat.format(
             customer_name=shadow.customer_name, customer_id=state.customer_id))
         log.info("customer %s seated with %s", state.customer_id, seat.servicer.id)
@@ -227,8 +229,8 @@ class SeatRules:
         if seat.missed:
             self._count(seat.previous.id, "missed")
         self._seat_with(seat.servicer)
-        self._voice.to_customer(text_payload(texts.transferred.format(
-            servicer_name=seat.servicer.name)))
+        self._voice.notify(texts.transferred.format(servicer_name=seat.servicer.name),
+                           session_is.PERSON)
         self._brief_servicer(texts.servicer_transferred_in.format(
             previous_name=seat.previous.name, customer_name=state.shadow.customer_name,
             customer_id=state.customer_id))

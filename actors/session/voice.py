@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# What a notice tells the customer's app, in its ``extra`` as {"session": ...}:
+# whom the customer talks to from now on. The texts are configurable, so an
+# app (the /demo page) reads this, never the words.
+BOT, LEAVING, WAITING, PERSON, ENDED = "bot", "leaving", "waiting", "person", "ended"
+
 
 class Voice:
     __slots__ = ("_state", "_ledger", "_robot_id", "_clock", "_store", "last_t",
@@ -45,6 +50,10 @@ class Voice:
         if self._state.monitors:
             self.copy_to_monitors(self._copy_servicer if servicer else self._copy_bot, payload,
                                   servicer_name or servicer or "")
+
+    def notify(self, text: str, session: str) -> None:
+        """A notice to the customer that says, in ``extra``, what the session became."""
+        self.to_customer(tagged(text_payload(text), session))
 
     def copy_to_monitors(self, template: str, payload: Payload, name: str = "") -> None:
         """What was said, marked who said it, to every supervisor watching (as the
@@ -106,3 +115,8 @@ class Voice:
             return 0
         t = last[0].get("t", 0) if last else 0
         return t if isinstance(t, int) and not isinstance(t, bool) else 0
+
+
+def tagged(payload: Payload, session: str) -> Payload:
+    """``payload`` with ``{"session": session}`` in its ``extra`` (see BOT ... ENDED)."""
+    return payload.with_extra({"session": session})

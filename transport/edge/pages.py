@@ -3,7 +3,7 @@
 Plain HTML, CSS and JavaScript files (no build step), served from
 ``transport/edge/static``. They call the JSON API with the bearer token the
 person signs in with. In demo mode ``/demo`` plays a customer through the
-IM simulator, via two small forwarding routes.
+IM simulator, through the routes in ``transport/edge/demo.py``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from urllib.parse import quote
 import bottle
 
 from transport.edge.auth import DemoTokens
-from transport.http.client import JsonClient
-from transport.http.web import ApiError, json_body
+from transport.edge.demo import install_demo
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -45,29 +44,8 @@ def install_pages(app: bottle.Bottle, *, demo_sim_url: str = "", robot_id: str =
 
     if not demo_sim_url:
         return
-    sim = JsonClient(maxsize=16)
     app.route("/demo", "GET", _page("demo.html"))
-
-    @app.post("/demo/api/send")
-    def demo_send() -> dict[str, Any]:
-        body = json_body()
-        customer = body.get("customer")
-        if not isinstance(customer, str) or not customer or len(customer) > 64:
-            raise ApiError(400, "bad_customer", "customer must be 1..64 characters")
-        request: dict[str, Any] = {"sender": customer, "target": robot_id}
-        if isinstance(body.get("payload"), dict):
-            request["payload"] = body["payload"]
-        elif isinstance(body.get("text"), str) and body["text"].strip():
-            request["text"] = body["text"][:2000]
-        else:
-            raise ApiError(400, "bad_message", "give text or a payload")
-        return _forward(sim.post(f"{demo_sim_url}/sim/send", request))
-
-    @app.get("/demo/api/inbox/<customer>")
-    def demo_inbox(customer: str) -> dict[str, Any]:
-        since = bottle.request.query.get("since", "0")
-        url = f"{demo_sim_url}/sim/inbox/{quote(customer, safe='')}"
-        return _forward(sim.get(f"{url}?since={since if since.isdigit() else 0}"))
+    install_demo(app, demo_sim_url, robot_id)
 
 
 def _page(name: str) -> Any:
@@ -79,13 +57,6 @@ def _page(name: str) -> Any:
         return response
 
     return serve
-
-
-def _forward(response: Any) -> dict[str, Any]:
-    if response.status != 200 or not isinstance(response.body, dict):
-        raise ApiError(502, "simulator_error", "the IM simulator did not answer")
-    return dict(response.body)
-
 
 
 def _landing(tokens: DemoTokens | None) -> Any:

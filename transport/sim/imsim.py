@@ -11,6 +11,7 @@ Simulated users keep an inbox that tests and people read through the
 
 from __future__ import annotations
 
+import bisect
 import collections
 import itertools
 import json
@@ -130,6 +131,20 @@ class ImSimulator:
         if robot and robot["callback"] and payload.get("persistFlag") != TRANSPARENT:
             self._queue_callback(sender, robot["callback"], message)
         return message
+
+    def conversation(self, user: str, peer: str, after: int = 0) -> list[dict[str, Any]]:
+        """What ``user`` and ``peer`` said to each other, oldest first, after the
+        message id ``after``: what a WildfireChat client shows of one chat.
+
+        Built from the two inboxes when asked, so delivery (the load test's path)
+        pays nothing for it; ids grow with delivery, so each inbox is in id order.
+        """
+        def newer(inbox: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return inbox[bisect.bisect_right(inbox, after, key=lambda m: m["messageId"]):]
+
+        said = [m for m in newer(self.inboxes.get(peer, [])) if m["sender"] == user]
+        heard = [m for m in newer(self.inboxes.get(user, [])) if m["sender"] == peer]
+        return sorted(said + heard, key=lambda m: m["messageId"])
 
     def _queue_callback(self, sender: str, url: str, message: dict[str, Any]) -> None:
         message_id = message["messageId"]
@@ -283,6 +298,15 @@ def make_imsim_app(sim: ImSimulator) -> bottle.Bottle:
             bottle.response.content_type = "text/plain; charset=utf-8"
             return "".join(lines)
         return {"messages": messages[start:], "next": len(messages)}
+
+    @app.get("/sim/conversation/<user_id:path>")
+    def conversation(user_id: str) -> Any:
+        peer, after = bottle.request.query.get("with", ""), bottle.request.query.get("after", "0")
+        if not peer:
+            raise bottle.HTTPError(400, "with=<the other user> is required")
+        start = int(after) if after.isdigit() else 0
+        messages = sim.conversation(user_id, peer, start)
+        return {"messages": messages, "next": messages[-1]["messageId"] if messages else start}
 
     @app.post("/sim/fault")
     def set_fault() -> dict[str, Any]:
