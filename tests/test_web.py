@@ -1,7 +1,7 @@
 """The pages in a real headless Chromium: a customer on /demo, a servicer on /console,
 a supervisor on /dashboard, through the IM simulator and the CS server.
 
-The screenshots in docs/ are this test's: regenerate them with
+docs/demo.png is this test's: regenerate it with
 ``CS_SCREENSHOTS=docs .venv/bin/python -m pytest tests/test_web.py -k three_tabs``
 (needs Chromium and a CJK font, as .ci/run installs).
 """
@@ -119,8 +119,8 @@ def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path)
         page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
         assert (tmp_path / f"{name}.png").stat().st_size > 5000
     shots = os.environ.get("CS_SCREENSHOTS")  # e.g. docs: regenerate the README's pictures
-    if shots:  # docs/console.png comes from tests/test_console.py, which shows more of it
-        for name in ("demo", "dashboard"):
+    if shots:  # docs/console.png and dashboard.png come from test_console.py and
+        for name in ("demo",):  # test_dashboard.py, which show more of them
             shutil.copy(tmp_path / f"{name}.png", ROOT / shots / f"{name}.png")
 
 
