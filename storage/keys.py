@@ -78,12 +78,13 @@ HISTORY_MAX_ENTRIES = 2000
 SEEN_TTL_SECS = 600
 RATINGS_KEPT = 1000
 RECENT_SESSIONS_KEPT = 100
-# The archive a dashboard's date range reads: a summary is ~250 bytes packed
-# (plus the sorted set's own ~100), so 200,000 sessions, months of a busy
-# team, stay under ~70 MB in all; older ones leave the range queries (their
-# ratings and history stay).
-ENDED_SESSIONS_KEPT = 200_000
-# A customer panel shows the past few sessions; 50 is years of a regular's.
+# The archive a dashboard's date range reads: its three sorted sets take
+# ~400 bytes per rated session (measured: benchmarks/archive_memory.py), so
+# 100,000 sessions, weeks of a busy team, stay under ~40 MB; older ones leave
+# the range queries (their ratings, history and customer lists stay).
+ENDED_SESSIONS_KEPT = 100_000
+# A customer panel shows the past few sessions; 50 is years of a regular's
+# (~200 bytes each, so at most ~10 KB per customer).
 CUSTOMER_SESSIONS_KEPT = 50
 # The unanswered inbox is read by a person; past the 500 most frequent
 # questions a longer list is not read, so the API shows no more.
