@@ -20,7 +20,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple, TypeVar
 
 from storage.codec import PACK_ERRORS, pack
-from storage.keys import HISTORY_MAX_ENTRIES, RATINGS_KEPT, RECENT_SESSIONS_KEPT, Keys
+from storage.keys import (
+    CUSTOMER_SESSIONS_KEPT,
+    ENDED_SESSIONS_KEPT,
+    HISTORY_MAX_ENTRIES,
+    RATINGS_KEPT,
+    RECENT_SESSIONS_KEPT,
+    Keys,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,26 +43,33 @@ MAX_COMMIT_COUNTERS = 1_000  # distinct (key, field) after adding up increments
 MAX_COMMIT_RATINGS = 100  # a session is rated once; this is many outages' worth
 MAX_COMMIT_ENDED = RECENT_SESSIONS_KEPT  # only that many are kept anyway
 
-_FIXED_ARGS = 12  # mode, snapshot, customer, three keeps, six counts
-_FIXED_KEYS = 6  # session, open set, history, outbound, inbound, recent sessions
+_FIXED_ARGS = 14  # mode, snapshot, customer, three keeps, six counts, two keeps
+# session, open set, history, outbound, inbound, recent sessions; after the
+# counters' and ratings' keys, the archive's four (storage/archive.py)
+_FIXED_KEYS = 10
+_PER_ENDED = 4  # packed summary, end (ms), session id, stars (0: none)
 
 COMMIT_SCRIPT = """
 local CHUNK = %(chunk)d
 local function bad(why) return redis.error_reply('ERR commit refused: ' .. why) end
-if #ARGV < 12 then return bad('too few arguments') end
+if #ARGV < 14 then return bad('too few arguments') end
 local mode = ARGV[1]
 if mode ~= 'save' and mode ~= 'close' then return bad('mode') end
 local n = {}
-for k = 4, 12 do
+for k = 4, 14 do
   local v = tonumber(ARGV[k])
   if v == nil or v < 0 or v ~= math.floor(v) then return bad('number at ' .. k) end
   n[k] = v
 end
 local keep_h, keep_r, keep_e = n[4], n[5], n[6]
 local nh, no, nd, nc, nr, ne = n[7], n[8], n[9], n[10], n[11], n[12]
-if keep_h < 1 or keep_r < 1 or keep_e < 1 then return bad('keep') end
-if #ARGV ~= 12 + nh + 2 * no + nd + 2 * nc + nr + ne then return bad('argument count') end
-if #KEYS ~= 6 + nc + 2 * nr then return bad('key count') end
+local keep_a, keep_c = n[13], n[14]
+if keep_h < 1 or keep_r < 1 or keep_e < 1 or keep_a < 1 or keep_c < 1 then
+  return bad('keep')
+end
+if #ARGV ~= 14 + nh + 2 * no + nd + 2 * nc + nr + 4 * ne then return bad('argument count') end
+if #KEYS ~= 10 + nc + 2 * nr then return bad('key count') end
+local ak = 6 + nc + 2 * nr  -- the archive's keys follow the counters' and ratings'
 local function is(key, want)
   local t = redis.call('TYPE', key)['ok']
   return t == 'none' or t == want
@@ -63,10 +77,12 @@ end
 -- SET and DEL take a key of any type; the rest fail on the wrong one.
 if not (is(KEYS[2], 'set') and (nh == 0 or is(KEYS[3], 'list'))
         and (no == 0 or is(KEYS[4], 'hash')) and (nd == 0 or is(KEYS[5], 'hash'))
-        and (ne == 0 or is(KEYS[6], 'list'))) then
+        and (ne == 0 or (is(KEYS[6], 'list') and is(KEYS[ak + 1], 'zset')
+                         and is(KEYS[ak + 2], 'zset') and is(KEYS[ak + 3], 'zset')
+                         and is(KEYS[ak + 4], 'list')))) then
   return bad('a key holds the wrong type')
 end
-local counters = 13 + nh + 2 * no + nd
+local counters = 15 + nh + 2 * no + nd
 for k = 0, nc - 1 do
   local key, field, inc = KEYS[7 + k], ARGV[counters + 2 * k], ARGV[counters + 2 * k + 1]
   if not is(key, 'hash') then return bad('counter key type') end
@@ -77,6 +93,12 @@ end
 for k = 0, nr - 1 do
   if not (is(KEYS[7 + nc + 2 * k], 'string') and is(KEYS[8 + nc + 2 * k], 'list')) then
     return bad('rating key type')
+  end
+end
+local summaries = #ARGV - 4 * ne + 1
+for k = summaries, #ARGV, 4 do
+  if tonumber(ARGV[k + 1]) == nil or tonumber(ARGV[k + 3]) == nil then
+    return bad('ended summary numbers')
   end
 end
 -- Nothing below can fail on good keys: the writes start here.
@@ -92,7 +114,7 @@ else
   redis.call('DEL', KEYS[1])
   redis.call('SREM', KEYS[2], ARGV[3])
 end
-local i = 13
+local i = 15
 if nh > 0 then
   chunked('RPUSH', KEYS[3], i, i + nh - 1)
   redis.call('LTRIM', KEYS[3], -keep_h, -1)
@@ -109,9 +131,19 @@ for k = 0, nr - 1 do
   redis.call('LTRIM', KEYS[8 + nc + 2 * k], -keep_r, -1)
   i = i + 1
 end
+for k = 0, ne - 1 do
+  local packed, closed, session, stars = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  redis.call('LPUSH', KEYS[6], packed)
+  redis.call('ZADD', KEYS[ak + 1], closed, packed)
+  if stars > 0 then redis.call('ZADD', KEYS[ak + 2], closed, session) end
+  if stars >= 4 then redis.call('ZADD', KEYS[ak + 3], closed, session) end
+  redis.call('LPUSH', KEYS[ak + 4], packed)
+  i = i + 4
+end
 if ne > 0 then
-  chunked('LPUSH', KEYS[6], i, i + ne - 1)
   redis.call('LTRIM', KEYS[6], 0, keep_e - 1)
+  for k = 1, 3 do redis.call('ZREMRANGEBYRANK', KEYS[ak + k], 0, -keep_a - 1) end
+  redis.call('LTRIM', KEYS[ak + 4], 0, keep_c - 1)
 end
 return 1
 """ % {"chunk": UNPACK_CHUNK}
@@ -188,14 +220,18 @@ def commit_call(keys: Keys, customer_id: str, snapshot: Mapping[str, Any] | None
             continue
         kept_ratings.extend((str(rating["session"]), str(rating["servicer"]), packed)
                             for packed in _packed(customer_id, "ratings", [rating]))
-    summaries = _packed(customer_id, "ended summaries",
-                        _capped(customer_id, "ended summaries", [dict(s) for s in ended],
-                                MAX_COMMIT_ENDED))
+    summaries: list[tuple[bytes, int, str, int]] = []
+    for summary in _capped(customer_id, "ended summaries", [dict(s) for s in ended],
+                           MAX_COMMIT_ENDED):
+        summaries.extend((packed, int(summary.get("closed") or 0),
+                          str(summary.get("session", "")), int(summary.get("stars") or 0))
+                         for packed in _packed(customer_id, "ended summaries", [summary]))
 
     args: list[Any] = ["save" if snapshot is not None else "close", packed_snapshot,
                        customer_id, HISTORY_MAX_ENTRIES, RATINGS_KEPT, RECENT_SESSIONS_KEPT,
                        len(entries), len(records), len(done), len(counters),
-                       len(kept_ratings), len(summaries)]
+                       len(kept_ratings), len(summaries), ENDED_SESSIONS_KEPT,
+                       CUSTOMER_SESSIONS_KEPT]
     args += entries
     for token, packed in records:
         args += [token, packed]
@@ -203,13 +239,16 @@ def commit_call(keys: Keys, customer_id: str, snapshot: Mapping[str, Any] | None
     for (_, field), increment in counters:
         args += [field, increment]
     args += [packed for _, _, packed in kept_ratings]
-    args += summaries
+    for packed, closed, session_id, stars in summaries:
+        args += [packed, closed, session_id, stars]
     call_keys = [keys.session(customer_id), keys.open_sessions, keys.history(customer_id),
                  keys.outbound, keys.inbound, keys.recent_sessions]
     call_keys += [key for (key, _), _ in counters]
     for session_id, servicer_id, _ in kept_ratings:
         call_keys += [keys.rating(session_id), keys.ratings(servicer_id)]
+    call_keys += [keys.ended_sessions, keys.rated_sessions, keys.satisfied_sessions,
+                  keys.customer_sessions(customer_id)]
     assert len(args) == _FIXED_ARGS + len(entries) + 2 * len(records) + len(done) \
-        + 2 * len(counters) + len(kept_ratings) + len(summaries)
+        + 2 * len(counters) + len(kept_ratings) + _PER_ENDED * len(summaries)
     assert len(call_keys) == _FIXED_KEYS + len(counters) + 2 * len(kept_ratings)
     return CommitCall(call_keys, args)

@@ -47,6 +47,15 @@ arguments, never interpolated into commands or scan patterns, so an id with
 {p}:canned:{servicer}   hash    a servicer's own canned replies (they win over shared); kept
 {p}:recent-sessions      list    msgpack summaries of ended sessions, newest first;
                                  trimmed to RECENT_SESSIONS_KEPT
+{p}:sessions:ended       zset    msgpack summaries of ended sessions, scored by their end
+                                 (ms): the archive a date range reads; the newest
+                                 ENDED_SESSIONS_KEPT are kept
+{p}:sessions:rated       zset    session ids of ended sessions with a rating, scored by their
+                                 end (ms); same cap: ZCOUNT gives the rated in a range
+{p}:sessions:satisfied   zset    the same for ratings of 4 or 5 stars; same cap
+{p}:customer-sessions:{customer} list  msgpack summaries of the customer's ended
+                                 sessions, newest first; trimmed to CUSTOMER_SESSIONS_KEPT;
+                                 kept (like the customer's history)
 {p}:nonce:{nonce}        string  "1": an App Server request nonce was used; expires with
                                  the signature window
 {p}:seen:{message id}    string  "1": a callback's messageId was accepted; expires after
@@ -69,6 +78,14 @@ HISTORY_MAX_ENTRIES = 2000
 SEEN_TTL_SECS = 600
 RATINGS_KEPT = 1000
 RECENT_SESSIONS_KEPT = 100
+# The archive a dashboard's date range reads: its three sorted sets take
+# ~400 bytes per rated session (measured: benchmarks/archive_memory.py), so
+# 100,000 sessions, weeks of a busy team, stay under ~40 MB; older ones leave
+# the range queries (their ratings, history and customer lists stay).
+ENDED_SESSIONS_KEPT = 100_000
+# A customer panel shows the past few sessions; 50 is years of a regular's
+# (~200 bytes each, so at most ~10 KB per customer).
+CUSTOMER_SESSIONS_KEPT = 50
 # The unanswered inbox is read by a person; past the 500 most frequent
 # questions a longer list is not read, so the API shows no more.
 UNANSWERED_KEPT = 500
@@ -96,6 +113,9 @@ class Keys:
         self.unanswered_counts = f"{prefix}:autoreply:unanswered-counts"
         self.unanswered_replies = f"{prefix}:autoreply:unanswered-replies"
         self.conversations = f"{prefix}:autoreply:conversations"
+        self.ended_sessions = f"{prefix}:sessions:ended"
+        self.rated_sessions = f"{prefix}:sessions:rated"
+        self.satisfied_sessions = f"{prefix}:sessions:satisfied"
 
     def canned(self, servicer_id: str | None) -> str:
         """The shared canned replies (None), or one servicer's own."""
@@ -118,6 +138,9 @@ class Keys:
 
     def rating(self, session_id: str) -> str:
         return f"{self.prefix}:rating:{session_id}"
+
+    def customer_sessions(self, customer_id: str) -> str:
+        return f"{self.prefix}:customer-sessions:{customer_id}"
 
     def nonce(self, nonce: str) -> str:
         return f"{self.prefix}:nonce:{nonce}"

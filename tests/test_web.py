@@ -1,13 +1,11 @@
 """The pages in a real headless Chromium: a customer on /demo, a servicer on /console,
 a supervisor on /dashboard, through the IM simulator and the CS server.
 
-docs/dashboard.png is this test's: regenerate it with
-``CS_SCREENSHOTS=docs .venv/bin/python -m pytest tests/test_web.py -k three_tabs``
-(needs Chromium and a CJK font, as .ci/run installs).
+The pictures in docs/ come from the tests that show more of each page:
+test_demo_page.py, test_console.py and test_dashboard.py (each names its command).
 """
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -118,10 +116,6 @@ def test_customer_servicer_and_supervisor_in_three_tabs(site, browser, tmp_path)
     for name, page in (("demo", phone), ("console", console), ("dashboard", dashboard)):
         page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
         assert (tmp_path / f"{name}.png").stat().st_size > 5000
-    shots = os.environ.get("CS_SCREENSHOTS")  # e.g. docs: regenerate the README's pictures
-    if shots:  # docs/console.png and docs/demo.png come from test_console.py and
-        for name in ("dashboard",):  # test_demo_page.py, which show more of each
-            shutil.copy(tmp_path / f"{name}.png", ROOT / shots / f"{name}.png")
 
 
 def test_a_customers_markup_reaches_the_console_as_text(site, browser):

@@ -39,7 +39,7 @@ def install_pages(app: bottle.Bottle, *, demo_sim_url: str = "", robot_id: str =
     def static(name: str) -> Any:
         return bottle.static_file(name, root=str(STATIC))
 
-    for page in ("console", "dashboard"):
+    for page in ("console", "dashboard", "transcript"):
         app.route(f"/{page}", "GET", _page(f"{page}.html"))
 
     if not demo_sim_url:

@@ -15,6 +15,7 @@ from actors.config import CsConfig
 from actors.system import CsActors
 from storage import Store
 from transport.edge.api import (
+    archive,
     autoreply,
     canned,
     console,
@@ -37,5 +38,5 @@ def install_api(app: bottle.Bottle, *, actors: CsActors, store: Store, config: C
                 traffic: Callable[[], list[list[int]]] | None = None) -> None:
     ctx = ApiContext(actors, store, config, intake, authenticate, reload_knowledge, traffic)
     for routes in (servicers, queue, sessions, overview, autoreply, canned, supervisors,
-                   console):
+                   console, archive):
         routes.install(app, ctx)

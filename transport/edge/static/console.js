@@ -99,6 +99,23 @@ function renderProfile() {
   document.getElementById("timing").textContent = parts.join(" · ");
 }
 
+// The customer panel's past sessions, each with its rating and a link to its
+// transcript; read when a customer is picked.
+async function loadPast(customer) {
+  const found = await api("/api/customers/" + encodeURIComponent(customer) + "/sessions?limit=10");
+  if (state.selected !== customer) return;
+  document.getElementById("pastsessions").replaceChildren(...found.sessions.map((s) => el("li", {
+    "data-session": s.session }, [
+    el("span", { text: new Date(s.closed).toLocaleString([], { month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit" }) + " · " + (s.servicers.join(", ") || "bot only") }),
+    el("span", { class: "stars", text: s.stars ? "★".repeat(s.stars) + (s.comment ? " " + s.comment : "")
+                                              : "no rating" }),
+    el("a", { href: "/transcript?" + new URLSearchParams({ customer, session: s.session,
+      from: s.started || s.closed - 86400000, to: s.closed }).toString(), text: "transcript" }),
+  ])));
+  document.getElementById("past").classList.toggle("hidden", !found.sessions.length);
+}
+
 function renderSessions() {
   const list = document.getElementById("sessions");
   let total = 0;
@@ -167,6 +184,8 @@ function select(customer) {
   state.selected = customer;
   // Read again on every pick: a customer transferred back was seated anew.
   refreshProfile(customer).then(renderProfile, show);
+  document.getElementById("past").classList.add("hidden");
+  loadPast(customer).catch(show);
   state.ended = !state.open.includes(customer);
   renderControls();
   renderChat();

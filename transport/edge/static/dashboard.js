@@ -1,55 +1,111 @@
 "use strict";
 
 const REFRESH_MS = 3000;
-const SVG = "http://www.w3.org/2000/svg";
+const STATUSES = [["on", "On"], ["paused", "Pause"], ["off", "Off"]];
+const HOW = { left: "customer left", idle: "idle", servicer_ended: "servicer ended",
+              rated: "rated", rating_over: "no rating" };
 
 function set(id, value) { document.getElementById(id).textContent = value; }
+function percent(share, of) { return share === null ? "–" : Math.round(share * 100) + "% of " + of; }
+function secs(value) { return value === null || value === undefined ? "–" : value + " s"; }
+function when(ms) {
+  return ms ? new Date(ms).toLocaleString([], { month: "2-digit", day: "2-digit",
+                                                hour: "2-digit", minute: "2-digit" }) : "–";
+}
 
-function chart(points) {
-  const svg = document.getElementById("chart");
-  svg.replaceChildren();
-  const now = Math.floor(Date.now() / 60000);
-  const counts = new Map(points.map(([minute, count]) => [minute, count]));
-  const values = Array.from({ length: 60 }, (_, i) => counts.get(now - 59 + i) || 0);
-  const top = Math.max(1, ...values);
-  const path = values.map((v, i) => (i ? "L" : "M") + (i * 600 / 59).toFixed(1) + " " +
-                                    (115 - v * 105 / top).toFixed(1)).join(" ");
-  const line = document.createElementNS(SVG, "path");
-  line.setAttribute("d", path);
-  line.setAttribute("fill", "none");
-  line.setAttribute("stroke", "#2d6cdf");
-  line.setAttribute("stroke-width", "2");
-  line.setAttribute("vector-effect", "non-scaling-stroke");
-  svg.append(line);
-  set("chartmax", "peak " + top + "/min");
+// A supervisor sets a servicer's status from their row; a refusal shows the
+// server's own message.
+function statusButtons(s) {
+  return el("span", { class: "statusbuttons", "data-servicer": s.id }, STATUSES.map(([status, label]) =>
+    el("button", { type: "button", "data-status": status, text: label,
+                   class: s.status === status ? "active" : "",
+                   onclick: async () => {
+                     try {
+                       await api("/api/servicers/" + encodeURIComponent(s.id) + "/status",
+                                 { json: { status } });
+                       set("statuserror", "");
+                       await refresh();
+                     } catch (error) { set("statuserror", s.id + ": " + error.message); }
+                   } })));
+}
+
+function renderServicers(servicers) {
+  document.getElementById("servicers").replaceChildren(...servicers.map((s) => el("tr", { "data-servicer": s.id }, [
+    el("td", { text: s.name + " (" + s.id + ")" }), el("td", {}, [statusButtons(s)]),
+    el("td", { text: s.load + " / " + s.capacity }), el("td", { text: String(s.sessions) }),
+    el("td", { text: secs(s.first_response_avg_secs) }),
+    el("td", { class: "missed", text: String(s.missed || 0) }),
+    el("td", { "data-servicer": s.id, class: "rating",
+               text: s.rating_avg === null ? "–" : s.rating_avg.toFixed(1) + " ★ (" + s.rated + ")" }),
+  ])));
+}
+
+function renderQueue(waiting) {
+  document.getElementById("queue").replaceChildren(...waiting.map((w) => el("tr", {
+    "data-customer": w.customer }, [
+    el("td", { text: String(w.position) }), el("td", { text: w.customer }),
+    el("td", { text: Math.round(w.waited_secs) + " s" }),
+  ])));
+  document.getElementById("noqueue").classList.toggle("hidden", waiting.length > 0);
+}
+
+// The date range: local days, from the start of "from" to the end of "to".
+function dayStart(input, days) {
+  const [y, m, d] = input.value.split("-").map(Number);
+  return new Date(y, m - 1, d + days).getTime();
+}
+
+function isoDay(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate());
+}
+
+function transcriptLink(r) {
+  const query = new URLSearchParams({ customer: r.customer, session: r.session,
+                                      from: r.started || r.closed - 86400000, to: r.closed });
+  return el("a", { href: "/transcript?" + query.toString(), text: "View" });
+}
+
+async function refreshRange() {
+  const from = document.getElementById("from"), to = document.getElementById("to");
+  if (!from.value || !to.value) return;
+  try {
+    const range = await api("/api/sessions/ended?from=" + dayStart(from, 0) + "&to=" +
+                            (dayStart(to, 1) - 1) + "&limit=100");
+    set("endedcount", String(range.count));
+    set("satisfaction", percent(range.satisfaction.share, range.satisfaction.rated + " rated"));
+    set("sessionsnote", range.count > range.sessions.length
+      ? "(the newest " + range.sessions.length + " of " + range.count + ")" : "");
+    document.getElementById("recent").replaceChildren(...range.sessions.map((r) => el("tr", {
+      "data-session": r.session }, [
+      el("td", { class: "customer", text: r.customer }),
+      el("td", { text: r.with_person ? r.servicers.join(", ") : "bot only" }),
+      el("td", { text: when(r.started) }), el("td", { text: when(r.closed) }),
+      el("td", { text: HOW[r.reason] || r.reason }),
+      el("td", { class: "stars", text: r.stars ? "★".repeat(r.stars) + (r.comment ? " " + r.comment : "") : "–" }),
+      el("td", {}, [transcriptLink(r)]),
+    ])));
+    set("rangeerror", "");
+  } catch (error) { set("rangeerror", error.message); }
 }
 
 async function refresh() {
   try {
-    const o = await api("/api/overview");
+    const [o, queue] = await Promise.all([api("/api/overview"), api("/api/queue")]);
     set("open", o.sessions.open); set("auto", o.sessions.auto); set("human", o.sessions.human);
     set("queued", o.queue.length); set("wait", Math.round(o.queue.longest_wait_secs) + " s");
-    chart(o.traffic_per_minute);
-    document.getElementById("servicers").replaceChildren(...o.servicers.map((s) => el("tr", {}, [
-      el("td", { text: s.name + " (" + s.id + ")" }), el("td", { text: s.status }),
-      el("td", { text: s.load + " / " + s.capacity }), el("td", { text: String(s.sessions) }),
-      el("td", { text: s.first_response_avg_secs === null ? "–" : s.first_response_avg_secs + " s" }),
-      el("td", { class: "missed", text: String(s.missed || 0) }),
-      el("td", { "data-servicer": s.id, class: "rating",
-                 text: s.rating_avg === null ? "–" : s.rating_avg.toFixed(1) + " ★ (" + s.rated + ")" }),
-    ])));
-    const how = { left: "customer left", idle: "idle", servicer_ended: "servicer ended",
-                  rated: "rated", rating_over: "no rating" };
-    document.getElementById("recent").replaceChildren(...o.recent_sessions.map((r) => el("tr", {}, [
-      el("td", { text: r.customer }), el("td", { text: r.servicers.join(", ") || "bot only" }),
-      el("td", { text: time(r.closed) }), el("td", { text: how[r.reason] || r.reason }),
-      el("td", { text: r.stars ? "★".repeat(r.stars) : "–" }),
-    ])));
+    set("firstresponse", secs(o.figures.first_response_avg_secs));
+    set("missed", String(o.figures.missed));
+    const peak = drawTraffic(document.getElementById("chart"), o.traffic_per_minute,
+                             Math.floor(Date.now() / 60000));
+    set("chartmax", "peak " + peak + "/min");
+    renderServicers(o.servicers);
+    renderQueue(queue.queue);
     document.getElementById("ratings").replaceChildren(...o.recent_ratings.map((r) => el("li", {}, [
       el("span", { text: "★".repeat(r.stars) + " " + r.servicer + (r.comment ? " — " + r.comment : "") }),
       el("span", { class: "muted", text: time(r.t) }),
     ])));
-    await refreshInbox();
+    await Promise.all([refreshInbox(), refreshRange()]);
     set("updated", "updated " + new Date().toLocaleTimeString());
     set("error", "");
   } catch (error) { set("error", error.message); }
@@ -63,8 +119,7 @@ async function refreshInbox() {
   const [stats, missed] = await Promise.all([api("/api/autoreply/stats"),
                                              api("/api/autoreply/unanswered")]);
   const share = stats.conversations.bot_share;
-  set("botshare", share === null ? "–" : Math.round(share * 100) + "% of " +
-      stats.conversations.total);
+  set("botshare", percent(share, stats.conversations.total));
   const entries = stats.answers.map((a) => [a.id, a.question]);
   inbox.replaceChildren(...missed.unanswered.map((u) => {
     const pick = el("select", {}, entries.map(([id, question]) => {
@@ -93,6 +148,11 @@ async function refreshInbox() {
 signIn(document.getElementById("signin"), (me) => {
   if (me.role !== "supervisor") return "This token is not a supervisor's.";
   document.getElementById("app").classList.remove("hidden");
+  const today = isoDay(new Date());
+  for (const id of ["from", "to"]) {
+    document.getElementById(id).value = today;
+    document.getElementById(id).addEventListener("change", refreshRange);
+  }
   refresh();
   setInterval(refresh, REFRESH_MS);
   return null;
