@@ -49,6 +49,7 @@ async function refresh() {
       el("span", { text: "★".repeat(r.stars) + " " + r.servicer + (r.comment ? " — " + r.comment : "") }),
       el("span", { class: "muted", text: time(r.t) }),
     ])));
+    await refreshQueue(o.servicers);
     await refreshInbox();
     set("updated", "updated " + new Date().toLocaleTimeString());
     set("error", "");
@@ -78,7 +79,8 @@ async function refreshInbox() {
                   { json: { question: u.question } });
         set("inboxnote", "Taught: “" + u.question + "” → " + pick.value);
         teach.blur(); pick.blur();
-        await refreshInbox();
+        await refreshQueue(o.servicers);
+    await refreshInbox();
       } catch (error) { set("inboxnote", error.message); }
     } });
     return el("tr", { "data-question": u.question }, [
@@ -86,6 +88,45 @@ async function refreshInbox() {
       el("td", { text: u.reason === "then_human" ? "asked for a person" : "not placed" }),
       el("td", { text: u.servicer_answer || "–" }),
       el("td", {}, [pick, teach]),
+    ]);
+  }));
+}
+
+// The queue, each row with a picker of the servicers who may take that customer
+// (on duty or paused, of the customer's group; full ones too: a supervisor may
+// decide to go past capacity) and "Assign". Not redrawn while the supervisor is
+// choosing in it, as the inbox.
+async function refreshQueue(servicers) {
+  const table = document.getElementById("queuetable");
+  if (table.contains(document.activeElement)) return;
+  const waiting = (await api("/api/queue")).queue;
+  const note = document.getElementById("queuenote");
+  document.getElementById("queueempty").classList.toggle("hidden", waiting.length > 0);
+  table.replaceChildren(...waiting.map((w) => {
+    const able = servicers.filter((s) => (s.status === "on" || s.status === "paused") &&
+      (!w.group || !s.groups.length || s.groups.includes(w.group)));
+    const pick = el("select", { "aria-label": "servicer for " + w.customer }, able.map((s) =>
+      el("option", { value: s.id, text: s.name + " (" + s.load + "/" + s.capacity +
+                                        (s.status === "paused" ? ", paused" : "") + ")" })));
+    const assign = el("button", { text: "Assign", onclick: async () => {
+      try {
+        await api("/api/queue/" + encodeURIComponent(w.customer) + "/assign",
+                  { json: { servicer: pick.value } });
+        note.className = "muted";
+        note.textContent = "Assigned " + w.customer + " to " + pick.value + ".";
+      } catch (error) {  // the server's reason, until the next assignment
+        note.className = "error";
+        note.textContent = error.message;
+      }
+      assign.blur(); pick.blur();
+      await refresh();
+    } });
+    if (!able.length) assign.disabled = true;
+    return el("tr", { "data-customer": w.customer }, [
+      el("td", { text: w.customer }),
+      el("td", { text: Math.round(w.waited_secs) + " s" + (w.priority ? " · P" + w.priority : "") +
+                       (w.group ? " · " + w.group : "") }),
+      el("td", {}, [pick, assign]),
     ]);
   }));
 }
