@@ -7,8 +7,9 @@ import pytest
 from test_pool import served_by, world_with
 
 from actors.call import ask
-from actors.messages import Payload
+from actors.messages import Payload, Servicer
 from actors.pool import ServicerPool
+from actors.pool.actor import SeatRefused
 from actors.pool.byhand import HandRefused
 
 ONE_EACH = [{"id": "alice", "name": "Alice", "capacity": 1},
@@ -119,3 +120,18 @@ def test_a_supervisor_places_a_waiting_customer_with_a_servicer_of_their_group(s
     assert served_by(world, "s1") == "alice"
     assert queued(world) == ["t1"]
     assert [s for s, _ in seat_notices(world, "alice")] == ["c1*Shadow", "s1*Shadow"]
+
+
+def test_a_servicer_over_capacity_by_hand_can_still_be_renamed_but_not_cut_further(store):
+    world = world_with(store, servicers=ONE_EACH)
+    world.on_duty("alice")
+    for customer in ("c1", "c2", "c3"):
+        request(world, customer)
+    pool_call(world, ServicerPool.take_next, "alice")
+    pool_call(world, ServicerPool.take_next, "alice")  # 3 customers, capacity 1
+    renamed = pool_call(world, ServicerPool.upsert_servicer, Servicer("alice", "Alicia", "", 1))
+    assert (renamed["name"], renamed["load"], renamed["capacity"]) == ("Alicia", 3, 1)
+    raised = pool_call(world, ServicerPool.upsert_servicer, Servicer("alice", "Alicia", "", 2))
+    assert raised["capacity"] == 2
+    with pytest.raises(SeatRefused):  # lowering it below the load is still refused
+        pool_call(world, ServicerPool.upsert_servicer, Servicer("alice", "Alicia", "", 1))
