@@ -79,8 +79,7 @@ async function refreshInbox() {
                   { json: { question: u.question } });
         set("inboxnote", "Taught: “" + u.question + "” → " + pick.value);
         teach.blur(); pick.blur();
-        await refreshQueue(o.servicers);
-    await refreshInbox();
+        await refreshInbox();
       } catch (error) { set("inboxnote", error.message); }
     } });
     return el("tr", { "data-question": u.question }, [
