@@ -62,7 +62,7 @@ class Texts:
     auto_paused: str = "您已长时间未回复，已自动暂停接待。You were paused after {minutes} minutes without a reply; write /on to resume."
     missed_paused: str = "您已连续 {missed} 位客户未及时回复，已暂停接待。You did not answer {missed} customers in a row and are paused; write /on to resume."
     servicer_reassigned_away: str = "您未及时回复，客户已转给 {servicer_name}。You did not answer in time; the customer now goes to {servicer_name}."
-    servicer_help: str = "客服指令 / commands: /on 上班, /pause 暂停, /off 下班, /help 帮助. 在客户会话中 / in a customer chat: /end 结束, /transfer <客服 id> 转接, /transfer 退回队列 / back to the queue, #名称 快捷回复 / #name a canned reply, # 列出快捷回复 / list them."
+    servicer_help: str = "客服指令 / commands: /on 上班, /pause 暂停, /off 下班, /help 帮助. 在客户会话中 / in a customer chat: /end 结束, /transfer <客服 id> 转接, /transfer 退回队列 / back to the queue, #名称 快捷回复 / #name a canned reply, # 列出快捷回复 / list them. 排队的客户 / waiting customers: 网页工作台的“接待下一位”即使满员也可再接一位 / 'Take next' in the web console takes one more, even when you are full."
     shadow_help: str = "会话指令 / commands here: /end 结束会话 (end), /transfer <客服 id> 转接 (to a servicer), /transfer 退回队列 (back to the queue), #名称 发送快捷回复 (#name: a canned reply), # 列出快捷回复 (list them), /help 帮助."
     customer_help: str = "直接输入您的问题即可；输入“人工”转人工客服，/help 查看帮助。Just write your question; write 'human' for a person, /help for this help."
     queued: str = "当前客服繁忙，您前面还有 {ahead} 位，预计等待{wait_zh}。All servicers are busy; you are number {position} in the queue (about {wait_en})."

@@ -1,6 +1,7 @@
 """The servicer console (/console) in a real headless Chromium, at phone width (375 px)
 and on a desktop: who said what, unread counts, the ended-session reply box, errors that
-stay, the transfer and canned-reply pickers, and the new-customer notification.
+stay, the transfer and canned-reply pickers, the new-customer notification, and
+"Take next" from the queue.
 
 Regenerate docs/console.png with
 ``CS_SCREENSHOTS=docs .venv/bin/python -m pytest tests/test_console.py -k speakers``.
@@ -255,3 +256,43 @@ def test_a_message_the_im_server_delivered_late_is_shown_before_the_one_that_ove
     assert [i for i, text in enumerate(shown) if "numbered" in text] == [len(shown) - 2,
                                                                          len(shown) - 1]
     assert "numbered first" in shown[-2] and "numbered second" in shown[-1]
+
+
+def test_take_next_seats_the_first_waiting_customer_past_capacity_and_opens_their_chat(
+        site, browser, viewport):
+    console = browser.new_page(viewport=viewport)
+    on_duty(console, site)
+    assert JsonClient().request(
+        "PUT", site.cs.url + "/api/servicers/alice", json.dumps({"name": "Alice", "capacity": 1})
+        .encode(), {"Authorization": f"Bearer {BOSS}", "Content-Type": "application/json"}
+    ).status == 200
+    console.wait_for_selector("#nowaiting:visible")
+    assert console.is_disabled("#takenext")  # nobody to take
+    seated_customer(browser, site, "first", viewport)
+    waiting = open_chat(browser, site, "second", viewport)
+    waiting.click("#human")
+    console.wait_for_selector("#takenext:enabled")
+
+    # Off duty: refused, with the server's reason, and nobody is moved.
+    assert call(site, ALICE, "/api/servicers/alice/status", {"status": "off"}).status == 200
+    console.wait_for_selector("#off.active")
+    console.click("#takenext")
+    console.wait_for_selector("#error >> text=Alice is off duty")
+    console.click("#dismiss")
+    assert console.locator("#waiting li").count() == 1
+
+    console.click("#on")
+    console.wait_for_selector("#on.active")
+    console.click("#takenext")
+    console.wait_for_selector("#title >> text=second")
+    console.wait_for_selector("#reply:enabled")
+    console.wait_for_selector("#sessions li[data-customer=second].selected")
+    console.wait_for_selector("#nowaiting:visible")
+    assert console.is_disabled("#takenext")
+    assert console.is_hidden("#error")
+    waiting.wait_for_selector(".bubble.in >> text=Alice will help you")
+    alice = call(site, ALICE, "/api/servicers/alice").body
+    assert (alice["customers"], alice["capacity"]) == (["first", "second"], 1)
+    console.fill("#reply", "taken by hand")
+    console.click("#send")
+    waiting.wait_for_selector(".bubble.in >> text=taken by hand")

@@ -100,8 +100,8 @@ def test_the_dashboard_fits_a_phone_and_shows_the_day_at_a_glance(
     sign_in(page, site.cs.url + "/dashboard", BOSS)
 
     expect(page.locator("#recent tr")).to_have_count(3, timeout=WAIT_MS)
-    expect(page.locator("#queue tr")).to_have_count(1)
-    expect(page.locator("#queue td >> text=" + MARKUP)).to_be_visible()
+    expect(page.locator("#queuetable tr")).to_have_count(1)
+    expect(page.locator("#queuetable td >> text=" + MARKUP)).to_be_visible()
     expect(page.locator("#recent td.stars >> text=很好 " + MARKUP)).to_be_visible()
     # One of two rated sessions was 4-5 stars; the bot ended frank's alone.
     expect(page.locator("#satisfaction")).to_have_text("50% of 2 rated")

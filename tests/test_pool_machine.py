@@ -42,7 +42,7 @@ from actors.messages import (
     TransferFailed,
 )
 from actors.pool import ServicerPool
-from actors.pool.actor import SeatRefused
+from actors.pool.actor import HandRefused, SeatRefused
 from actors.supervision import Supervised
 from fakes import ManualClock, RecordingDeliver
 from storage import Store, connect
@@ -104,6 +104,10 @@ def _nothing(actor):
     return None
 
 
+def _serves(servicer, group):
+    return Servicer(servicer, servicer, groups=SERVICERS[servicer]).serves(group)
+
+
 class PoolMachine(RuleBasedStateMachine):
     """Rules for every message the pool takes, and the awkward moments."""
 
@@ -127,6 +131,10 @@ class PoolMachine(RuleBasedStateMachine):
         self.arrival = {}  # customer -> request number (FIFO check)
         self.requeued = set()  # customers handed back: they go first, not by arrival
         self.requests = 0
+        # servicer -> the most customers they may have: their capacity, or more when a
+        # person seated one past it (take next, assign); it comes back down as their
+        # customers leave, so an automatic seat over capacity is still caught.
+        self.ceiling = {}
 
     def _pool_restarted(self, ref):
         tell(self.pool, ServicerPool.reconcile, frozenset(self.sessions))
@@ -268,6 +276,63 @@ class PoolMachine(RuleBasedStateMachine):
             pass  # below the customers they have now: refused, nothing changed
         self.settle()
 
+    def _by_hand(self, servicer, method, *args):
+        """Ask for a seat by hand; returns (the answer or None, the refusal's code or
+        None), and raises the servicer's ceiling by the seat it may have given."""
+        before = ask(self.pool, ServicerPool.servicer, servicer).get(timeout=TIMEOUT)
+        try:
+            answer, code = ask(self.pool, method, *args).get(timeout=TIMEOUT), None
+        except HandRefused as refused:
+            answer, code = None, refused.code
+        if code is None:
+            self.ceiling[servicer] = max(self.ceiling.get(servicer, 0), before["load"] + 1)
+        if before["status"] == "off":
+            assert code == "servicer_off", (servicer, answer)
+        self.settle()
+        return answer, code
+
+    @rule(servicer=st.sampled_from(sorted(SERVICERS)))
+    def take_next(self, servicer):
+        """A servicer takes the next waiting customer by hand, full or not."""
+        queue = ask(self.pool, ServicerPool.queue).get(timeout=TIMEOUT)
+        taken, code = self._by_hand(servicer, ServicerPool.take_next, servicer)
+        if code == "servicer_off":
+            return
+        views = {c: s.ask("view", timeout=TIMEOUT) for c, s in self.sessions.items()}
+        handed_back = self.requeued | {c for c, (notices, _, _) in views.items()
+                                       if any(isinstance(n, SeatRevoked) for n in notices)}
+        # Everyone ahead of who was taken (everyone, when none was) is of another
+        # group, or was handed back and may be one this servicer must not get again.
+        ahead = [q for q in queue if q["customer"] != taken]
+        if taken is not None:
+            assert code is None and taken in [q["customer"] for q in queue]
+            ahead = ahead[:[q["customer"] for q in queue].index(taken)]
+            assert _serves(servicer, next(q["group"] for q in queue
+                                          if q["customer"] == taken))
+        else:
+            assert code == "queue_empty", code
+        for entry in ahead:
+            assert not _serves(servicer, entry["group"]) or entry["customer"] in handed_back, (
+                servicer, taken, queue)
+
+    @rule(pick=st.integers(0, len(CUSTOMERS) - 1), servicer=st.sampled_from(sorted(SERVICERS)))
+    def assign_queued(self, pick, servicer):
+        """A supervisor places a customer (waiting, or not: refused) with a servicer."""
+        queue = ask(self.pool, ServicerPool.queue).get(timeout=TIMEOUT)
+        waiting = {q["customer"]: q["group"] for q in queue}
+        customer = sorted(waiting)[pick % len(waiting)] if waiting else CUSTOMERS[pick]
+        _, code = self._by_hand(servicer, ServicerPool.assign_waiting, customer, servicer)
+        if code == "servicer_off":
+            return
+        if customer not in waiting:
+            assert code == "not_waiting", code
+        elif not _serves(servicer, waiting[customer]):
+            assert code == "not_in_group", code
+        else:
+            assert code is None, code
+            seats = ask(self.pool, ServicerPool.seats).get(timeout=TIMEOUT)
+            assert seats.get(customer) == servicer
+
     @rule(customer=customers, priority=st.sampled_from([0, 3, 9]))
     def change_priority(self, customer, priority):
         ask(self.pool, ServicerPool.set_priority, customer, priority).get(timeout=TIMEOUT)
@@ -306,7 +371,11 @@ class PoolMachine(RuleBasedStateMachine):
         seated = {}
         for servicer in status.values():
             assert servicer["load"] == len(servicer["customers"])
-            assert servicer["load"] <= servicer["capacity"], servicer
+            # Over capacity only by a person's seat, and never higher than it took them.
+            ceiling = max(servicer["capacity"], self.ceiling.get(servicer["id"], 0))
+            assert servicer["load"] <= ceiling, (servicer, ceiling)
+            self.ceiling[servicer["id"]] = max(servicer["capacity"],
+                                               min(ceiling, servicer["load"]))
             for customer in servicer["customers"]:
                 assert customer not in seated, f"{customer} seated twice"
                 seated[customer] = servicer["id"]

@@ -35,6 +35,7 @@ from actors.messages import (
     text_payload,
 )
 from actors.pool.book import OFF, ON, PAUSED, STATUSES, SeatBook, SeatRefused
+from actors.pool.byhand import HandRefused, HandSeats
 from actors.pool.moves import SeatMoves
 from actors.pool.notices import Notices
 from actors.pool.queue import MAX_PRIORITY, MIN_PRIORITY, Waiting
@@ -69,6 +70,7 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         self._dirty = False
         self._notices = Notices()
         self._moves = SeatMoves(config, self._book, self._notices, store, clock)
+        self._by_hand = HandSeats(self._book, self._moves)
         self._servicers_changed: Callable[[frozenset[str]], None] | None = None
 
     def describe(self) -> str:
@@ -232,6 +234,20 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         self._moves.tell_positions()
         self._dirty = True
 
+    def take_next(self, servicer_id: str) -> str:
+        """The servicer takes the first customer waiting for them, even past their
+        capacity (runs in the pool; ``actors/pool/byhand.py``). Returns: who.
+
+        Raises:
+            HandRefused: why not (``queue_empty``, ``servicer_off``, ...).
+        """
+        return self._by_hand.take_next(servicer_id, self._mono())
+
+    def assign_waiting(self, customer_id: str, servicer_id: str) -> None:
+        """A supervisor seats a waiting customer with a servicer, even a full one
+        (runs in the pool). Raises: HandRefused, why not."""
+        self._by_hand.assign(customer_id, servicer_id, self._mono())
+
     def set_priority(self, customer_id: str, priority: int) -> bool:
         """Move a waiting customer by priority (0-9). Returns: False if not waiting."""
         waiting = self._book.queue.find(customer_id)
@@ -377,4 +393,4 @@ class ServicerPool(Mortal, Receiver, GreenletActor):
         self._outbox.send(Outbound(self._robot_id, servicer_id, text_payload(text), servicer_id))
 
 
-__all__ = ["OFF", "ON", "PAUSED", "STATUSES", "SeatRefused", "ServicerPool"]
+__all__ = ["OFF", "ON", "PAUSED", "STATUSES", "HandRefused", "SeatRefused", "ServicerPool"]

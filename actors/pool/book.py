@@ -57,18 +57,19 @@ class SeatBook:
         """Add or change a servicer; status and seats stay. Returns: whether it is new.
 
         Raises:
-            SeatRefused: with ``check_load``, the new capacity is below the
-                customers they have now.
+            SeatRefused: with ``check_load``, the capacity is lowered below the
+                customers they have now (one over it by hand may still be renamed).
         """
         load = self.load(servicer.id)
-        if check_load and servicer.capacity < load:
+        known = self.servicers.get(servicer.id)
+        if (check_load and servicer.capacity < load
+                and (known is None or servicer.capacity < known.capacity)):
             raise SeatRefused(f"{servicer.id} serves {load} customers now; capacity "
                               f"{servicer.capacity} is below that")
-        known = servicer.id in self.servicers
         self.servicers[servicer.id] = servicer
         self.status.setdefault(servicer.id, OFF)
         self.seats.setdefault(servicer.id, set())
-        return not known
+        return known is None
 
     def load(self, servicer_id: str) -> int:
         return len(self.seats.get(servicer_id, ()))

@@ -8,7 +8,7 @@ import bottle
 
 from actors.pool import ServicerPool
 from storage.customers import CustomerStore
-from transport.edge.api.context import ApiContext, checked_id
+from transport.edge.api.context import MAX_ID_CHARS, ApiContext, checked_id
 from transport.http.web import ApiError, json_body
 
 
@@ -48,3 +48,25 @@ def install(app: bottle.Bottle, ctx: ApiContext) -> None:
                        priority):
             raise ApiError(404, "not_waiting", f"{customer_id} is not in the queue")
         return {"queue": ctx.ask(pool, ServicerPool.queue)}
+
+    @app.post("/api/queue/take")
+    def take() -> dict[str, Any]:
+        """The calling servicer takes the first customer waiting for them, even when
+        full (their choice); 404 ``queue_empty`` when nobody waits for them."""
+        principal = ctx.authenticate()
+        if principal.is_supervisor or not principal.servicer_id:
+            raise ApiError(403, "servicer_only", "only a servicer's token may take a customer")
+        customer = ctx.ask(pool, ServicerPool.take_next, principal.servicer_id)
+        return {"customer": customer, "servicer": principal.servicer_id}
+
+    @app.post("/api/queue/<customer_id>/assign")
+    def assign(customer_id: str) -> dict[str, Any]:
+        """A supervisor seats a waiting customer with a servicer on duty or paused,
+        even a full one."""
+        ctx.supervisor()
+        customer_id = checked_id(customer_id, "customer id")
+        servicer = json_body().get("servicer")
+        if not isinstance(servicer, str) or not servicer or len(servicer) > MAX_ID_CHARS:
+            raise ApiError(400, "bad_servicer", "servicer must be a servicer id")
+        ctx.ask(pool, ServicerPool.assign_waiting, customer_id, servicer)
+        return {"customer": customer_id, "servicer": servicer}

@@ -141,6 +141,7 @@ function renderQueue(waiting) {
       el("span", { class: "muted", text: Math.floor(w.waited_secs / 60) + " min " +
                                          Math.round(w.waited_secs % 60) + " s" })])));
   document.getElementById("nowaiting").classList.toggle("hidden", waiting.length > 0);
+  document.getElementById("takenext").disabled = waiting.length === 0;
 }
 
 // Who said it: the customer, a servicer (named), the bot, or a system notice.
@@ -295,6 +296,21 @@ document.getElementById("transfer").addEventListener("click", () => {
 for (const id of ["on", "paused", "off"]) {
   document.getElementById(id).addEventListener("click", () => setStatus(id));
 }
+
+// "Take next": the first customer waiting for this servicer (their groups, by
+// the queue's order), even past their capacity: pressing it is their choice.
+// Their chat opens; the server says why not (nobody waits for them, off duty).
+document.getElementById("takenext").addEventListener("click", async (event) => {
+  event.target.disabled = true;
+  try {
+    const taken = await api("/api/queue/take", { json: {} });
+    await poll();
+    select(taken.customer);
+  } catch (error) {
+    show(error);
+    await poll();
+  }
+});
 
 // The transfer picker: servicers on duty with room, read when a customer is
 // picked (and when the list is opened), so it is never long stale.

@@ -40,15 +40,6 @@ function renderServicers(servicers) {
   ])));
 }
 
-function renderQueue(waiting) {
-  document.getElementById("queue").replaceChildren(...waiting.map((w) => el("tr", {
-    "data-customer": w.customer }, [
-    el("td", { text: String(w.position) }), el("td", { text: w.customer }),
-    el("td", { text: Math.round(w.waited_secs) + " s" }),
-  ])));
-  document.getElementById("noqueue").classList.toggle("hidden", waiting.length > 0);
-}
-
 // The date range: local days, from the start of "from" to the end of "to".
 function dayStart(input, days) {
   const [y, m, d] = input.value.split("-").map(Number);
@@ -91,7 +82,7 @@ async function refreshRange() {
 
 async function refresh() {
   try {
-    const [o, queue] = await Promise.all([api("/api/overview"), api("/api/queue")]);
+    const o = await api("/api/overview");
     set("open", o.sessions.open); set("auto", o.sessions.auto); set("human", o.sessions.human);
     set("queued", o.queue.length); set("wait", Math.round(o.queue.longest_wait_secs) + " s");
     set("firstresponse", secs(o.figures.first_response_avg_secs));
@@ -100,12 +91,11 @@ async function refresh() {
                              Math.floor(Date.now() / 60000));
     set("chartmax", "peak " + peak + "/min");
     renderServicers(o.servicers);
-    renderQueue(queue.queue);
     document.getElementById("ratings").replaceChildren(...o.recent_ratings.map((r) => el("li", {}, [
       el("span", { text: "★".repeat(r.stars) + " " + r.servicer + (r.comment ? " — " + r.comment : "") }),
       el("span", { class: "muted", text: time(r.t) }),
     ])));
-    await Promise.all([refreshInbox(), refreshRange()]);
+    await Promise.all([refreshQueue(o.servicers), refreshInbox(), refreshRange()]);
     set("updated", "updated " + new Date().toLocaleTimeString());
     set("error", "");
   } catch (error) { set("error", error.message); }
@@ -141,6 +131,45 @@ async function refreshInbox() {
       el("td", { text: u.reason === "then_human" ? "asked for a person" : "not placed" }),
       el("td", { text: u.servicer_answer || "–" }),
       el("td", {}, [pick, teach]),
+    ]);
+  }));
+}
+
+// The queue, each row with a picker of the servicers who may take that customer
+// (on duty or paused, of the customer's group; full ones too: a supervisor may
+// decide to go past capacity) and "Assign". Not redrawn while the supervisor is
+// choosing in it, as the inbox.
+async function refreshQueue(servicers) {
+  const table = document.getElementById("queuetable");
+  if (table.contains(document.activeElement)) return;
+  const waiting = (await api("/api/queue")).queue;
+  const note = document.getElementById("queuenote");
+  document.getElementById("queueempty").classList.toggle("hidden", waiting.length > 0);
+  table.replaceChildren(...waiting.map((w) => {
+    const able = servicers.filter((s) => (s.status === "on" || s.status === "paused") &&
+      (!w.group || !s.groups.length || s.groups.includes(w.group)));
+    const pick = el("select", { "aria-label": "servicer for " + w.customer }, able.map((s) =>
+      el("option", { value: s.id, text: s.name + " (" + s.load + "/" + s.capacity +
+                                        (s.status === "paused" ? ", paused" : "") + ")" })));
+    const assign = el("button", { text: "Assign", onclick: async () => {
+      try {
+        await api("/api/queue/" + encodeURIComponent(w.customer) + "/assign",
+                  { json: { servicer: pick.value } });
+        note.className = "muted";
+        note.textContent = "Assigned " + w.customer + " to " + pick.value + ".";
+      } catch (error) {  // the server's reason, until the next assignment
+        note.className = "error";
+        note.textContent = error.message;
+      }
+      assign.blur(); pick.blur();
+      await refresh();
+    } });
+    if (!able.length) assign.disabled = true;
+    return el("tr", { "data-customer": w.customer }, [
+      el("td", { text: w.customer }),
+      el("td", { text: Math.round(w.waited_secs) + " s" + (w.priority ? " · P" + w.priority : "") +
+                       (w.group ? " · " + w.group : "") }),
+      el("td", {}, [pick, assign]),
     ]);
   }));
 }
