@@ -40,10 +40,25 @@ MIN_IDF = 0.1
 
 
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    """A light suffix stripper that gives a word and most of its inflections
+    one stem: "charge", "charges", "charged", "charging" -> "charg";
+    "delivery", "deliveries" -> "deliveri". Stripping "s", "es", "ed" and
+    "ing" alone left "price" and "prices" ("pric") apart, so a final "e" goes
+    too, and "es" comes off only after s, x, z, ch or sh (boxes, matches),
+    where the "e" is not the word's own."""
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "i"
+    if word.endswith("es") and word[-3] in "sxz" or word.endswith(("ches", "shes")):
+        return word[:-2]
+    for suffix in ("ing", "ed", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix) and not word.endswith("ss"):
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("y") and len(word) > 4:
+        return word[:-1] + "i"
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def tokens(text: str) -> list[str]:
