@@ -124,6 +124,25 @@ class Bm25Index:
                    for doc, count in postings}
             for term, postings in counts.items() if self._idf[term] >= MIN_IDF}
 
+    @property
+    def size(self) -> int:
+        """How many documents the index holds."""
+        return len(self._lengths)
+
+    @property
+    def postings(self) -> dict[str, dict[int, float]]:
+        """Each term's documents and BM25 weights (scorer.py reads them; do not change)."""
+        return self._postings
+
+    def idf(self, term: str) -> float:
+        """A term's IDF; a term no document has counts as rare as the rarest."""
+        return self._idf.get(term, self._unknown_idf)
+
+    def self_score_of_distinct(self, idf_sum: float, length: int) -> float:
+        """``self_score`` of a query of ``length`` terms each once, whose IDFs
+        sum to ``idf_sum`` (scorer.py sums them from its own table)."""
+        return idf_sum * (K1 + 1) / (1 + self._norm(length))
+
     def _norm(self, length: int) -> float:
         """BM25's length normalisation of a text of ``length`` terms."""
         return K1 * (1 - B + B * length / self._avg)
@@ -142,7 +161,8 @@ class Bm25Index:
                 scores[doc] = get(doc, 0.0) + q_count * weight
         return scores
 
-    def _query_self_score(self, query: Counter[str]) -> float:
+    def self_score(self, query: Counter[str]) -> float:
+        """What the query would score against itself: the 1.0 of coverage."""
         length = sum(query.values())
         norm = self._norm(length)
         if length == len(query):  # each term once, as in nearly every question: sum in C
@@ -162,4 +182,4 @@ class Bm25Index:
         scores = self._score(query)
         # sorted() runs in C; nlargest's key loop was Python (measured 2x slower here)
         best = sorted(scores.items(), key=itemgetter(1), reverse=True)[:limit]
-        return Ranking(best, (self._query_self_score(query) or 1.0) if best else 1.0)
+        return Ranking(best, (self.self_score(query) or 1.0) if best else 1.0)
