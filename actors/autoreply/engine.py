@@ -41,6 +41,14 @@ _TRIM = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
 MAX_QUESTION_CHARS = 300
 
 
+def _trimmed(text: str) -> str:
+    """``text`` without edge spaces and punctuation. Most questions begin and
+    end with a letter or a Han character: they skip the regex."""
+    if text[:1].isalnum() and text[-1:].isalnum():
+        return text
+    return _TRIM.sub("", text)
+
+
 class AutoReplyResult(NamedTuple):
     kind: str  # ANSWER, ASK_HUMAN or SUGGEST
     answer: str = ""
@@ -113,7 +121,7 @@ class _Engine:
         return self.synonyms.apply(without_declined(normal))
 
     def wants_human(self, normal: str) -> bool:
-        return (_TRIM.sub("", normal.strip()) in self.human_phrases
+        return (_trimmed(normal) in self.human_phrases
                 or asks_for_person(normal) is True)
 
 
@@ -172,7 +180,7 @@ class AutoReply:
         if engine.wants_human(normal):
             return Scored((HUMAN,), 1.0, language)
         prepared = engine.prepare_normal(normal)
-        exact = engine.exact.get(_TRIM.sub("", prepared))
+        exact = engine.exact.get(_trimmed(prepared))
         if exact is not None:
             return Scored((exact,), 1.0, language)
         query = Counter(terms_of(prepared))
