@@ -22,6 +22,7 @@ from actors.autoreply.evaluation import (
 )
 from actors.autoreply.intent import asks_for_person
 from actors.autoreply.knowledge import knowledge_from_dict, load_knowledge
+from actors.autoreply.retrieval import tokens
 from actors.autoreply.synonyms import Synonyms
 from actors.autoreply.text import language_of, normalise
 from actors.config import ConfigError, CsConfig, Texts
@@ -31,10 +32,15 @@ ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "config" / "knowledge.yaml"
 HELDOUT = Path(__file__).parent / "data" / "autoreply_heldout.jsonl"
 LOCKBOX = Path(__file__).parent / "data" / "autoreply_lockbox.jsonl"
-# Measured (python benchmarks/autoreply_eval.py --lockbox): 10-fold 0.928
-# (en 0.926, zh 0.930), off-topic to a person 0.000; lockbox 0.938. The floors
+FRESH = Path(__file__).parent / "data" / "autoreply_fresh.jsonl"
+# Measured (python benchmarks/autoreply_eval.py --lockbox): 10-fold 0.938
+# (en 0.933, zh 0.943), off-topic to a person 0.000; lockbox 0.938. The floors
 # leave room for two or three questions, not for a regression.
 CV_FLOOR, CV_LANGUAGE_FLOOR, LOCKBOX_FLOOR = 0.92, 0.91, 0.9
+# The fresh set (168, written after the matcher and committed before any change
+# measured on it) scored 0.875 at 5cff6ab; its floor guards against a fall, it
+# is not a target the matcher was tuned to (docs/autoreply.md).
+FRESH_FLOOR, FRESH_LANGUAGE_FLOOR = 0.85, 0.83
 OFF_TOPIC_TO_PERSON_CEILING = 0.02
 
 
@@ -66,6 +72,11 @@ def test_the_held_out_set_is_large_varied_and_apart_from_the_knowledge_base(know
     # the conversion; never a variant as the knowledge base writes it.
     assert len(copies) <= 5 and all(normalise(q) != q for q in copies), copies
     assert not {i.question for i in items} & {i.question for i in lockbox}
+    fresh = load_labelled(FRESH)
+    assert len(fresh) >= 120 and not {normalise(i.question) for i in fresh} & (
+        known | {normalise(i.question) for i in items + lockbox})
+    fresh_languages = [language_of(i.question) for i in fresh]
+    assert abs(fresh_languages.count("zh") - fresh_languages.count("en")) <= len(fresh) // 10
     assert set(labels) <= {e.id for e in knowledge.entries} | {HUMAN_LABEL, NONE_LABEL}
 
 
@@ -82,6 +93,12 @@ def test_the_unseen_lockbox_set_meets_its_floor(engine):
     r = report(judge(engine, load_labelled(LOCKBOX)))
     assert r.accuracy >= LOCKBOX_FLOOR
     assert r.off_topic_to_person <= OFF_TOPIC_TO_PERSON_CEILING
+
+
+def test_the_fresh_set_meets_its_floor(engine):
+    r = report(judge(engine, load_labelled(FRESH)))
+    assert r.accuracy >= FRESH_FLOOR, r
+    assert all(acc >= FRESH_LANGUAGE_FLOOR for acc, _ in r.by_language.values()), r.by_language
 
 
 def test_folds_deal_every_question_once_and_every_label_to_every_fold():
@@ -133,6 +150,14 @@ def test_traditional_full_width_and_control_characters_match_as_the_plain_form(
         engine, plain, written):
     assert engine.reply(written)[:3] == engine.reply(plain)[:3]
     assert engine.reply(plain).kind == ANSWER
+
+
+@pytest.mark.parametrize("forms", [
+    ("price", "prices", "priced"), ("charge", "charges", "charged", "charging"),
+    ("delivery", "deliveries"), ("box", "boxes"), ("coupon", "coupons"), ("address", "address")])
+def test_an_english_word_and_its_inflections_are_one_term(forms):
+    words = {next(t for t in tokens(form) if t.startswith("w:")) for form in forms}
+    assert len(words) == 1, words
 
 
 def test_synonyms_rewrite_han_anywhere_and_english_only_whole_words():
@@ -216,6 +241,6 @@ def test_any_text_gets_a_reply_and_normalising_twice_changes_nothing(text):
 
 
 def test_the_sets_are_json_lines_with_a_question_and_a_label():
-    for path in (HELDOUT, LOCKBOX):
+    for path in (HELDOUT, LOCKBOX, FRESH):
         for line in path.read_text(encoding="utf-8").splitlines():
             assert set(json.loads(line)) == {"q", "expect"}

@@ -40,10 +40,25 @@ MIN_IDF = 0.1
 
 
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    """A light suffix stripper that gives a word and most of its inflections
+    one stem: "charge", "charges", "charged", "charging" -> "charg";
+    "delivery", "deliveries" -> "deliveri". Stripping "s", "es", "ed" and
+    "ing" alone left "price" and "prices" ("pric") apart, so a final "e" goes
+    too, and "es" comes off only after s, x, z, ch or sh (boxes, matches),
+    where the "e" is not the word's own."""
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "i"
+    if word.endswith("es") and word[-3] in "sxz" or word.endswith(("ches", "shes")):
+        return word[:-2]
+    for suffix in ("ing", "ed", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix) and not word.endswith("ss"):
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("y") and len(word) > 4:
+        return word[:-1] + "i"
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
 def tokens(text: str) -> list[str]:
@@ -109,6 +124,25 @@ class Bm25Index:
                    for doc, count in postings}
             for term, postings in counts.items() if self._idf[term] >= MIN_IDF}
 
+    @property
+    def size(self) -> int:
+        """How many documents the index holds."""
+        return len(self._lengths)
+
+    @property
+    def postings(self) -> dict[str, dict[int, float]]:
+        """Each term's documents and BM25 weights (scorer.py reads them; do not change)."""
+        return self._postings
+
+    def idf(self, term: str) -> float:
+        """A term's IDF; a term no document has counts as rare as the rarest."""
+        return self._idf.get(term, self._unknown_idf)
+
+    def self_score_of_distinct(self, idf_sum: float, length: int) -> float:
+        """``self_score`` of a query of ``length`` terms each once, whose IDFs
+        sum to ``idf_sum`` (scorer.py sums them from its own table)."""
+        return idf_sum * (K1 + 1) / (1 + self._norm(length))
+
     def _norm(self, length: int) -> float:
         """BM25's length normalisation of a text of ``length`` terms."""
         return K1 * (1 - B + B * length / self._avg)
@@ -127,7 +161,8 @@ class Bm25Index:
                 scores[doc] = get(doc, 0.0) + q_count * weight
         return scores
 
-    def _query_self_score(self, query: Counter[str]) -> float:
+    def self_score(self, query: Counter[str]) -> float:
+        """What the query would score against itself: the 1.0 of coverage."""
         length = sum(query.values())
         norm = self._norm(length)
         if length == len(query):  # each term once, as in nearly every question: sum in C
@@ -147,4 +182,4 @@ class Bm25Index:
         scores = self._score(query)
         # sorted() runs in C; nlargest's key loop was Python (measured 2x slower here)
         best = sorted(scores.items(), key=itemgetter(1), reverse=True)[:limit]
-        return Ranking(best, (self._query_self_score(query) or 1.0) if best else 1.0)
+        return Ranking(best, (self.self_score(query) or 1.0) if best else 1.0)

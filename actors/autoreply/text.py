@@ -36,5 +36,8 @@ def language_of(text: str) -> str:
 
 def normalise(text: str) -> str:
     """NFKC (full-width to ASCII), control characters out, lower case, Simplified."""
-    normal = _CONTROL.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))).lower()
+    normal = unicodedata.normalize("NFKC", text)
+    if not normal.isprintable():  # controls and invisible characters are not printable
+        normal = _CONTROL.sub(" ", _INVISIBLE.sub("", normal))
+    normal = normal.lower()
     return str(_T2S.convert(normal)) if _HAN.search(normal) else normal

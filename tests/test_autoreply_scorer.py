@@ -1,0 +1,100 @@
+"""The numpy scorer (actors/autoreply/scorer.py) ranks entries as the two BM25
+indexes' own searches, blended the way the engine blended them before, do;
+and the exact-variant short cut answers what the search would."""
+
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actors.autoreply.engine import ANSWER, AutoReply
+from actors.autoreply.knowledge import Entry, knowledge_from_dict, load_knowledge
+from actors.autoreply.retrieval import terms_of
+from actors.autoreply.scorer import EntryScorer
+from actors.autoreply.text import normalise
+from actors.config import CsConfig
+
+KNOWLEDGE = load_knowledge(Path(__file__).resolve().parent.parent / "config" / "knowledge.yaml")
+ENGINE = AutoReply(KNOWLEDGE, CsConfig().human_words)
+# Pieces of the knowledge base's questions and of customers' ones, so that
+# generated questions hit many entries at once, with repeats, typos and noise.
+WORDS = sorted({w for e in KNOWLEDGE.entries for q in e.questions for w in q.split()}
+               | {q[i:i + 2] for e in KNOWLEDGE.entries for q in e.questions
+                  for i in range(0, len(q) - 1, 2) if not q.isascii()}
+               | {"refnud", "shippin", "人工", "退款退款", "?", "😀", "ｐｒｏ", "運費"})
+
+
+def reference(engine, query: Counter, limit: int) -> dict[int, float]:
+    """Each entry's blended score the way engine.score computed it with dicts:
+    every hit of both indexes (no cut-off), each entry's best question."""
+    blend = engine.knowledge.blend
+    combined: dict[int, float] = {}
+    entries = engine.entry_index.search_terms(query, limit=10**9)
+    for doc, score in entries.hits:
+        combined[doc] = (1 - blend) * entries.coverage(score)
+    owner_of = [i for i, e in enumerate(engine.knowledge.entries)
+                for _ in (e.questions or ("",))]
+    questions = engine.index.search_terms(query, limit=10**9)
+    seen = set()
+    for doc, score in questions.hits:
+        owner = owner_of[doc]
+        if owner not in seen:
+            seen.add(owner)
+            combined[owner] = combined.get(owner, 0.0) + blend * questions.coverage(score)
+    return {doc: score for doc, score in combined.items() if score > 0.0}
+
+
+def check_same_ranking(engine, text: str, limit: int) -> None:
+    query = Counter(terms_of(engine.prepare_normal(normalise(text))))
+    ranked, confidence = engine.scorer.rank(query, limit)
+    expected = reference(engine, query, limit)
+    assert len(ranked) == min(limit, len(expected)) and len(set(ranked)) == len(ranked)
+    got = [expected[i] for i in ranked]  # every ranked entry is one the reference scores
+    assert got == sorted(got, reverse=True)
+    if ranked:
+        assert confidence == pytest.approx(got[0], abs=1e-9)
+        left_out = [s for i, s in expected.items() if i not in ranked]
+        assert not left_out or max(left_out) <= got[-1] + 1e-9
+    else:
+        assert confidence == 0.0
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(WORDS) | st.text(max_size=6), max_size=8),
+       st.sampled_from(["", " ", "，"]), st.integers(min_value=1, max_value=20))
+def test_the_scorer_ranks_as_the_bm25_searches_blended(words, glue, limit):
+    check_same_ranking(ENGINE._engine, glue.join(words), limit)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6), st.sampled_from([0.0, 0.5, 1.0]))
+def test_the_scorer_agrees_at_any_blend_and_with_an_entry_without_questions(words, blend):
+    knowledge = replace(KNOWLEDGE, blend=blend,
+                        entries=(*KNOWLEDGE.entries, Entry("empty", (), "nothing")))
+    check_same_ranking(AutoReply(knowledge)._engine, " ".join(words), 4)
+
+
+def test_the_scorer_refuses_indexes_that_do_not_line_up():
+    engine = ENGINE._engine
+    with pytest.raises(ValueError):
+        EntryScorer(engine.index, engine.entry_index, [1] * len(KNOWLEDGE.entries), 0.5)
+
+
+@pytest.mark.parametrize("entry", KNOWLEDGE.entries, ids=lambda e: e.id)
+def test_a_variant_asked_as_written_is_its_entry_with_full_confidence(entry):
+    for question in entry.questions:
+        for asked in (question, question.upper() + "？", f"  {question}!! "):
+            result = ENGINE.reply(asked)
+            assert result.kind == ANSWER and result.entry_id == entry.id, asked
+            assert result.confidence == 1.0
+
+
+def test_a_form_two_entries_share_is_left_to_the_search():
+    autoreply = AutoReply(knowledge_from_dict({"entries": [
+        {"id": "a", "questions": ["same question", "alpha"], "answer": "A"},
+        {"id": "b", "questions": ["same question"], "answer": "B"}]}))
+    assert set(autoreply.score("same question").ranked) == {"a", "b"}  # searched: both
+    assert autoreply.score("alpha").ranked == ("a",)
