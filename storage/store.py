@@ -294,8 +294,7 @@ class Store:
             page = filter_page(self.history(customer_id, HISTORY_MAX_ENTRIES), limit,
                                before_ms, after_ms, newest_first)
         else:
-            page = _entries(key, raw)
-        page = in_message_order(page)
+            page = in_message_order(_entries(key, raw))
         return page[::-1] if newest_first else page
 
     @from_redis

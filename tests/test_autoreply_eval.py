@@ -25,8 +25,9 @@ from actors.autoreply.knowledge import knowledge_from_dict, load_knowledge
 from actors.autoreply.retrieval import tokens
 from actors.autoreply.synonyms import Synonyms
 from actors.autoreply.text import language_of, normalise
-from actors.config import ConfigError, CsConfig, Texts
+from actors.config import ConfigError, CsConfig
 from actors.session.dialogue import BotDialogue
+from actors.texts import Texts
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "config" / "knowledge.yaml"

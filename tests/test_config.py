@@ -86,7 +86,8 @@ def test_a_text_with_a_placeholder_it_is_not_given_is_refused_naming_both(texts,
 
 
 def test_every_default_text_formats_with_what_it_is_given():
-    from actors.config import TEXT_PLACEHOLDERS, Texts, check_placeholders
+    from actors.config import check_placeholders
+    from actors.texts import TEXT_PLACEHOLDERS, Texts
 
     texts = Texts()
     for key in Texts.__dataclass_fields__:

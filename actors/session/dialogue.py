@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 from actors.autoreply.engine import ANSWER, AutoReply
 from actors.autoreply.inbox import THEN_HUMAN, UNPLACED, Inbox
-from actors.config import Texts
+from actors.texts import Texts
 
 
 class BotReply(NamedTuple):
