@@ -13,11 +13,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from actors.hours import BusinessHours, HoursError, hours_from_dict
 from actors.messages import Servicer
 from actors.texts import TEXT_PLACEHOLDERS, Texts
 from storage.errors import CsError
+
+# What a Shadow id may hold as it is: printable ASCII but "%" (actors/config.py shadow_id).
+_PLAIN = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def shadow_id_for(pattern: str, customer_id: str) -> str:
+    """``pattern`` with the customer in it, escaped (CsConfig.shadow_id); the
+    App Server checks a Shadow it is asked to create against the same rule."""
+    return pattern.replace("{customer}", quote(customer_id, safe=_PLAIN))
 
 
 class ConfigError(CsError, ValueError):
@@ -118,14 +128,17 @@ class CsConfig:
     supervisors: tuple[str, ...] = ()
 
     def shadow_id(self, customer_id: str) -> str:
-        return self.shadow_id_pattern.replace("{customer}", customer_id)
+        """The customer's Shadow. It travels in the robot API's ``rid`` header,
+        where only Latin-1 can go (and the IM server reads bytes as such), so a
+        character beyond printable ASCII, and ``%`` itself, is %-escaped."""
+        return shadow_id_for(self.shadow_id_pattern, customer_id)
 
     def customer_of_shadow(self, shadow_id: str) -> str | None:
         """The customer a Shadow id stands for, by the pattern (None if it does not fit)."""
         if not self.is_shadow_id(shadow_id):
             return None
         head, _, tail = self.shadow_id_pattern.partition("{customer}")
-        return shadow_id[len(head):len(shadow_id) - len(tail)]
+        return unquote(shadow_id[len(head):len(shadow_id) - len(tail)])
 
     def is_shadow_id(self, robot_id: str) -> bool:
         """Whether ``robot_id`` fits the Shadow pattern (a cheap check at the edge)."""

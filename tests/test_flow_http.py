@@ -218,3 +218,43 @@ def test_trusted_mode_creates_shadows_without_the_app_server(redis_url):
     finally:
         stack.cs.stop()
         stack.sim_http.stop()
+
+
+def test_a_customer_whose_id_is_not_ascii_gets_a_shadow_and_a_person(stack):
+    # The Shadow's id goes into the robot API's "rid" header, where only
+    # Latin-1 can travel (and the IM server reads it as such): it is escaped.
+    c = stack.client
+    go_on_duty(stack, "alice")
+    c.send("王小明", ROBOT_ID, payload=REQUEST_HUMAN)
+    [seated] = c.wait_for("王小明")
+    assert "Alice will help you" in seated["payload"]["searchableContent"]
+    [notice] = c.wait_for("alice")
+    shadow = notice["sender"]
+    assert shadow.isascii() and shadow.endswith("*Shadow")
+    assert stack.sim.users[shadow]["displayName"] == "王小明"
+    c.send("alice", shadow, "您好")
+    [relayed] = c.wait_for("王小明")
+    assert relayed["payload"]["searchableContent"] == "您好"
+
+
+def test_shadow_ids_are_ascii_and_lead_back_to_their_customer():
+    config = make_config()
+    for customer in ("carol", "王小明", "a%b", "x y+z@example.com", "émile", "🙂"):
+        shadow = config.shadow_id(customer)
+        assert shadow.isascii() and "\n" not in shadow
+        assert config.is_shadow_id(shadow)
+        assert config.customer_of_shadow(shadow) == customer
+    assert config.shadow_id("carol") == "carol*Shadow"  # plain ids as before
+    assert config.shadow_id("x y+z@example.com") == "x y+z@example.com*Shadow"
+
+
+def test_a_robot_id_beyond_ascii_is_refused_at_once_not_retried_for_ever():
+    from actors.messages import Outbound, text_payload
+    from transport.wildfire.api import RobotApi
+
+    api = RobotApi("http://127.0.0.1:9", lambda robot: "secret")  # nothing listens there
+    delivery = api.deliver(Outbound("王*Shadow", "alice", text_payload("hi"), "王"))
+    assert (delivery.ok, delivery.retry) == (False, False)
+    assert "ASCII" in delivery.detail
+    # An ASCII sender is tried, and an unreachable IM server is worth a retry.
+    assert api.deliver(Outbound("cs_robot", "alice", text_payload("hi"), "x")).retry

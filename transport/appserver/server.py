@@ -13,6 +13,7 @@ from typing import Any
 
 import bottle
 
+from actors.config import shadow_id_for
 from actors.messages import ShadowInfo
 from storage import CsError
 from transport.appserver.signing import NonceCache, Nonces, verify_hmac
@@ -92,7 +93,7 @@ def make_appserver_app(*, admin: AdminApi, key: str, robot_id: str,
         body = signed_body()
         customer_id = text_field(body, "customerId")
         shadow_id = text_field(body, "shadowId")
-        if shadow_id != shadow_id_pattern.replace("{customer}", customer_id):
+        if shadow_id != shadow_id_for(shadow_id_pattern, customer_id):
             raise ApiError(403, "bad_shadow_id", "shadowId does not fit the Shadow pattern")
         try:
             shadow = create_shadow(admin, customer_id=customer_id, shadow_id=shadow_id,

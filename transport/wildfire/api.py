@@ -53,6 +53,8 @@ class RobotApi:
         body = {"sender": message.sender,
                 "conv": {"type": 0, "target": message.target, "line": 0},
                 "payload": message.payload.to_wire()}
+        if not message.sender.isascii():  # the rid header carries it: sending can never work
+            return Delivery(ok=False, retry=False, detail="a robot id beyond ASCII")
         headers = wildfire_headers(self._secret_for(message.sender), robot_id=message.sender)
         try:
             response = self._client.post(self._url, body, headers)
