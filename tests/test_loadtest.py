@@ -118,3 +118,42 @@ def test_losses_are_counted_in_every_phase_not_only_the_scenario():
               "robot_limit": {"lost": 0, "shadow_lost": 2}}
     assert losses(result) == {"scenario": 0, "half_load": 62, "saturation_5": 1, "ceiling": 0,
                               "robot_limit": 0, "robot_limit_shadow": 2}
+
+
+class _Sim:
+    on_deliver = None
+
+
+def _deliver(people, customer, text):
+    people._observe({"conv": {"target": customer}, "payload": {"searchableContent": text}})
+
+
+def test_two_questions_of_one_customer_in_flight_both_find_their_answers():
+    # Under load a customer has several questions in flight; a waiter that
+    # took another's answer used to drop it, and the other counted it lost
+    # (the "half load ... lost 62" seen only on a busy host).
+    import gevent
+
+    from transport.sim.loadpeople import People, equals
+
+    people = People(_Sim(), think=0)
+    people.inbox("c")
+    first = gevent.spawn(people.wait, "c", equals("answer one"), 2.0)
+    second = gevent.spawn(people.wait, "c", equals("answer two"), 2.0)
+    _deliver(people, "c", "answer two")  # before either looks: the first sees both
+    _deliver(people, "c", "answer one")
+    gevent.joinall([first, second], timeout=3)
+    assert first.value is not None and first.value[1] == "answer one"
+    assert second.value is not None and second.value[1] == "answer two"
+
+
+def test_an_answer_nobody_waited_for_is_still_counted_late():
+    from transport.sim.loadpeople import People, equals
+    from transport.sim.loadshare import count_late
+
+    people = People(_Sim(), think=0)
+    people.inbox("c")
+    _deliver(people, "c", "something else")
+    assert people.wait("c", equals("the answer"), 0.01) is None  # it has not come yet
+    _deliver(people, "c", "the answer")
+    assert count_late(people, [("c", equals("the answer"))], 0.0) == 1

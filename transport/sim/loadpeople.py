@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gevent
-import gevent.queue
+import gevent.event
 
 from transport.sim.imsim import ImSimulator
 
@@ -55,24 +55,56 @@ def percentile(ordered: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
 
 
+class Mailbox:
+    """What the IM simulator delivered to one user, until a waiter claims it.
+
+    A customer may have several questions in flight (always, on a busy host):
+    each waiter takes only the message it accepts and leaves the rest for the
+    others. (A queue whose waiter dropped what it did not accept lost another
+    waiter's answer: issue 21's "half load ... lost 62".)"""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[float, dict[str, Any]]] = []
+        self._arrival = gevent.event.Event()
+
+    def put(self, item: tuple[float, dict[str, Any]]) -> None:
+        self._items.append(item)
+        arrival, self._arrival = self._arrival, gevent.event.Event()
+        arrival.set()  # wakes everyone waiting for the next arrival
+
+    def take(self, accept: Callable[[str], bool], timeout: float
+             ) -> tuple[float, dict[str, Any]] | None:
+        """The first message ``accept`` takes (removed), waiting up to ``timeout``."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            arrival = self._arrival  # before looking: nothing slips between
+            for i, (arrived, message) in enumerate(self._items):
+                if accept(message["payload"].get("searchableContent", "")):
+                    del self._items[i]
+                    return arrived, message
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0 or not arrival.wait(remaining):
+                return None
+
+
 class People:
     """Simulated customers and servicers: they see deliveries as they happen."""
 
     def __init__(self, sim: ImSimulator, think: float) -> None:
         self.sim = sim
         self.think = think
-        self.inboxes: dict[str, gevent.queue.Queue[Any]] = {}
+        self.inboxes: dict[str, Mailbox] = {}
         self.servicers: set[str] = set()
         self.forward_sent: dict[str, float] = {}  # token -> when the customer sent it
         self.reply_sent: dict[str, float] = {}  # token -> when the servicer answered
         self.samples = Samples()
         sim.on_deliver = self._observe
 
-    def inbox(self, user: str) -> gevent.queue.Queue[Any]:
-        queue = self.inboxes.get(user)
-        if queue is None:
-            queue = self.inboxes[user] = gevent.queue.Queue()
-        return queue
+    def inbox(self, user: str) -> Mailbox:
+        box = self.inboxes.get(user)
+        if box is None:
+            box = self.inboxes[user] = Mailbox()
+        return box
 
     def _observe(self, message: dict[str, Any]) -> None:
         target = message["conv"]["target"]
@@ -104,19 +136,8 @@ class People:
     def wait(self, customer: str, accept: Callable[[str], bool], timeout: float
              ) -> tuple[float, str] | None:
         """The first message to the customer that ``accept``s, or None (lost)."""
-        deadline = time.perf_counter() + timeout
-        queue = self.inbox(customer)
-        while True:
-            remaining = deadline - time.perf_counter()
-            if remaining <= 0:
-                return None
-            try:
-                arrived, message = queue.get(timeout=remaining)
-            except gevent.queue.Empty:
-                return None
-            text = message["payload"].get("searchableContent", "")
-            if accept(text):
-                return arrived, text
+        taken = self.inbox(customer).take(accept, timeout)
+        return None if taken is None else (taken[0], taken[1]["payload"]["searchableContent"])
 
 
 def equals(expected: str) -> Callable[[str], bool]:
