@@ -1,0 +1,45 @@
+"""The auto-reply on phrasings written for these tests, in none of the labelled
+sets: the parts that should carry over to questions nobody tuned against
+(round three of issue 24; docs/autoreply.md)."""
+
+from pathlib import Path
+
+import pytest
+
+from actors.autoreply.engine import ASK_HUMAN, AutoReply
+from actors.autoreply.intent import asks_for_person
+from actors.autoreply.knowledge import load_knowledge
+from actors.autoreply.text import normalise
+from actors.config import CsConfig
+
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "config" / "knowledge.yaml"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return AutoReply(load_knowledge(KNOWLEDGE), CsConfig().human_words)
+
+
+# Asking for a person -------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "真人客服", "能不能换个活人", "人工服务", "帮我转客服", "转人工处理一下",
+    "i need a real human", "let me talk to staff", "operator please", "get me a supervisor",
+    "can i speak to your manager", "anybody there?", "hello? anyone here",
+    "is somebody around"])
+def test_a_person_asked_for_in_new_words_is_recognised(engine, text):
+    assert engine.reply(text).kind == ASK_HUMAN
+
+
+@pytest.mark.parametrize("text", [
+    "人工湖", "人工呼吸怎么做", "人工费多少", "人工智能会取代客服吗", "我是真人",
+    "i am a human", "im a real person", "i'm a person not a robot", "不要人工服务",
+    "不需要真人", "i don't need an agent", "does anyone actually read this"])
+def test_a_compound_a_statement_about_oneself_or_a_declined_person_is_not_a_request(
+        engine, text):
+    assert engine.reply(text).kind != ASK_HUMAN
+
+
+@pytest.mark.parametrize("text", ["人工湖", "人工智能是什么", "我想学人工智能"])
+def test_a_word_that_only_begins_with_rengong_says_nothing_about_people(text):
+    assert asks_for_person(normalise(text)) is None
