@@ -27,8 +27,9 @@ from typing import NamedTuple
 from actors.autoreply.intent import asks_for_person, without_declined
 from actors.autoreply.knowledge import Knowledge
 from actors.autoreply.lessons import Lessons
-from actors.autoreply.retrieval import Bm25Index, terms_of
+from actors.autoreply.retrieval import STOPWORDS, Bm25Index, stem, terms_of
 from actors.autoreply.scorer import EntryScorer
+from actors.autoreply.spelling import Spelling
 from actors.autoreply.synonyms import Synonyms
 from actors.autoreply.text import language_of, normalise
 
@@ -39,6 +40,9 @@ _TRIM = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
 # cut before matching, so one message cannot cost more than a normal one by
 # much. The longest question in the labelled sets is under 60 characters.
 MAX_QUESTION_CHARS = 300
+_CONTRACTIONS = frozenset(
+    "cant cannot dont doesnt didnt wont wouldnt couldnt shouldnt isnt arent wasnt werent "
+    "havent hasnt youre theyre theres wheres whats hows thats".split())
 
 
 def _trimmed(text: str) -> str:
@@ -92,6 +96,9 @@ class _Engine:
             documents += [self.prepare(q) for q in questions]
             per_entry.append(len(questions))
         self.index = Bm25Index(documents)
+        # Typos put right against the knowledge base's words, but never a
+        # stop word or a contraction into one ("doesnt" is no typo of "does").
+        self.spelling = Spelling(documents, stem, STOPWORDS | _CONTRACTIONS)
         # Each entry as one document of all its questions: a question that
         # uses words from two of an entry's variants ("cancel" from one,
         # "membership" from another) is explained by the entry as a whole
@@ -183,7 +190,7 @@ class AutoReply:
         exact = engine.exact.get(_trimmed(prepared))
         if exact is not None:
             return Scored((exact,), 1.0, language)
-        query = Counter(terms_of(prepared))
+        query = Counter(terms_of(engine.spelling.correct(prepared)))
         ranked, confidence = engine.scorer.rank(query, engine.knowledge.suggestions + 1)
         owners = engine.entry_owners
         return Scored(tuple(owners[i] for i in ranked), confidence, language)

@@ -26,7 +26,7 @@ from actors.autoreply.text import normalise
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"([{_HAN}]+)|([a-z0-9]+)")
 # Words that every English question has; Han function characters are left to IDF.
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     "a an the is are am was be to of for on in at it its and or i me my we our you your "
     "do does did can could would will please hi hello how what when where which there "
     "this that with about have has get".split())
@@ -39,7 +39,7 @@ K1, B = 1.2, 0.75
 MIN_IDF = 0.1
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """A light suffix stripper that gives a word and most of its inflections
     one stem: "charge", "charges", "charged", "charging" -> "charg";
     "delivery", "deliveries" -> "deliveri". Stripping "s", "es", "ed" and
@@ -75,10 +75,10 @@ def terms_of(normal: str) -> list[str]:
             terms += [c for c in han if c not in _HAN_STOP]
             terms += [han[i:i + 2] for i in range(len(han) - 1)
                       if han[i] not in _HAN_STOP or han[i + 1] not in _HAN_STOP]
-        elif word not in _STOPWORDS:
-            stem = _stem(word)
-            terms.append("w:" + stem)
-            padded = f"^{stem}$"
+        elif word not in STOPWORDS:
+            root = stem(word)
+            terms.append("w:" + root)
+            padded = f"^{root}$"
             terms += ["t:" + padded[i:i + 3] for i in range(len(padded) - 2)]
     return terms
 
