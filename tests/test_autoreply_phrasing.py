@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from actors.autoreply.engine import ASK_HUMAN, AutoReply
+from actors.autoreply.engine import ANSWER, ASK_HUMAN, AutoReply
 from actors.autoreply.intent import asks_for_person
 from actors.autoreply.knowledge import load_knowledge
 from actors.autoreply.retrieval import STOPWORDS, stem
@@ -74,3 +74,12 @@ def test_a_typo_reaches_the_entry_it_names_with_the_confidence_of_the_right_word
     # With trigrams alone these scored 0.19, 0.28 and 0.53: near the threshold.
     result = engine.reply(text)
     assert result.entry_id == entry and result.confidence > 0.55, result
+
+
+# Off-topic -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["nice", "are you a bot", "lovely weather", "ice cream"])
+def test_a_question_that_shares_only_pieces_of_words_with_an_entry_is_not_answered(
+        engine, text):
+    assert engine.reply(text).kind != ANSWER
+

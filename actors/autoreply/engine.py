@@ -127,6 +127,13 @@ class _Engine:
     def prepare_normal(self, normal: str) -> str:
         return self.synonyms.apply(without_declined(normal))
 
+    def shares_a_word(self, query: Counter[str], entry: int) -> bool:
+        """Whether the entry has one of the question's words, not only pieces
+        of them (trigrams): "nice" shares "ice" with "invoice", no word."""
+        postings = self.entry_index.postings
+        return any(entry in postings.get(term, ()) for term in query
+                   if not term.startswith("t:"))
+
     def wants_human(self, normal: str) -> bool:
         return (_trimmed(normal) in self.human_phrases
                 or asks_for_person(normal) is True)
@@ -192,6 +199,8 @@ class AutoReply:
             return Scored((exact,), 1.0, language)
         query = Counter(terms_of(engine.spelling.correct(prepared)))
         ranked, confidence = engine.scorer.rank(query, engine.knowledge.suggestions + 1)
+        if ranked and not engine.shares_a_word(query, ranked[0]):
+            confidence = 0.0
         owners = engine.entry_owners
         return Scored(tuple(owners[i] for i in ranked), confidence, language)
 
