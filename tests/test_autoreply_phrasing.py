@@ -83,3 +83,8 @@ def test_a_question_that_shares_only_pieces_of_words_with_an_entry_is_not_answer
         engine, text):
     assert engine.reply(text).kind != ANSWER
 
+
+
+@pytest.mark.parametrize("text", ["这是什么东西", "什么意思", "什么情况", "今天吃什么"])
+def test_question_words_alone_do_not_make_an_answer(engine, text):
+    assert engine.reply(text).kind != ANSWER

@@ -31,8 +31,11 @@ STOPWORDS = frozenset(
     "do does did can could would will please hi hello how what when where which there "
     "this that with about have has get".split())
 # Han characters that carry no topic: alone, or paired with each other, they
-# only dilute how much of a question a known question explains.
-_HAN_STOP = frozenset("的了吗呢啊吧呀我你您他她们是在有想要请问一下个这那和就都也还么")
+# only dilute how much of a question a known question explains. 什 and 怎
+# (什么, 怎么) ask, they say nothing of what: as a term, 什么 sent chit-chat
+# ("今天吃什么") to the entries whose variants ask 什么时候 (pooled 10-fold
+# 0.926 -> 0.933, zh 0.933 -> 0.944).
+_HAN_STOP = frozenset("的了吗呢啊吧呀我你您他她们是在有想要请问一下个这那和就都也还么什怎")
 K1, B = 1.2, 0.75
 # A term in most documents says almost nothing and costs a pass over most of
 # them; below this IDF (in over ~90% of documents) it is skipped.
