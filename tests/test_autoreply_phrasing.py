@@ -11,6 +11,7 @@ from actors.autoreply.intent import asks_for_person
 from actors.autoreply.knowledge import load_knowledge
 from actors.autoreply.retrieval import STOPWORDS, stem
 from actors.autoreply.spelling import Spelling
+from actors.autoreply.synonyms import Synonyms
 from actors.autoreply.text import normalise
 from actors.config import CsConfig
 
@@ -88,3 +89,21 @@ def test_a_question_that_shares_only_pieces_of_words_with_an_entry_is_not_answer
 @pytest.mark.parametrize("text", ["这是什么东西", "什么意思", "什么情况", "今天吃什么"])
 def test_question_words_alone_do_not_make_an_answer(engine, text):
     assert engine.reply(text).kind != ANSWER
+
+
+# The shop's vocabulary (config/knowledge.yaml's synonyms) --------------------------
+
+@pytest.mark.parametrize("text, entry", [
+    ("the screen is cracked", "warranty"), ("the charger doesn't work", "warranty"),
+    ("维修怎么弄", "warranty"), ("is there a guarantee", "warranty"),
+    ("i'm locked out", "password_reset"), ("can i pay by visa", "payment_methods"),
+    ("i want a reimbursement", "refund")])
+def test_the_shops_everyday_words_reach_the_entry_that_uses_other_ones(engine, text, entry):
+    result = engine.reply(text)
+    assert (result.kind, result.entry_id) == (ANSWER, entry), result
+
+
+def test_a_word_mapped_to_itself_keeps_a_shorter_synonym_out_of_it():
+    synonyms = Synonyms([("优惠券", "优惠券"), ("券", "优惠券")])
+    assert synonyms.apply("还有券吗") == "还有优惠券吗"
+    assert synonyms.apply("优惠券怎么用") == "优惠券怎么用"
