@@ -97,7 +97,8 @@ def test_question_words_alone_do_not_make_an_answer(engine, text):
     ("the screen is cracked", "warranty"), ("the charger doesn't work", "warranty"),
     ("维修怎么弄", "warranty"), ("is there a guarantee", "warranty"),
     ("i'm locked out", "password_reset"), ("can i pay by visa", "payment_methods"),
-    ("i want a reimbursement", "refund")])
+    ("i want a reimbursement", "refund"), ("我想撤回这个订单", "cancel_order"),
+    ("how quickly do you deliver", "shipping_time")])
 def test_the_shops_everyday_words_reach_the_entry_that_uses_other_ones(engine, text, entry):
     result = engine.reply(text)
     assert (result.kind, result.entry_id) == (ANSWER, entry), result
