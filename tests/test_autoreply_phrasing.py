@@ -86,6 +86,16 @@ def test_a_question_that_shares_only_pieces_of_words_with_an_entry_is_not_answer
 
 
 
+@pytest.mark.parametrize("text", ["thank you very much", "ty so much", "多谢了"])
+def test_thanks_alone_are_not_a_question(engine, text):
+    assert engine.reply(text).kind != ANSWER
+
+
+def test_a_question_after_thanks_is_answered_as_if_asked_alone(engine):
+    assert engine.reply("thanks a lot, how do i get a refund")[:3] == \
+        engine.reply("how do i get a refund")[:3]
+
+
 @pytest.mark.parametrize("text", ["这是什么东西", "什么意思", "什么情况", "今天吃什么"])
 def test_question_words_alone_do_not_make_an_answer(engine, text):
     assert engine.reply(text).kind != ANSWER

@@ -40,9 +40,19 @@ _TRIM = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
 # cut before matching, so one message cannot cost more than a normal one by
 # much. The longest question in the labelled sets is under 60 characters.
 MAX_QUESTION_CHARS = 300
+_THANKS = re.compile(r"(?<![a-z])(?:thank(?:s| you| u)|thx|ty)"
+                     r"(?: (?:so|very) much| a lot)?(?![a-z])"
+                     r"|(?:非常|十分)?(?:谢谢|多谢|感谢)(?:你|您|你们|了|啦)?")
+_THANKS_HINT = re.compile(r"th|ty|谢")
 _CONTRACTIONS = frozenset(
     "cant cannot dont doesnt didnt wont wouldnt couldnt shouldnt isnt arent wasnt werent "
     "havent hasnt youre theyre theres wheres whats hows thats".split())
+
+
+def without_thanks(normal: str) -> str:
+    """Thanks carry no question: "thank you so much" matched price through
+    "much", "多谢了" through 多."""
+    return _THANKS.sub(" ", normal) if _THANKS_HINT.search(normal) else normal
 
 
 def _trimmed(text: str) -> str:
@@ -125,7 +135,7 @@ class _Engine:
         return self.prepare_normal(normalise(text))
 
     def prepare_normal(self, normal: str) -> str:
-        return self.synonyms.apply(without_declined(normal))
+        return self.synonyms.apply(without_thanks(without_declined(normal)))
 
     def shares_a_word(self, query: Counter[str], entry: int) -> bool:
         """Whether the entry has one of the question's words, not only pieces
