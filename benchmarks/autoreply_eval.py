@@ -69,8 +69,10 @@ def main() -> None:
     parser.add_argument("--pooled", action="store_true",
                         help="k-fold over heldout + lockbox + fresh together")
     parser.add_argument("--errors", action="store_true")
-    parser.add_argument("--blends", type=float, nargs="+", default=BLENDS,
-                        help="blends to fit among (1.0 alone: each entry's best question only)")
+    parser.add_argument("--blends", type=float, nargs="+", default=(),
+                        help="blends to fit among, with the threshold (default: "
+                             "config/knowledge.yaml's blend alone; "
+                             f"--blends {' '.join(map(str, BLENDS))} fits it too)")
     args = parser.parse_args()
     knowledge = load_knowledge(ROOT / "config" / "knowledge.yaml")
     human_words = CsConfig().human_words
