@@ -1,15 +1,17 @@
 """The auto-reply engine: answers from the knowledge base, or a clean hand-off.
 
-A question is first normalised (text.py: full-width, Traditional, case) and
-its words rewritten to the knowledge base's (synonyms.py). A request for a
+A question is first normalised (text.py: full-width, Traditional, case),
+its thanks taken out, its words rewritten to the knowledge base's
+(synonyms.py) and its English typos put right (spelling.py). A request for a
 person is recognised by the intent layer (intent.py) or as one of the
 configured phrases, and goes to a person at once. Otherwise each entry is
 scored with BM25 over character n-grams (retrieval.py) twice, by its best
 question and as one document of all its questions, blended (``blend``);
 the best entry is trusted when it explains enough of the question
-(``threshold``). Below that the engine offers the closest entries ("did you
-mean"); the session offers a person after ``misses_before_human`` misses in
-a row. Both numbers are fitted by cross-validation (evaluation.py).
+(``threshold``) and shares a word with it. Below that the engine offers the
+closest entries ("did you mean"); the session offers a person after
+``misses_before_human`` misses in a row. The threshold is fitted by
+cross-validation (evaluation.py); the blend is fixed (docs/autoreply.md).
 
 Answers and the questions shown as options are in the customer's language
 when the knowledge base has it.
