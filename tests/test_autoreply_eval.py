@@ -34,14 +34,16 @@ KNOWLEDGE = ROOT / "config" / "knowledge.yaml"
 HELDOUT = Path(__file__).parent / "data" / "autoreply_heldout.jsonl"
 LOCKBOX = Path(__file__).parent / "data" / "autoreply_lockbox.jsonl"
 FRESH = Path(__file__).parent / "data" / "autoreply_fresh.jsonl"
-# Measured (python benchmarks/autoreply_eval.py --lockbox): 10-fold 0.938
-# (en 0.933, zh 0.943), off-topic to a person 0.000; lockbox 0.938. The floors
-# leave room for two or three questions, not for a regression.
-CV_FLOOR, CV_LANGUAGE_FLOOR, LOCKBOX_FLOOR = 0.92, 0.91, 0.9
-# The fresh set (168, written after the matcher and committed before any change
-# measured on it) scored 0.875 at 5cff6ab; its floor guards against a fall, it
-# is not a target the matcher was tuned to (docs/autoreply.md).
-FRESH_FLOOR, FRESH_LANGUAGE_FLOOR = 0.85, 0.83
+# Measured (python benchmarks/autoreply_eval.py --lockbox --fresh --pooled),
+# round three: held-out 10-fold 0.967 (en 0.973, zh 0.962); lockbox 0.988;
+# fresh 0.958 (en 0.952, zh 0.965); the three pooled, 10-fold, 0.968 (en
+# 0.967, zh 0.968); off-topic to a person 0 everywhere. All three sets are
+# development data since round three (docs/autoreply.md): these floors guard
+# against a regression, they are not the honest figure, which is the blind
+# set's outside the repository. They leave room for a few questions each.
+CV_FLOOR, CV_LANGUAGE_FLOOR, LOCKBOX_FLOOR = 0.95, 0.94, 0.95
+FRESH_FLOOR, FRESH_LANGUAGE_FLOOR = 0.93, 0.92
+POOLED_FLOOR, POOLED_LANGUAGE_FLOOR = 0.95, 0.94
 OFF_TOPIC_TO_PERSON_CEILING = 0.02
 
 
@@ -90,7 +92,22 @@ def test_cross_validated_accuracy_meets_the_floors(knowledge):
     assert r.off_topic_to_person <= OFF_TOPIC_TO_PERSON_CEILING
 
 
-def test_the_unseen_lockbox_set_meets_its_floor(engine):
+def test_the_three_sets_pooled_meet_the_floors_under_cross_validation(knowledge):
+    items = [i for path in (HELDOUT, LOCKBOX, FRESH) for i in load_labelled(path)]
+    r = report(cross_validate(knowledge, CsConfig().human_words, items))
+    assert r.accuracy >= POOLED_FLOOR, r
+    assert all(acc >= POOLED_LANGUAGE_FLOOR for acc, _ in r.by_language.values()), r.by_language
+    assert r.off_topic_to_person <= OFF_TOPIC_TO_PERSON_CEILING
+
+
+def test_fitting_the_blend_too_is_still_possible(knowledge):
+    items = load_labelled(LOCKBOX)
+    outcomes = cross_validate(knowledge, CsConfig().human_words, items, 5, (0.1, 0.9))
+    assert {o.blend for o in outcomes} <= {0.1, 0.9}
+    assert report(outcomes).accuracy >= 0.8
+
+
+def test_the_lockbox_set_meets_its_floor(engine):
     r = report(judge(engine, load_labelled(LOCKBOX)))
     assert r.accuracy >= LOCKBOX_FLOOR
     assert r.off_topic_to_person <= OFF_TOPIC_TO_PERSON_CEILING
@@ -100,6 +117,7 @@ def test_the_fresh_set_meets_its_floor(engine):
     r = report(judge(engine, load_labelled(FRESH)))
     assert r.accuracy >= FRESH_FLOOR, r
     assert all(acc >= FRESH_LANGUAGE_FLOOR for acc, _ in r.by_language.values()), r.by_language
+    assert r.off_topic_to_person <= OFF_TOPIC_TO_PERSON_CEILING
 
 
 def test_folds_deal_every_question_once_and_every_label_to_every_fold():

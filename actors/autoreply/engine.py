@@ -1,15 +1,17 @@
 """The auto-reply engine: answers from the knowledge base, or a clean hand-off.
 
-A question is first normalised (text.py: full-width, Traditional, case) and
-its words rewritten to the knowledge base's (synonyms.py). A request for a
+A question is first normalised (text.py: full-width, Traditional, case),
+its thanks taken out, its words rewritten to the knowledge base's
+(synonyms.py) and its English typos put right (spelling.py). A request for a
 person is recognised by the intent layer (intent.py) or as one of the
 configured phrases, and goes to a person at once. Otherwise each entry is
 scored with BM25 over character n-grams (retrieval.py) twice, by its best
 question and as one document of all its questions, blended (``blend``);
 the best entry is trusted when it explains enough of the question
-(``threshold``). Below that the engine offers the closest entries ("did you
-mean"); the session offers a person after ``misses_before_human`` misses in
-a row. Both numbers are fitted by cross-validation (evaluation.py).
+(``threshold``) and shares a word with it. Below that the engine offers the
+closest entries ("did you mean"); the session offers a person after
+``misses_before_human`` misses in a row. The threshold is fitted by
+cross-validation (evaluation.py); the blend is fixed (docs/autoreply.md).
 
 Answers and the questions shown as options are in the customer's language
 when the knowledge base has it.
@@ -27,8 +29,9 @@ from typing import NamedTuple
 from actors.autoreply.intent import asks_for_person, without_declined
 from actors.autoreply.knowledge import Knowledge
 from actors.autoreply.lessons import Lessons
-from actors.autoreply.retrieval import Bm25Index, terms_of
+from actors.autoreply.retrieval import STOPWORDS, Bm25Index, stem, terms_of
 from actors.autoreply.scorer import EntryScorer
+from actors.autoreply.spelling import Spelling
 from actors.autoreply.synonyms import Synonyms
 from actors.autoreply.text import language_of, normalise
 
@@ -39,6 +42,19 @@ _TRIM = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
 # cut before matching, so one message cannot cost more than a normal one by
 # much. The longest question in the labelled sets is under 60 characters.
 MAX_QUESTION_CHARS = 300
+_THANKS = re.compile(r"(?<![a-z])(?:thank(?:s| you| u)|thx|ty)"
+                     r"(?: (?:so|very) much| a lot)?(?![a-z])"
+                     r"|(?:非常|十分)?(?:谢谢|多谢|感谢)(?:你|您|你们|了|啦)?")
+_THANKS_HINT = re.compile(r"th|ty|谢")
+_CONTRACTIONS = frozenset(
+    "cant cannot dont doesnt didnt wont wouldnt couldnt shouldnt isnt arent wasnt werent "
+    "havent hasnt youre theyre theres wheres whats hows thats".split())
+
+
+def without_thanks(normal: str) -> str:
+    """Thanks carry no question: "thank you so much" matched price through
+    "much", "多谢了" through 多."""
+    return _THANKS.sub(" ", normal) if _THANKS_HINT.search(normal) else normal
 
 
 def _trimmed(text: str) -> str:
@@ -92,6 +108,9 @@ class _Engine:
             documents += [self.prepare(q) for q in questions]
             per_entry.append(len(questions))
         self.index = Bm25Index(documents)
+        # Typos put right against the knowledge base's words, but never a
+        # stop word or a contraction into one ("doesnt" is no typo of "does").
+        self.spelling = Spelling(documents, stem, STOPWORDS | _CONTRACTIONS)
         # Each entry as one document of all its questions: a question that
         # uses words from two of an entry's variants ("cancel" from one,
         # "membership" from another) is explained by the entry as a whole
@@ -118,7 +137,14 @@ class _Engine:
         return self.prepare_normal(normalise(text))
 
     def prepare_normal(self, normal: str) -> str:
-        return self.synonyms.apply(without_declined(normal))
+        return self.synonyms.apply(without_thanks(without_declined(normal)))
+
+    def shares_a_word(self, query: Counter[str], entry: int) -> bool:
+        """Whether the entry has one of the question's words, not only pieces
+        of them (trigrams): "nice" shares "ice" with "invoice", no word."""
+        postings = self.entry_index.postings
+        return any(entry in postings.get(term, ()) for term in query
+                   if not term.startswith("t:"))
 
     def wants_human(self, normal: str) -> bool:
         return (_trimmed(normal) in self.human_phrases
@@ -183,8 +209,10 @@ class AutoReply:
         exact = engine.exact.get(_trimmed(prepared))
         if exact is not None:
             return Scored((exact,), 1.0, language)
-        query = Counter(terms_of(prepared))
+        query = Counter(terms_of(engine.spelling.correct(prepared)))
         ranked, confidence = engine.scorer.rank(query, engine.knowledge.suggestions + 1)
+        if ranked and not engine.shares_a_word(query, ranked[0]):
+            confidence = 0.0
         owners = engine.entry_owners
         return Scored(tuple(owners[i] for i in ranked), confidence, language)
 

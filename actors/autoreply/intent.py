@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import re
 
-# Words for a person. 人工 but not 人工智能; 客服 and 经理 only with a verb of
-# asking or a "where are you", since "我想当客服" is about a job.
+# 人工 is the person only alone or before a word of service or a particle
+# ("转人工", "人工服务", "人工在吗"): before any other Han character it begins
+# another word (人工智能, 人工湖, 人工费, 人工呼吸), which no list could hold.
+_AFTER_RENGONG = r"(?=$|[^\u3400-\u9fff]|客服|服务|坐席|座席|接待|处理|帮|[的吗呢啊吧呀了哦来在谢])"
+RENGONG = "人工" + _AFTER_RENGONG
+_OTHER_RENGONG = re.compile("人工(?!" + _AFTER_RENGONG + ")")
+# Words for a person. 客服 and 经理 only with a verb of asking or a "where are
+# you", since "我想当客服" is about a job.
 _ZH_PERSON = re.compile(
-    r"人工(?!智能)|真人|活人|人呢|有人[吗么在]|有没有人|[找叫来换要]个?人"
-    r"|[找转叫要接请]\S{0,3}(?:客服|经理|主管)|(?:客服|经理)(?:呢|在吗|在不在|出来)"
+    RENGONG + r"|真人|活人|人呢|有人[吗么在]|有没有人|[找叫来换要]个?人"
+    r"|[找转叫要接请]\S{0,3}(?:客服|经理|主管|领导)|(?:客服|经理)(?:呢|在吗|在不在|出来)"
     r"|有客服")
 # Not wanting the bot is wanting a person.
 _ZH_NOT_BOT = re.compile(r"(?:不想|不要|别|不和|不跟)\S{0,3}机器人")
@@ -27,21 +33,29 @@ _ZH_NEGATED = re.compile(r"(?:不要|不用|不需要|无需|不必|别)\S{0,2}(
 # characters are word characters to \b, and "我要找agent" must still match.
 _EN_PERSON = re.compile(
     r"(?<![a-z])(?:human|person|people|agent|someone|somebody|representative|rep|operator"
-    r"|manager|staff|customer service|live chat)(?![a-z])")
+    r"|manager|supervisor|staff|customer service|live chat"
+    r"|(?:anyone|anybody) (?:there|here|around|available|home))(?![a-z])")
 _EN_NEGATED = re.compile(
     r"(?<![a-z])(?:no|not|dont|don't|do not|never|no need for)(?![a-z])(?:\W+\w+){0,5}?\W+"
     r"(?:human|person|agent|someone|representative|operator)(?![a-z])")
 # Asking what the bot is ("are you a human being?") is not asking for one.
+# Nor is saying what one is oneself ("i'm a real person", "我是真人").
 _ABOUT_BOT = re.compile(r"\bare (?:you|u) (?:a |an )?(?:real )?(?:human|person|bot|robot)"
-                        r"|你是(?:不是)?(?:真人|人工|机器人|人)")
+                        r"|你是(?:不是)?(?:真人|人工|机器人|人)"
+                        r"|\bi(?: am|'m|m) (?:a |an )?(?:real )?(?:human|person)"
+                        r"|我(?:也)?是(?:个)?(?:真人|活人|人)")
 # A question about when people are there is the business-hours entry's.
 _WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|\b(?:when|hours|time|open)\b")
 
 
 def without_declined(normal: str) -> str:
     """The question without the person it declines: "不要转人工，运费多少" is
-    about shipping, and "人工" must not pull it towards business hours."""
-    return _EN_NEGATED.sub(" ", _ZH_NEGATED.sub(" ", normal))
+    about shipping, and "人工" must not pull it towards business hours; nor
+    must the 人工 of another word (人工智能, 人工湖)."""
+    text = _ZH_NEGATED.sub(" ", normal)
+    if "人工" in text:
+        text = _OTHER_RENGONG.sub(" ", text)
+    return _EN_NEGATED.sub(" ", text)
 
 
 def asks_for_person(normal: str) -> bool | None:

@@ -26,20 +26,23 @@ from actors.autoreply.text import normalise
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUNS = re.compile(rf"([{_HAN}]+)|([a-z0-9]+)")
 # Words that every English question has; Han function characters are left to IDF.
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     "a an the is are am was be to of for on in at it its and or i me my we our you your "
     "do does did can could would will please hi hello how what when where which there "
     "this that with about have has get".split())
 # Han characters that carry no topic: alone, or paired with each other, they
-# only dilute how much of a question a known question explains.
-_HAN_STOP = frozenset("的了吗呢啊吧呀我你您他她们是在有想要请问一下个这那和就都也还么")
+# only dilute how much of a question a known question explains. 什 and 怎
+# (什么, 怎么) ask, they say nothing of what: as a term, 什么 sent chit-chat
+# ("今天吃什么") to the entries whose variants ask 什么时候 (pooled 10-fold
+# 0.926 -> 0.933, zh 0.933 -> 0.944).
+_HAN_STOP = frozenset("的了吗呢啊吧呀我你您他她们是在有想要请问一下个这那和就都也还么什怎")
 K1, B = 1.2, 0.75
 # A term in most documents says almost nothing and costs a pass over most of
 # them; below this IDF (in over ~90% of documents) it is skipped.
 MIN_IDF = 0.1
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     """A light suffix stripper that gives a word and most of its inflections
     one stem: "charge", "charges", "charged", "charging" -> "charg";
     "delivery", "deliveries" -> "deliveri". Stripping "s", "es", "ed" and
@@ -75,10 +78,10 @@ def terms_of(normal: str) -> list[str]:
             terms += [c for c in han if c not in _HAN_STOP]
             terms += [han[i:i + 2] for i in range(len(han) - 1)
                       if han[i] not in _HAN_STOP or han[i + 1] not in _HAN_STOP]
-        elif word not in _STOPWORDS:
-            stem = _stem(word)
-            terms.append("w:" + stem)
-            padded = f"^{stem}$"
+        elif word not in STOPWORDS:
+            root = stem(word)
+            terms.append("w:" + root)
+            padded = f"^{root}$"
             terms += ["t:" + padded[i:i + 3] for i in range(len(padded) - 2)]
     return terms
 

@@ -27,9 +27,16 @@ class Synonyms:
         # English words are bounded by anything but a Latin letter or digit,
         # not by \b: "c++" ends in a non-word character, and Han characters
         # count as word characters to \b ("我要sale" must still match).
-        alternatives = [re.escape(w) if not w.isascii()
-                        else rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])" for w in words]
-        self._pattern = re.compile("|".join(alternatives)) if words else None
+        # The bounds enclose all the English words at once, not each: with a
+        # lookbehind per alternative, a pass over a question took ~3.2 µs with
+        # the 98 pairs of round three, against ~1.9 µs so. Words with a Han
+        # character come first: one that shares a start with an English word
+        # is the longer of the two, so longest-first still holds.
+        han = [re.escape(w) for w in words if not w.isascii()]
+        english = [re.escape(w) for w in words if w.isascii()]
+        if english:
+            han.append(rf"(?<![a-z0-9])(?:{'|'.join(english)})(?![a-z0-9])")
+        self._pattern = re.compile("|".join(han)) if words else None
         # The words alone, without their bounds: the regex engine then skips
         # every position whose character starts no word, where the lookbehinds
         # above defeat that. Most questions have no such word and are let

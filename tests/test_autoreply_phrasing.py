@@ -1,0 +1,120 @@
+"""The auto-reply on phrasings written for these tests, in none of the labelled
+sets: the parts that should carry over to questions nobody tuned against
+(round three of issue 24; docs/autoreply.md)."""
+
+from pathlib import Path
+
+import pytest
+
+from actors.autoreply.engine import ANSWER, ASK_HUMAN, AutoReply
+from actors.autoreply.intent import asks_for_person
+from actors.autoreply.knowledge import load_knowledge
+from actors.autoreply.retrieval import STOPWORDS, stem
+from actors.autoreply.spelling import Spelling
+from actors.autoreply.synonyms import Synonyms
+from actors.autoreply.text import normalise
+from actors.config import CsConfig
+
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "config" / "knowledge.yaml"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return AutoReply(load_knowledge(KNOWLEDGE), CsConfig().human_words)
+
+
+# Asking for a person -------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "真人客服", "能不能换个活人", "人工服务", "帮我转客服", "转人工处理一下",
+    "i need a real human", "let me talk to staff", "operator please", "get me a supervisor",
+    "can i speak to your manager", "anybody there?", "hello? anyone here",
+    "is somebody around"])
+def test_a_person_asked_for_in_new_words_is_recognised(engine, text):
+    assert engine.reply(text).kind == ASK_HUMAN
+
+
+@pytest.mark.parametrize("text", [
+    "人工湖", "人工呼吸怎么做", "人工费多少", "人工智能会取代客服吗", "我是真人",
+    "i am a human", "im a real person", "i'm a person not a robot", "不要人工服务",
+    "不需要真人", "i don't need an agent", "does anyone actually read this"])
+def test_a_compound_a_statement_about_oneself_or_a_declined_person_is_not_a_request(
+        engine, text):
+    assert engine.reply(text).kind != ASK_HUMAN
+
+
+@pytest.mark.parametrize("text", ["人工湖", "人工智能是什么", "我想学人工智能"])
+def test_a_word_that_only_begins_with_rengong_says_nothing_about_people(text):
+    assert asks_for_person(normalise(text)) is None
+
+
+# Typos ---------------------------------------------------------------------------
+
+SPELLING = Spelling(["i want a refund", "reset password", "change my delivery address",
+                     "when will it ship", "what is the price", "i want my money back"],
+                    stem, STOPWORDS | {"cant", "doesnt"})
+
+
+def test_an_english_typo_is_put_right_against_the_knowledge_bases_words():
+    assert SPELLING.correct("refnud pls") == "refund pls"
+    assert SPELLING.correct("forgot my pasword") == "forgot my password"
+    assert SPELLING.correct("wrong delivry adress") == "wrong delivery address"
+
+
+@pytest.mark.parametrize("text", [
+    "cant login", "doesnt work", "sing me a song", "prices", "shipping", "我要refund",
+    "xyzzyq"])
+def test_short_known_inflected_and_unknown_far_words_are_left_alone(text):
+    assert SPELLING.correct(text) == text
+
+
+@pytest.mark.parametrize("text, entry", [
+    ("refnud", "refund"), ("recieve invoce", "invoice"), ("pasword resset", "password_reset")])
+def test_a_typo_reaches_the_entry_it_names_with_the_confidence_of_the_right_word(
+        engine, text, entry):
+    # With trigrams alone these scored 0.19, 0.28 and 0.53: near the threshold.
+    result = engine.reply(text)
+    assert result.entry_id == entry and result.confidence > 0.55, result
+
+
+# Off-topic -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["nice", "are you a bot", "lovely weather", "ice cream"])
+def test_a_question_that_shares_only_pieces_of_words_with_an_entry_is_not_answered(
+        engine, text):
+    assert engine.reply(text).kind != ANSWER
+
+
+
+@pytest.mark.parametrize("text", ["thank you very much", "ty so much", "多谢了"])
+def test_thanks_alone_are_not_a_question(engine, text):
+    assert engine.reply(text).kind != ANSWER
+
+
+def test_a_question_after_thanks_is_answered_as_if_asked_alone(engine):
+    assert engine.reply("thanks a lot, how do i get a refund")[:3] == \
+        engine.reply("how do i get a refund")[:3]
+
+
+@pytest.mark.parametrize("text", ["这是什么东西", "什么意思", "什么情况", "今天吃什么"])
+def test_question_words_alone_do_not_make_an_answer(engine, text):
+    assert engine.reply(text).kind != ANSWER
+
+
+# The shop's vocabulary (config/knowledge.yaml's synonyms) --------------------------
+
+@pytest.mark.parametrize("text, entry", [
+    ("the screen is cracked", "warranty"), ("the charger doesn't work", "warranty"),
+    ("维修怎么弄", "warranty"), ("is there a guarantee", "warranty"),
+    ("i'm locked out", "password_reset"), ("can i pay by visa", "payment_methods"),
+    ("i want a reimbursement", "refund"), ("我想撤回这个订单", "cancel_order"),
+    ("how quickly do you deliver", "shipping_time")])
+def test_the_shops_everyday_words_reach_the_entry_that_uses_other_ones(engine, text, entry):
+    result = engine.reply(text)
+    assert (result.kind, result.entry_id) == (ANSWER, entry), result
+
+
+def test_a_word_mapped_to_itself_keeps_a_shorter_synonym_out_of_it():
+    synonyms = Synonyms([("优惠券", "优惠券"), ("券", "优惠券")])
+    assert synonyms.apply("还有券吗") == "还有优惠券吗"
+    assert synonyms.apply("优惠券怎么用") == "优惠券怎么用"
