@@ -1,7 +1,7 @@
 """The auto-reply's accuracy on questions it has never seen.
 
-    python benchmarks/autoreply_eval.py [--k 10] [--lockbox] [--fresh] [--pooled] [--errors]
-                                        [--blends 1.0]
+    python benchmarks/autoreply_eval.py [--k 10] [--lockbox] [--fresh] [--pooled] [--blind]
+                                        [--errors] [--blends 1.0]
 
 Scores tests/data/autoreply_heldout.jsonl by k-fold cross-validation (the
 threshold fitted on the training folds only; see actors/autoreply/evaluation.py)
@@ -15,7 +15,11 @@ mistakes. ``--pooled`` cross-validates the three sets together (k folds over
 their union, each set's share in every fold) and prints each set's part of it:
 since round three all three are development data (docs/autoreply.md), so this
 is the figure changes are judged on, and the blind check is a set kept
-outside the repository.
+outside the repository. ``--blind`` judges that set,
+tests/data/autoreply_blind.jsonl, written by someone who never saw the
+engine, its code or its errors, and measured once per engine of round three
+before it entered the repository: from now on it is development data too, and
+the next round needs a new blind set (docs/autoreply.md).
 """
 
 import argparse
@@ -66,6 +70,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--lockbox", action="store_true")
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument("--blind", action="store_true")
     parser.add_argument("--pooled", action="store_true",
                         help="k-fold over heldout + lockbox + fresh together")
     parser.add_argument("--errors", action="store_true")
@@ -91,6 +96,10 @@ def main() -> None:
         autoreply = AutoReply(knowledge, human_words)
         show("fresh, at config/knowledge.yaml's settings",
              judge(autoreply, load_labelled(DATA / "autoreply_fresh.jsonl")), args.errors)
+    if args.blind:
+        autoreply = AutoReply(knowledge, human_words)
+        show("blind, at config/knowledge.yaml's settings",
+             judge(autoreply, load_labelled(DATA / "autoreply_blind.jsonl")), args.errors)
     if args.pooled:
         pooled(knowledge, human_words, args.k, args.blends, args.errors)
 
