@@ -142,7 +142,14 @@ for k = 0, ne - 1 do
 end
 if ne > 0 then
   redis.call('LTRIM', KEYS[6], 0, keep_e - 1)
-  for k = 1, 3 do redis.call('ZREMRANGEBYRANK', KEYS[ak + k], 0, -keep_a - 1) end
+  redis.call('ZREMRANGEBYRANK', KEYS[ak + 1], 0, -keep_a - 1)
+  -- The rated and satisfied sets end where the archive now begins, not at a
+  -- count of their own: trimmed by count, the satisfied (a subset) reached
+  -- further back than the rated, and an old range's share came out over 1.
+  local oldest = redis.call('ZRANGE', KEYS[ak + 1], 0, 0, 'WITHSCORES')[2]
+  if oldest then
+    for k = 2, 3 do redis.call('ZREMRANGEBYSCORE', KEYS[ak + k], '-inf', '(' .. oldest) end
+  end
   redis.call('LTRIM', KEYS[ak + 4], 0, keep_c - 1)
 end
 return 1

@@ -51,8 +51,9 @@ arguments, never interpolated into commands or scan patterns, so an id with
                                  (ms): the archive a date range reads; the newest
                                  ENDED_SESSIONS_KEPT are kept
 {p}:sessions:rated       zset    session ids of ended sessions with a rating, scored by their
-                                 end (ms); same cap: ZCOUNT gives the rated in a range
-{p}:sessions:satisfied   zset    the same for ratings of 4 or 5 stars; same cap
+                                 end (ms); ZCOUNT gives the rated in a range; trimmed
+                                 to the span sessions:ended still holds
+{p}:sessions:satisfied   zset    the same for ratings of 4 or 5 stars; the same span
 {p}:customer-sessions:{customer} list  msgpack summaries of the customer's ended
                                  sessions, newest first; trimmed to CUSTOMER_SESSIONS_KEPT;
                                  kept (like the customer's history)

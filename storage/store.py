@@ -291,8 +291,8 @@ class Store:
         raw = self._page(keys=[key], args=page_args(limit, before_ms, after_ms, newest_first))
         if raw == b"undecodable":
             log.warning("history %s has entries Redis cannot decode; paging it here", key)
-            page = filter_page(self.history(customer_id, HISTORY_MAX_ENTRIES), limit,
-                               before_ms, after_ms, newest_first)
+            stored = _entries(key, self.client.lrange(key, -HISTORY_MAX_ENTRIES, -1))  # t order
+            page = in_message_order(filter_page(stored, limit, before_ms, after_ms, newest_first))
         else:
             page = in_message_order(_entries(key, raw))
         return page[::-1] if newest_first else page

@@ -83,3 +83,17 @@ def test_a_commit_whose_archive_key_is_unusable_writes_nothing(store, archive):
         ended(store, "c", 1, 1_000, stars=5)
     assert archive.ended_between(0, 10**9, 10) == [] and store.recent_sessions() == []
     assert archive.satisfaction(0, 10**9)["rated"] == 0
+
+
+def test_satisfaction_past_the_cap_counts_only_sessions_the_archive_still_holds(
+        store, archive, monkeypatch):
+    # Each sorted set was trimmed to its own newest N, so the satisfied set (a
+    # subset) reached further back than the rated one: old 5-star sessions
+    # were still counted against newer 1-star ones, a share over 1 for an old
+    # range, 1.0 here where none of the rated sessions kept was satisfied.
+    monkeypatch.setattr("storage.commit.ENDED_SESSIONS_KEPT", 2)
+    for n, stars in enumerate([5, 5, 1, 1]):
+        ended(store, f"c{n}", n, 1_000 * (n + 1), stars=stars)
+    assert [s["customer"] for s in archive.ended_between(0, 10_000, 100)] == ["c3", "c2"]
+    assert archive.satisfaction(0, 10_000) == {"rated": 2, "satisfied": 0, "share": 0.0}
+    assert archive.satisfaction(0, 2_500) == {"rated": 0, "satisfied": 0, "share": None}

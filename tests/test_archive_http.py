@@ -81,6 +81,8 @@ def test_ended_sessions_by_range_with_their_rating_and_satisfaction(team):
 
 @pytest.mark.parametrize("query, code, named", [
     ("from=yesterday", "bad_from", "from"),
+    ("from=%B2", "bad_from", "from"),  # "²": a digit to str.isdigit, not to int()
+    ("to=%D9%A1", "bad_to", "to"),  # a digit beyond ASCII
     ("to=-5", "bad_to", "to"),
     ("from=20&to=10", "bad_range", "from"),
     ("limit=0", "bad_limit", "limit"),

@@ -98,3 +98,15 @@ def test_a_form_two_entries_share_is_left_to_the_search():
         {"id": "b", "questions": ["same question"], "answer": "B"}]}))
     assert set(autoreply.score("same question").ranked) == {"a", "b"}  # searched: both
     assert autoreply.score("alpha").ranked == ("a",)
+
+
+def test_the_scorer_agrees_when_a_word_is_in_every_question():
+    """A word every question has (a product's name) is known to the indexes but too
+    common to score (IDF under MIN_IDF, so it has no postings): the query's own
+    score still counts it at its own small IDF, as BM25 does, not as a word no
+    question has (the rarest IDF), which halved the confidence here."""
+    autoreply = AutoReply(knowledge_from_dict({"entries": [
+        {"id": w, "questions": [f"refund {w}"], "answer": w}
+        for w in ("policy", "status", "time", "fee", "help", "form")]}))
+    check_same_ranking(autoreply._engine, "policy refund", 3)
+    assert autoreply.score("policy refund").confidence > 0.9

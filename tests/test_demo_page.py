@@ -217,3 +217,15 @@ def test_a_demo_customer_is_read_and_played_only_with_its_key(site, browser):
     page.goto(base + "/demo?customer=keyed")
     expect(page.locator("#error")).to_contain_text("open in another browser")
     assert page.locator("#chat .bubble").count() == 0
+
+
+def test_a_conversation_cursor_that_is_not_ascii_digits_reads_from_the_start(site):
+    # "²" passes str.isdigit; forwarded as it was, the simulator's URL could not carry it
+    http, base = JsonClient(), site.cs.url
+    key = {"X-Demo-Key": http.post(base + "/demo/api/open", {"customer": "cursor"}).body["key"]}
+    assert http.post(base + "/demo/api/send", {"customer": "cursor", "text": "hi"},
+                     key).status == 200
+    for after in ("%B2", "-1", "x"):
+        read = http.get(base + "/demo/api/conversation/cursor?after=" + after, key)
+        assert read.status == 200, (after, read.body)
+        assert read.body["messages"][0]["payload"]["searchableContent"] == "hi"

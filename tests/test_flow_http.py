@@ -258,3 +258,19 @@ def test_a_robot_id_beyond_ascii_is_refused_at_once_not_retried_for_ever():
     assert "ASCII" in delivery.detail
     # An ASCII sender is tried, and an unreachable IM server is worth a retry.
     assert api.deliver(Outbound("cs_robot", "alice", text_payload("hi"), "x")).retry
+
+
+def test_a_customer_with_a_long_id_beyond_ascii_still_hears_their_servicer(stack):
+    # Escaped, each Chinese character takes nine: a 15-character id made a
+    # 142-character Shadow, which the callback refused as the conv.target of
+    # the servicer's reply (ids over 128 were taken for malformed).
+    c, customer = stack.client, "王小明的客服账号" * 2
+    go_on_duty(stack, "alice")
+    c.send(customer, ROBOT_ID, payload=REQUEST_HUMAN)
+    [seated] = c.wait_for(customer)
+    assert "Alice will help you" in seated["payload"]["searchableContent"]
+    [notice] = c.wait_for("alice")
+    assert len(notice["sender"]) > 128
+    c.send("alice", notice["sender"], "您好")
+    [relayed] = c.wait_for(customer)
+    assert relayed["payload"]["searchableContent"] == "您好"

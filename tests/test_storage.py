@@ -290,6 +290,17 @@ def test_history_with_entries_redis_cannot_decode_still_pages(store):
     assert [e["t"] for e in store.history_page("c", 2)] == [4, 3]
 
 
+def test_history_paged_without_redis_takes_its_page_by_t_like_the_script(store):
+    # t=5 arrived late (it belongs before t=2): the page just after t=3 is t=4
+    # whichever way the list is paged, else a console that pages "after the
+    # newest t it has" would jump to 5 and never see 4.
+    entries = [{"t": t, "blob": b"\x00"} for t in range(5)] + [{"t": 5, "ahead_of": 2}]
+    store.commit("c", {"version": 1}, entries)
+    assert [e["t"] for e in store.history_page("c", 1, after_ms=3, newest_first=False)] == [4]
+    assert [e["t"] for e in store.history_page("c", 2, before_ms=5)] == [4, 3]
+    assert [e["t"] for e in store.history_page("c", 6, newest_first=False)] == [0, 1, 5, 2, 3, 4]
+
+
 def test_an_unreadable_history_entry_is_left_out_of_pages(store):
     store.commit("c", {"version": 1}, [{"t": 1}])
     store.client.rpush(store.keys.history("c"), b"\xc1")

@@ -53,12 +53,11 @@ class EntryScorer:
                            np.array([*q.values(), *e.values()], dtype=np.float64),
                            questions.idf(term), entries.idf(term))
         self._table = table
-        self._unknown = (questions.idf("\x00"), entries.idf("\x00"))
 
     def rank(self, query: Counter[str], limit: int) -> tuple[tuple[int, ...], float]:
         """The best ``limit`` entries (indexes, best first) among those the
         question touches, and the best one's blended score (0..1)."""
-        table, unknown_q, unknown_e = self._table, *self._unknown
+        table, questions, entries = self._table, self._questions, self._entries
         ids: list[_Ids] = []
         weights: list[_Weights] = []
         idf_q = idf_e = 0.0
@@ -66,9 +65,9 @@ class EntryScorer:
         for term, count in query.items():
             repeated = repeated or count > 1
             found = table.get(term)
-            if found is None:
-                idf_q += unknown_q
-                idf_e += unknown_e
+            if found is None:  # no postings: unknown, or known but under MIN_IDF,
+                idf_q += questions.idf(term)  # which still counts at its own IDF
+                idf_e += entries.idf(term)
                 continue
             ids.append(found[0])
             weights.append(found[1] if count == 1 else found[1] * count)
@@ -77,7 +76,6 @@ class EntryScorer:
         if not ids or limit < 1:
             return (), 0.0
         scores = np.bincount(np.concatenate(ids), np.concatenate(weights), self._size)
-        questions, entries = self._questions, self._entries
         if repeated:  # a term twice ("人工人工"): BM25's own formula for the query
             own_question, own_entry = questions.self_score(query), entries.self_score(query)
         else:

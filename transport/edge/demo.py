@@ -107,9 +107,10 @@ def install_demo(app: bottle.Bottle, sim_url: str, robot_id: str) -> None:
     def demo_conversation(customer: str) -> dict[str, Any]:
         keys.check(customer_of(customer), key())
         after = bottle.request.query.get("after", "0")
+        after = after if after.isascii() and after.isdigit() else "0"  # not "²"
         return _forward(sim.get(
             f"{sim_url}/sim/conversation/{quote(customer, safe='')}"
-            f"?with={quote(robot_id, safe='')}&after={after if after.isdigit() else 0}"))
+            f"?with={quote(robot_id, safe='')}&after={after}"))
 
 
 def _forward(response: Any) -> dict[str, Any]:

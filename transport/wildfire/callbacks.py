@@ -13,6 +13,11 @@ from actors.messages import Inbound, Payload
 from transport.http.web import ApiError
 
 MAX_ID_CHARS = 128
+# A Shadow's id is ours: the customer's id (at most MAX_ID_CHARS) %-escaped,
+# up to 12 characters for one beyond ASCII ("%F0%9F%99%82"), in the pattern
+# (actors/config.py shadow_id_for). As a target it must fit, or a servicer's
+# reply to a long Chinese id was refused; it is checked against the pattern.
+MAX_TARGET_CHARS = 12 * MAX_ID_CHARS + 256
 MAX_TEXT_CHARS = 16_000
 # ``extra`` is ours to fill (servicer name and portrait); a client that sends
 # more than this is not sending anything we should relay.
@@ -29,9 +34,9 @@ def _bad(message: str) -> ApiError:
 _CONTROL = re.compile(r"[\x00-\x1f]")
 
 
-def _user_id(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
-        raise _bad(f"{field} must be a non-empty string of at most {MAX_ID_CHARS} characters")
+def _user_id(value: Any, field: str, most: int = MAX_ID_CHARS) -> str:
+    if not isinstance(value, str) or not value or len(value) > most:
+        raise _bad(f"{field} must be a non-empty string of at most {most} characters")
     if _CONTROL.search(value):
         raise _bad(f"{field} has control characters")
     return value
@@ -88,7 +93,7 @@ def parse_callback(body: dict[str, Any]) -> Inbound:
         raise _bad("conv must be an object")
     if conv.get("type", 0) != 0:
         raise _bad("only single chats (conv.type 0) reach customer service")
-    target = _user_id(conv.get("target"), "conv.target")
+    target = _user_id(conv.get("target"), "conv.target", MAX_TARGET_CHARS)
     timestamp = body.get("timestamp", 0)
     return Inbound(message_id, sender, target, parse_payload(body.get("payload")),
                    _int(timestamp, "timestamp"))

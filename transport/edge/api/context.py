@@ -40,7 +40,8 @@ def int_query(name: str, default: int | None, low: int, high: int) -> int | None
     text = bottle.request.query.get(name)
     if text is None or text == "":
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
+    # ASCII digits only: str.isdigit takes "²", which int() refuses (a 500).
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise ApiError(400, f"bad_{name}", f"{name} must be a whole number {low}..{high}")
     return int(text)
 
