@@ -138,7 +138,11 @@ class CsConfig:
         if not self.is_shadow_id(shadow_id):
             return None
         head, _, tail = self.shadow_id_pattern.partition("{customer}")
-        return unquote(shadow_id[len(head):len(shadow_id) - len(tail)])
+        inner = shadow_id[len(head):len(shadow_id) - len(tail)]
+        customer = unquote(inner)
+        # A Shadow made before ids were escaped ("a%41b" for the customer "a%41b")
+        # is not one this rule makes: it stands for its customer as written.
+        return customer if shadow_id_for(self.shadow_id_pattern, customer) == shadow_id else inner
 
     def is_shadow_id(self, robot_id: str) -> bool:
         """Whether ``robot_id`` fits the Shadow pattern (a cheap check at the edge)."""

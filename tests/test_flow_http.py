@@ -245,6 +245,9 @@ def test_shadow_ids_are_ascii_and_lead_back_to_their_customer():
         assert config.is_shadow_id(shadow)
         assert config.customer_of_shadow(shadow) == customer
     assert config.shadow_id("carol") == "carol*Shadow"  # plain ids as before
+    # A Shadow made before the escaping, for a customer whose id holds "%41",
+    # still leads to that customer, not to "aAb".
+    assert config.customer_of_shadow("a%41b*Shadow") == "a%41b"
     assert config.shadow_id("x y+z@example.com") == "x y+z@example.com*Shadow"
 
 

@@ -157,3 +157,15 @@ def test_an_answer_nobody_waited_for_is_still_counted_late():
     assert people.wait("c", equals("the answer"), 0.01) is None  # it has not come yet
     _deliver(people, "c", "the answer")
     assert count_late(people, [("c", equals("the answer"))], 0.0) == 1
+
+
+def test_what_nobody_claims_is_bounded_and_the_newest_is_kept():
+    from transport.sim.loadpeople import MAX_UNCLAIMED, People, equals
+
+    people = People(_Sim(), think=0)
+    people.inbox("c")
+    for i in range(MAX_UNCLAIMED + 10):
+        _deliver(people, "c", f"notice {i}")
+    assert people.wait("c", equals("notice 0"), 0.0) is None  # the oldest went
+    newest = f"notice {MAX_UNCLAIMED + 9}"
+    assert people.wait("c", equals(newest), 0.0)[1] == newest

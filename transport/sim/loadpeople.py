@@ -19,6 +19,7 @@ from transport.sim.imsim import ImSimulator
 
 ROBOT = "cs_robot"
 FAQ_SIZE = 200  # a realistic knowledge base; each question has an answer
+MAX_UNCLAIMED = 64  # messages kept per simulated user until a waiter claims one
 
 
 @dataclass
@@ -69,6 +70,9 @@ class Mailbox:
 
     def put(self, item: tuple[float, dict[str, Any]]) -> None:
         self._items.append(item)
+        # What nobody waits for (a seat notice, a welcome) would pile up over a
+        # long run and be scanned by every claim: the oldest goes.
+        del self._items[:-MAX_UNCLAIMED]
         arrival, self._arrival = self._arrival, gevent.event.Event()
         arrival.set()  # wakes everyone waiting for the next arrival
 
