@@ -2,6 +2,7 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import json  # noqa: E402
 import secrets  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
 
@@ -13,6 +14,7 @@ from storage import EmbeddedRedis, Store, connect  # noqa: E402
 from transport.appserver.client import AppServerClient
 from transport.appserver.server import make_appserver_app  # noqa: E402
 from transport.csserver import CsServer, CsSettings  # noqa: E402
+from transport.edge.auth import token_hash  # noqa: E402
 from transport.http.server import start_server  # noqa: E402
 from transport.sim.imsim import ImSimClient, ImSimulator, make_imsim_app  # noqa: E402
 from transport.wildfire.api import AdminApi  # noqa: E402
@@ -51,6 +53,16 @@ DEMO_CONFIG = {
         {"keywords": ["hours", "营业"], "answer": "We are open 9:00-18:00."},
     ],
 }
+
+
+def tokens_file(path, servicers=None, supervisors=()) -> str:
+    """An API tokens file (``--api-tokens-file``): ``servicers`` maps a token to
+    its servicer's id; each of ``supervisors`` is a supervisor's token."""
+    tokens = [{"sha256": token_hash(t), "role": "servicer", "servicer": s}
+              for t, s in (servicers or {}).items()]
+    tokens += [{"sha256": token_hash(t), "role": "supervisor"} for t in supervisors]
+    path.write_text(json.dumps({"tokens": tokens}))
+    return str(path)
 
 
 def make_config(**overrides) -> CsConfig:

@@ -6,9 +6,8 @@ import time
 
 import pytest
 
-from conftest import ROBOT_ID, make_config, start_stack
+from conftest import ROBOT_ID, make_config, start_stack, tokens_file
 from transport.edge.api.overview import team_figures
-from transport.edge.auth import token_hash
 from transport.http.client import JsonClient
 from waiting import wait_until
 
@@ -19,13 +18,11 @@ TOKENS = {"boss": ("supervisor", None), "alice-t": ("servicer", "alice"),
 
 @pytest.fixture
 def team(redis_url, tmp_path):
-    tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"tokens": [
-        {"sha256": token_hash(t), "role": role, **({"servicer": s} if s else {})}
-        for t, (role, s) in TOKENS.items()]}))
+    tokens = tokens_file(tmp_path / "tokens.json", {t: s for t, (_, s) in TOKENS.items() if s},
+                         [t for t, (role, _) in TOKENS.items() if role == "supervisor"])
     stack = start_stack(redis_url, make_config(servicers=[
         {"id": "alice", "name": "Alice", "capacity": 1},
-        {"id": "bob", "name": "Bob", "capacity": 1}]), api_tokens_file=str(tokens))
+        {"id": "bob", "name": "Bob", "capacity": 1}]), api_tokens_file=tokens)
     yield stack
     stack.stop()
 

@@ -8,15 +8,12 @@ Regenerate docs/console.png with
 """
 
 import json
-import os
-import shutil
 
 import pytest
 import test_web
-from test_web import CHROMIUM, ROOT, on_duty, open_chat, seated_customer
+from test_web import CHROMIUM, on_duty, open_chat, screenshot, seated_customer
 
-from conftest import ROBOT_ID, make_config, start_stack
-from transport.edge.auth import token_hash
+from conftest import ROBOT_ID, make_config, start_stack, tokens_file
 from transport.http.client import JsonClient
 from waiting import wait_until
 
@@ -37,16 +34,12 @@ def viewport(request):
 
 @pytest.fixture
 def site(redis_url, tmp_path):
-    tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"tokens": [
-        {"sha256": token_hash(ALICE), "role": "servicer", "servicer": "alice"},
-        {"sha256": token_hash(BOB), "role": "servicer", "servicer": "bob"},
-        {"sha256": token_hash(BOSS), "role": "supervisor"}]}))
+    tokens = tokens_file(tmp_path / "tokens.json", {ALICE: "alice", BOB: "bob"}, [BOSS])
     stack = start_stack(redis_url, make_config(
         servicers=[{"id": "alice", "name": "Alice", "capacity": 3},
                    {"id": "bob", "name": "Bob", "capacity": 3}],
         canned={"hi": "您好 {customer_name}, this is {servicer_name}.",
-                "bye": "<b>bye</b>"}), api_tokens_file=str(tokens), demo=True)
+                "bye": "<b>bye</b>"}), api_tokens_file=tokens, demo=True)
     yield stack
     stack.stop()
 
@@ -56,6 +49,15 @@ def call(site, token, path, body=None):
     if body is None:
         return client.get(site.cs.url + path, headers)
     return client.post(site.cs.url + path, body, headers)
+
+
+def serving(browser, site, customer, viewport):
+    """Alice on duty in the console, with ``customer`` seated and their chat open."""
+    console = browser.new_page(viewport=viewport)
+    on_duty(console, site)
+    phone = seated_customer(browser, site, customer, viewport)
+    console.click(f"#sessions li[data-customer={customer}]")
+    return console, phone
 
 
 def say(phone, text):
@@ -102,12 +104,7 @@ def test_speakers_look_different_and_unread_counts_only_this_sessions_customer_m
     console.wait_for_selector(".bubble.customer >> text=third question")
     assert console.locator("#sessions .badge").count() == 0
 
-    path = tmp_path / "console.png"
-    console.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5000
-    shots = os.environ.get("CS_SCREENSHOTS")
-    if shots and viewport["width"] > 1000:
-        shutil.copy(path, ROOT / shots / "console.png")
+    screenshot(console, tmp_path, "console", keep=viewport["width"] > 1000)
 
 
 def test_an_ended_session_closes_the_reply_box_and_keeps_what_was_typed(
@@ -133,10 +130,7 @@ def test_an_ended_session_closes_the_reply_box_and_keeps_what_was_typed(
 
 def test_a_reply_refused_after_the_end_stays_in_the_box_and_the_error_until_dismissed(
         site, browser, viewport):
-    console = browser.new_page(viewport=viewport)
-    on_duty(console, site)
-    seated_customer(browser, site, "gone", viewport)
-    console.click("#sessions li[data-customer=gone]")
+    console, _ = serving(browser, site, "gone", viewport)
     console.wait_for_selector("#reply:enabled")
     # The page has not polled since the end: it still shows the session open.
     console.route("**/api/sessions", lambda route: route.fulfill(
@@ -157,10 +151,7 @@ def test_a_reply_refused_after_the_end_stays_in_the_box_and_the_error_until_dism
 
 
 def test_the_transfer_picker_offers_servicers_on_duty_with_room(site, browser, viewport):
-    console = browser.new_page(viewport=viewport)
-    on_duty(console, site)
-    seated_customer(browser, site, "mover", viewport)
-    console.click("#sessions li[data-customer=mover]")
+    console, _ = serving(browser, site, "mover", viewport)
     console.wait_for_selector("#transferto:enabled")
     assert console.locator("#transferto option[value=bob]").count() == 0  # bob is off
     assert call(site, BOB, "/api/servicers/bob/status", {"status": "on"}).status == 200
@@ -174,10 +165,7 @@ def test_the_transfer_picker_offers_servicers_on_duty_with_room(site, browser, v
 
 
 def test_hash_opens_the_canned_replies_and_the_server_fills_them_in(site, browser, viewport):
-    console = browser.new_page(viewport=viewport)
-    on_duty(console, site)
-    phone = seated_customer(browser, site, "cannedcust", viewport)
-    console.click("#sessions li[data-customer=cannedcust]")
+    console, phone = serving(browser, site, "cannedcust", viewport)
     console.wait_for_selector("#reply:enabled")
     console.type("#reply", "#")
     console.wait_for_selector("#canned li[data-name=bye] >> text=<b>bye</b>")
@@ -234,10 +222,7 @@ def test_the_queue_list_shows_who_waits_by_position_and_time(site, browser, view
 
 def test_a_message_the_im_server_delivered_late_is_shown_before_the_one_that_overtook_it(
         site, browser, viewport):
-    console = browser.new_page(viewport=viewport)
-    on_duty(console, site)
-    seated_customer(browser, site, "latecust", viewport)
-    console.click("#sessions li[data-customer=latecust]")
+    console, _ = serving(browser, site, "latecust", viewport)
     console.wait_for_selector(".bubble.customer >> text=价格 price?")
 
     def deliver(message_id, text):  # as one of the IM server's five connections would

@@ -8,17 +8,15 @@ Regenerate docs/dashboard.png with
 """
 
 import json
-import os
 import re
-import shutil
 from datetime import date, timedelta
 
 import pytest
+import test_console
 import test_web
-from test_web import CHROMIUM, ROOT, sign_in
+from test_web import CHROMIUM, screenshot, sign_in
 
-from conftest import ROBOT_ID, make_config, start_stack
-from transport.edge.auth import token_hash
+from conftest import ROBOT_ID, make_config, start_stack, tokens_file
 from transport.http.client import JsonClient
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium package")
@@ -27,25 +25,17 @@ expect = test_web.playwright_api.expect
 ALICE, BOSS = "alice-dash-token", "boss-dash-token"
 MARKUP = "<img src=x onerror=window.pwned=1>"
 browser = test_web.browser  # the same headless Chromium fixture
-WIDTHS = {"phone": {"width": 375, "height": 760}, "desktop": {"width": 1280, "height": 900}}
+viewport = test_console.viewport  # phone (375 px) and desktop
 WAIT_MS = 10_000  # the page polls every 3 s
-
-
-@pytest.fixture(params=sorted(WIDTHS))
-def viewport(request):
-    return WIDTHS[request.param]
 
 
 @pytest.fixture
 def site(redis_url, tmp_path):
-    tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"tokens": [
-        {"sha256": token_hash(ALICE), "role": "servicer", "servicer": "alice"},
-        {"sha256": token_hash(BOSS), "role": "supervisor"}]}))
+    tokens = tokens_file(tmp_path / "tokens.json", {ALICE: "alice"}, [BOSS])
     stack = start_stack(redis_url, make_config(servicers=[
         {"id": "alice", "name": "Alice 王芳", "capacity": 2},
         {"id": "bob", "name": "Bob 李强", "capacity": 2},
-        {"id": "carl", "name": "Carl 赵磊", "capacity": 1}]), api_tokens_file=str(tokens),
+        {"id": "carl", "name": "Carl 赵磊", "capacity": 1}]), api_tokens_file=tokens,
         demo=True)
     yield stack
     stack.stop()
@@ -120,12 +110,7 @@ def test_the_dashboard_fits_a_phone_and_shows_the_day_at_a_glance(
 
     width = page.evaluate("document.scrollingElement.scrollWidth")
     assert width <= viewport["width"], width  # nothing wider than the screen
-    path = tmp_path / "dashboard.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 5000
-    shots = os.environ.get("CS_SCREENSHOTS")
-    if shots and viewport["width"] > 1000:
-        shutil.copy(path, ROOT / shots / "dashboard.png")
+    screenshot(page, tmp_path, "dashboard", keep=viewport["width"] > 1000)
 
 
 def test_a_supervisor_sets_a_servicers_status_and_sees_a_refusal(site, browser, viewport):

@@ -8,15 +8,13 @@ Regenerate docs/demo.png with
 """
 
 import json
-import os
 import re
-import shutil
 
 import pytest
 import test_console
 import test_web
 from test_console import PORTRAIT
-from test_web import CHROMIUM, ROOT, open_chat
+from test_web import CHROMIUM, ROOT, open_chat, screenshot
 
 from conftest import ROBOT_ID, make_config, start_stack
 from transport.http.client import JsonClient
@@ -97,10 +95,7 @@ def test_a_reload_shows_the_conversation_so_far_once_and_it_goes_on(
     expect(phone.locator(".from-person img.avatar")).to_have_attribute("src", PORTRAIT)
     expect(phone.locator(".from-person .name")).to_have_text("Alice 王")
 
-    phone.screenshot(path=str(tmp_path / "demo.png"), full_page=True)
-    shots = os.environ.get("CS_SCREENSHOTS")  # e.g. docs: the README's picture
-    if shots and viewport["width"] < 500:
-        shutil.copy(tmp_path / "demo.png", ROOT / shots / "demo.png")
+    screenshot(phone, tmp_path, "demo", keep=viewport["width"] < 500)  # the phone's
 
 
 def test_a_tapped_suggestion_gets_its_answer_by_number_then_by_question(

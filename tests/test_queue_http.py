@@ -6,8 +6,7 @@ import json
 import gevent
 import pytest
 
-from conftest import ROBOT_ID, make_config, start_stack
-from transport.edge.auth import token_hash
+from conftest import ROBOT_ID, make_config, start_stack, tokens_file
 from transport.http.client import JsonClient
 from waiting import wait_until
 
@@ -18,15 +17,11 @@ ALICE, BOB, BOSS = "alice-queue-token", "bob-queue-token", "boss-queue-token"
 @pytest.fixture
 def team(redis_url, tmp_path):
     """alice and bob, one customer each, both on duty and full."""
-    tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"tokens": [
-        {"sha256": token_hash(ALICE), "role": "servicer", "servicer": "alice"},
-        {"sha256": token_hash(BOB), "role": "servicer", "servicer": "bob"},
-        {"sha256": token_hash(BOSS), "role": "supervisor"}]}))
+    tokens = tokens_file(tmp_path / "tokens.json", {ALICE: "alice", BOB: "bob"}, [BOSS])
     stack = start_stack(redis_url, make_config(servicers=[
         {"id": "alice", "name": "Alice", "capacity": 1},
         {"id": "bob", "name": "Bob", "capacity": 1, "groups": ["tech"]}]),
-        api_tokens_file=str(tokens))
+        api_tokens_file=tokens)
     for servicer, token in (("alice", ALICE), ("bob", BOB)):
         assert post(stack, token, f"/api/servicers/{servicer}/status",
                     {"status": "on"}).status == 200

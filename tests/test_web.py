@@ -6,13 +6,14 @@ test_demo_page.py, test_console.py and test_dashboard.py (each names its command
 """
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import make_config, start_stack
-from transport.edge.auth import DemoTokens, token_hash
+from conftest import make_config, start_stack, tokens_file
+from transport.edge.auth import DemoTokens
 from transport.http.client import JsonClient
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -25,12 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def site(redis_url, tmp_path):
-    tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"tokens": [
-        {"sha256": token_hash(ALICE), "role": "servicer", "servicer": "alice"},
-        {"sha256": token_hash(BOSS), "role": "supervisor"}]}))
+    tokens = tokens_file(tmp_path / "tokens.json", {ALICE: "alice"}, [BOSS])
     stack = start_stack(redis_url, make_config(servicers=[
-        {"id": "alice", "name": "Alice", "capacity": 3}]), api_tokens_file=str(tokens),
+        {"id": "alice", "name": "Alice", "capacity": 3}]), api_tokens_file=tokens,
         demo=True)
     yield stack
     stack.stop()
@@ -51,6 +49,17 @@ def sign_in(page, url, token):
     page.fill("#signin input", token)
     page.click("#signin button")
     page.wait_for_selector("#app:not(.hidden)")
+
+
+def screenshot(page, tmp_path, name, keep):
+    """A full-page picture with real content; with ``CS_SCREENSHOTS=docs`` and
+    ``keep`` (the width the docs show), it becomes docs/<name>.png."""
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 5000
+    shots = os.environ.get("CS_SCREENSHOTS")
+    if shots and keep:
+        shutil.copy(path, ROOT / shots / f"{name}.png")
 
 
 def on_duty(console, site):
@@ -134,11 +143,9 @@ def test_a_customers_markup_reaches_the_console_as_text(site, browser):
 def test_the_landing_page_signs_a_servicer_in_from_its_link(redis_url, browser, tmp_path):
     tokens = DemoTokens("boss-token", {"alice": ALICE})
     tokens.dump(tmp_path / "demo-tokens.json")
-    hashes = tmp_path / "hashes.json"
-    hashes.write_text(json.dumps({"tokens": [
-        {"sha256": token_hash(ALICE), "role": "servicer", "servicer": "alice"}]}))
     stack = start_stack(redis_url, make_config(servicers=[{"id": "alice", "name": "Alice"}]),
-                        api_tokens_file=str(hashes), demo=True,
+                        api_tokens_file=tokens_file(tmp_path / "hashes.json", {ALICE: "alice"}),
+                        demo=True,
                         demo_tokens_file=str(tmp_path / "demo-tokens.json"))
     try:
         page = browser.new_page()
