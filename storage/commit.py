@@ -126,18 +126,24 @@ for k = 0, nc - 1 do
   redis.call('HINCRBY', KEYS[7 + k], ARGV[i], ARGV[i + 1]); i = i + 2
 end
 for k = 0, nr - 1 do
-  redis.call('SET', KEYS[7 + nc + 2 * k], ARGV[i])
-  redis.call('RPUSH', KEYS[8 + nc + 2 * k], ARGV[i])
-  redis.call('LTRIM', KEYS[8 + nc + 2 * k], -keep_r, -1)
+  -- The same rating sent again (see the summaries below) is listed once.
+  if redis.call('GET', KEYS[7 + nc + 2 * k]) ~= ARGV[i] then
+    redis.call('SET', KEYS[7 + nc + 2 * k], ARGV[i])
+    redis.call('RPUSH', KEYS[8 + nc + 2 * k], ARGV[i])
+    redis.call('LTRIM', KEYS[8 + nc + 2 * k], -keep_r, -1)
+  end
   i = i + 1
 end
 for k = 0, ne - 1 do
   local packed, closed, session, stars = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
-  redis.call('LPUSH', KEYS[6], packed)
-  redis.call('ZADD', KEYS[ak + 1], closed, packed)
+  -- A summary sent again (its commit's reply was lost after the script ran)
+  -- is already in the archive: the lists get it once.
+  if redis.call('ZADD', KEYS[ak + 1], closed, packed) == 1 then
+    redis.call('LPUSH', KEYS[6], packed)
+    redis.call('LPUSH', KEYS[ak + 4], packed)
+  end
   if stars > 0 then redis.call('ZADD', KEYS[ak + 2], closed, session) end
   if stars >= 4 then redis.call('ZADD', KEYS[ak + 3], closed, session) end
-  redis.call('LPUSH', KEYS[ak + 4], packed)
   i = i + 4
 end
 if ne > 0 then

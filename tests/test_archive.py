@@ -97,3 +97,25 @@ def test_satisfaction_past_the_cap_counts_only_sessions_the_archive_still_holds(
     assert [s["customer"] for s in archive.ended_between(0, 10_000, 100)] == ["c3", "c2"]
     assert archive.satisfaction(0, 10_000) == {"rated": 2, "satisfied": 0, "share": 0.0}
     assert archive.satisfaction(0, 2_500) == {"rated": 0, "satisfied": 0, "share": None}
+
+
+def test_a_summary_committed_again_after_an_ambiguous_failure_is_listed_once(store, archive):
+    # The Ledger sends a commit's ended summaries again when the commit seemed to
+    # fail (a reply lost after Redis ran the script): they must not show twice.
+    summary = {"customer": "c1", "session": "c1:0000000940000.abcd0001", "servicers": ["alice"],
+               "reason": "left", "stars": None, "closed": 1_000_000}
+    store.commit("c1", None, ended=[summary])
+    store.commit("c1", None, ended=[summary])
+    assert len(archive.ended_between(0, 2_000_000, 10)) == 1
+    assert len(archive.customer_sessions("c1", 10)) == 1
+    assert len(store.recent_sessions(10)) == 1
+
+
+def test_a_rating_committed_again_is_listed_once_for_its_servicer(store):
+    rating = {"session": "c1:0000000940000.abcd0001", "servicer": "alice", "stars": 5,
+              "comment": "", "t": 1_000_000}
+    store.commit("c1", None, ratings=[rating])
+    store.commit("c1", None, ratings=[rating])
+    assert store.ratings("alice") == [rating]
+    store.commit("c1", None, ratings=[dict(rating, stars=4)])  # changed: it is news
+    assert [r["stars"] for r in store.ratings("alice")] == [5, 4]

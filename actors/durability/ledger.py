@@ -159,8 +159,9 @@ class Ledger:
                       self._customer_id, len(dropped))
         self._handled = self._capped("handled ids", handled + self._handled,
                                      MAX_UNSAVED_HANDLED)
-        # Counters and ratings are not idempotent; after an ambiguous failure
-        # they may count twice, which a statistic survives.
+        # Counters are not idempotent: after an ambiguous failure they may count
+        # twice, which a statistic survives. A rating or an ended session sent
+        # again is recognised by the commit script and listed once.
         self._stats = self._capped("counter increments", stats + self._stats,
                                    MAX_UNSAVED_STATS)
         self._ratings = self._capped("ratings", ratings + self._ratings, MAX_UNSAVED_RATINGS)
