@@ -80,16 +80,34 @@ def filter_page(entries: list[dict[str, Any]], limit: int, before_ms: int | None
 def in_message_order(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Entries oldest first, each late arrival moved to just before the entry
     it names in ``ahead_of`` (actors/session/arrivals.py) when that entry is
-    among them; transport/edge/static/console.js applies the same rule."""
+    among them; transport/edge/static/console.js applies the same rule.
+
+    Linear: the late ones are grouped under the entry they precede, and each
+    entry is preceded by its group (whose members may have groups of their own).
+    """
     arrived = sorted(entries, key=lambda e: _int(e.get("t")))
-    if not any(_int(e.get("ahead_of")) for e in arrived):
-        return arrived
-    shown: list[dict[str, Any]] = []
+    present = {_int(e.get("t")) for e in arrived}
+    before: dict[int, list[dict[str, Any]]] = {}
+    roots = []
     for entry in arrived:
         ahead_of = _int(entry.get("ahead_of"))
-        at = next((i for i, e in enumerate(shown) if ahead_of and e.get("t") == ahead_of),
-                  len(shown))
-        shown.insert(at, entry)
+        # Only an earlier entry can be overtaken: a bad value cannot make a cycle.
+        if ahead_of in present and 0 < ahead_of < _int(entry.get("t")):
+            before.setdefault(ahead_of, []).append(entry)
+        else:
+            roots.append(entry)
+    if not before:
+        return arrived
+    shown: list[dict[str, Any]] = []
+    for root in roots:
+        stack = [(root, False)]
+        while stack:
+            entry, placed = stack.pop()
+            if placed:
+                shown.append(entry)
+                continue
+            stack.append((entry, True))
+            stack.extend((late, False) for late in reversed(before.get(_int(entry.get("t")), ())))
     return shown
 
 

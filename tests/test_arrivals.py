@@ -57,3 +57,15 @@ def test_entries_with_bad_fields_keep_their_place():
     entries = [{"t": 1, "dir": "out"}, {"t": 2, "ahead_of": True}, {"t": 3, "ahead_of": "x"},
                {"t": 4, "ahead_of": 1}]
     assert [e["t"] for e in in_message_order(entries)] == [4, 1, 2, 3]
+
+
+def test_a_thousand_messages_arriving_in_reverse_read_back_in_order_and_nothing_is_lost():
+    order = list(range(1000, 0, -1))  # each overtaken by the one after it
+    entries = recorded(order, [False] * len(order))
+    shown = in_message_order(entries)
+    assert [e["mid"] for e in shown] == sorted(order)
+
+
+def test_entries_naming_each_other_are_all_shown():
+    entries = [{"t": 1, "ahead_of": 2}, {"t": 2, "ahead_of": 1}, {"t": 3, "ahead_of": 3}]
+    assert sorted(e["t"] for e in in_message_order(entries)) == [1, 2, 3]
