@@ -91,3 +91,35 @@ def test_two_messages_arriving_out_of_order_are_both_handled_and_shown_in_messag
     late = next(m for m in polled if m["dir"] == "in")
     overtaken = next(m for m in oldest if customer_lines([m]) == ["hours"])
     assert late["ahead_of"] == overtaken["t"] and late["mid"] == 1000
+
+
+def test_what_a_servicer_does_in_the_console_stays_where_it_happened_in_the_history(
+        redis_url, tmp_path):
+    # Console actions carry ids of their own below every IM id; they are not
+    # the IM server's numbers and must not be taken for late arrivals (they
+    # were: the console's /end showed first in the transcript).
+    from conftest import make_config, start_stack, tokens_file
+
+    stack = start_stack(redis_url, make_config(servicers=[{"id": "alice", "name": "Alice"}]),
+                        api_tokens_file=tokens_file(tmp_path / "t.json", {"alice-t": "alice"}))
+    try:
+        auth = {"Authorization": "Bearer alice-t"}
+        assert http.post(stack.cs.url + "/api/servicers/alice/status", {"status": "on"},
+                         auth).status == 200
+        stack.client.send("vera", ROBOT_ID, "人工")
+        stack.client.wait_for("vera")
+        stack.client.send("vera", ROBOT_ID, "my parcel is late")
+        stack.client.wait_for("alice", 3)  # the seat, the history, the question
+        assert http.post(stack.cs.url + "/api/sessions/vera/reply", {"text": "Checking now"},
+                         auth).status == 200
+        assert http.post(stack.cs.url + "/api/sessions/vera/end", {}, auth).status == 200
+        assert len(stack.client.wait_for("vera", 3)) == 3  # the reply, the end, the rating
+        oldest = http.get(stack.cs.url + "/api/customers/vera/history?order=oldest",
+                          auth).body["messages"]
+        said = [m["payload"].get("searchableContent") for m in oldest]
+        assert said.index("my parcel is late") < said.index("Checking now") < said.index("/end")
+        assert said[0] == "人工", said
+        assert not any("ahead_of" in m for m in oldest)
+    finally:
+        stack.stop()
+        stack.cs.store.delete_all()

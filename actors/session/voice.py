@@ -94,7 +94,7 @@ class Voice:
             entry["servicer"] = servicer
         if dropped:
             entry["dropped"] = True
-        if message_id:  # the IM server's number: a late arrival goes where it belongs
+        if message_id > 0:  # the IM server's number (the console's own are below 0)
             entry["mid"] = message_id
             if self._arrivals is None:
                 self._arrivals = Arrivals()
