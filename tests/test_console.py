@@ -281,3 +281,13 @@ def test_take_next_seats_the_first_waiting_customer_past_capacity_and_opens_thei
     console.fill("#reply", "taken by hand")
     console.click("#send")
     waiting.wait_for_selector(".bubble.in >> text=taken by hand")
+
+
+def test_a_portrait_that_does_not_load_is_left_out_not_shown_broken(site, browser, viewport):
+    site.sim.put_user("nopic", "无图 Nopic", "http://127.0.0.1:9/portrait.png")  # refused
+    console, _ = serving(browser, site, "nopic", viewport)
+    console.wait_for_selector("#profile >> text=无图 Nopic")
+    # The list is redrawn every poll: the failed portrait is not asked for again.
+    assert wait_until(lambda: console.locator("#sessions img").count() == 0, timeout=10)
+    assert wait_until(lambda: console.locator("#portrait").is_hidden(), timeout=10)
+    console.wait_for_selector("#sessions li[data-customer=nopic] >> text=无图 Nopic")

@@ -59,10 +59,16 @@ function unread(customer) {
 }
 
 // A portrait is shown only from an http(s) or inline image address.
+// A portrait that failed to load is not asked for again at every redraw (the
+// list is redrawn every poll): it is left out, as a customer without one is.
+const badPortraits = new Set();
+
 function avatar(profile, big) {
   const url = profile && profile.portrait;
-  if (!url || !/^(https?:\/\/|data:image\/)/i.test(url)) return "";
-  return el("img", { class: "avatar" + (big ? " big" : ""), src: url, alt: "" });
+  if (!url || badPortraits.has(url) || !/^(https?:\/\/|data:image\/)/i.test(url)) return "";
+  const img = el("img", { class: "avatar" + (big ? " big" : ""), src: url, alt: "" });
+  img.addEventListener("error", () => { badPortraits.add(url); img.remove(); });
+  return img;
 }
 
 function nameOf(customer) {
@@ -87,7 +93,10 @@ function renderProfile() {
   const picture = document.getElementById("portrait");
   const shown = avatar(profile, true);
   picture.classList.toggle("hidden", !shown);
-  if (shown) picture.src = shown.src;
+  if (shown) {
+    picture.onerror = () => { badPortraits.add(profile.portrait); picture.classList.add("hidden"); };
+    picture.src = shown.src;
+  }
   document.getElementById("profilename").textContent = profile.name;
   document.getElementById("profileid").textContent = profile.name === customer ? "" : customer;
   const asked = sessionStart(state.histories[customer] || []);
