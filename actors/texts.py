@@ -35,7 +35,7 @@ class Texts:
     servicer_help: str = "客服指令 / commands: /on 上班, /pause 暂停, /off 下班, /help 帮助. 在客户会话中 / in a customer chat: /end 结束, /transfer <客服 id> 转接, /transfer 退回队列 / back to the queue, #名称 快捷回复 / #name a canned reply, # 列出快捷回复 / list them. 排队的客户 / waiting customers: 网页工作台的“接待下一位”即使满员也可再接一位 / 'Take next' in the web console takes one more, even when you are full."
     shadow_help: str = "会话指令 / commands here: /end 结束会话 (end), /transfer <客服 id> 转接 (to a servicer), /transfer 退回队列 (back to the queue), #名称 发送快捷回复 (#name: a canned reply), # 列出快捷回复 (list them), /help 帮助."
     customer_help: str = "直接输入您的问题即可；输入“人工”转人工客服，/help 查看帮助。Just write your question; write 'human' for a person, /help for this help."
-    queued: str = "当前客服繁忙，您前面还有 {ahead} 位，预计等待{wait_zh}。All servicers are busy; you are number {position} in the queue (about {wait_en})."
+    queued: str = "当前客服繁忙，您前面还有 {ahead} 位，预计等待{wait_zh}。All servicers are busy; you are number {position} in the queue; expected wait: {wait_en}."
     bad_priority: str = "优先级应为 0-9 的整数，已按 0 处理。A priority is a whole number from 0 to 9; 0 is used."
     leave_message_offer: str = "您可以直接留言，客服上班后会第一时间回复您。To leave a message, just write it: the first servicer on duty will answer."
     message_left: str = "留言已收到，客服上班后会回复您。Thank you: your message waits for the first servicer on duty."

@@ -21,6 +21,7 @@ def test_serve_mode_root_lists_the_routes_and_no_token(redis_url):
         assert "GET /api/queue" in routes and "POST /im/robot/<token>" in routes
         assert "GET /demo" not in routes
         assert "supervisor-secret-token" not in str(response.body)
+        assert http.get(stack.cs.url + "/favicon.ico").status == 204  # not a 404 per page
     finally:
         stack.stop()
 

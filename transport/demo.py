@@ -215,7 +215,7 @@ Or play a conversation through the IM simulator: paste these lines one at a time
 What {CUSTOMER} received, one line per message:
     curl -s '{sim}/sim/inbox/{CUSTOMER}?format=text'
 The conversation as the CS server keeps it (the supervisor's token):
-    curl -s -H 'Authorization: Bearer {tokens.supervisor}' '{cs}/api/customers/{CUSTOMER}/history?order=oldest'
+    curl -s -H 'Authorization: Bearer {tokens.supervisor}' '{cs}/api/customers/{CUSTOMER}/history?order=oldest' | python3 -m json.tool --no-ensure-ascii
 """  # noqa: E501
 
 

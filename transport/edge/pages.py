@@ -39,6 +39,10 @@ def install_pages(app: bottle.Bottle, *, demo_sim_url: str = "", robot_id: str =
     def static(name: str) -> Any:
         return bottle.static_file(name, root=str(STATIC))
 
+    @app.get("/favicon.ico")
+    def favicon() -> Any:  # asked for by every browser: nothing, rather than a 404 logged
+        return bottle.HTTPResponse(status=204)
+
     for page in ("console", "dashboard", "transcript"):
         app.route(f"/{page}", "GET", _page(f"{page}.html"))
 
