@@ -116,7 +116,7 @@ def test_the_queue_notice_estimates_the_wait_from_recent_seats_and_servicers_on_
     # c2 got the seat; c3 waits first, c4 second, each by bob's 120 s with c1
     assert world.deliver.texts_to("c3")[-1] == queued_text(world.config, 1, handle_secs=120)
     assert world.deliver.texts_to("c4")[-1] == queued_text(world.config, 2, handle_secs=120)
-    assert "about 2-6 minutes" in world.deliver.texts_to("c4")[-1]
+    assert "expected wait: 2-6 minutes" in world.deliver.texts_to("c4")[-1]
     listing = ask(world.actors.pool, ServicerPool.queue).get(timeout=TIMEOUT)
     assert [q["estimated_wait_secs"] for q in listing] == [[60, 180], [120, 360]]
 
