@@ -291,3 +291,15 @@ def test_a_portrait_that_does_not_load_is_left_out_not_shown_broken(site, browse
     assert wait_until(lambda: console.locator("#sessions img").count() == 0, timeout=10)
     assert wait_until(lambda: console.locator("#portrait").is_hidden(), timeout=10)
     console.wait_for_selector("#sessions li[data-customer=nopic] >> text=无图 Nopic")
+
+
+def test_the_customer_list_is_not_redrawn_while_nothing_in_it_changes(site, browser, viewport):
+    # Replaced at every poll, an item could swallow a click straddling the redraw.
+    console, _ = serving(browser, site, "steady", viewport)
+    item = "#sessions li[data-customer=steady]"
+    console.wait_for_selector(item + ".selected")
+    console.evaluate(f"document.querySelector('{item}').dataset.mark = 'kept'")
+    for _ in range(2):  # two polls of the sessions, each fully handled before the next
+        with console.expect_response(lambda r: r.url.endswith("/api/sessions")):
+            pass
+    assert console.evaluate(f"document.querySelector('{item}').dataset.mark") == "kept"

@@ -127,15 +127,25 @@ async function loadPast(customer) {
 
 function renderSessions() {
   const list = document.getElementById("sessions");
-  let total = 0;
-  list.replaceChildren(...state.open.map((customer) => {
+  const rows = state.open.map((customer) => {
+    const profile = state.profiles[customer];
+    const portrait = profile && profile.portrait && !badPortraits.has(profile.portrait)
+      ? profile.portrait : "";
     const count = customer === state.selected && !document.hidden ? 0 : unread(customer);
-    total += count;
-    return el("li", { class: customer === state.selected ? "selected" : "", "data-customer": customer,
-                      onclick: () => select(customer) },
-              [el("span", { class: "name" }, [avatar(state.profiles[customer], false),
-                                               el("span", { text: nameOf(customer) })]), count ? el("span", { class: "badge", text: String(count) }) : ""]);
-  }));
+    return [customer, customer === state.selected, count, nameOf(customer), portrait];
+  });
+  const total = rows.reduce((sum, row) => sum + row[2], 0);
+  // Redrawn only when something shown changed: a list replaced at every poll
+  // can swallow a click that straddles the redraw.
+  const drawn = JSON.stringify(rows);
+  if (list.dataset.drawn !== drawn) {
+    list.dataset.drawn = drawn;
+    list.replaceChildren(...rows.map(([customer, selected, count, name]) => el("li", {
+      class: selected ? "selected" : "", "data-customer": customer, onclick: () => select(customer) },
+      [el("span", { class: "name" }, [avatar(state.profiles[customer], false),
+                                       el("span", { text: name })]),
+       count ? el("span", { class: "badge", text: String(count) }) : ""])));
+  }
   document.getElementById("nosessions").classList.toggle("hidden", state.open.length > 0);
   document.title = (total ? "(" + total + ") " : "") + TITLE;
 }
