@@ -21,9 +21,7 @@ def busy_world(store):
     world = World(store, make_config(servicers=[{"id": "alice", "name": "Alice",
                                                  "capacity": 1}]))
     world.on_duty("alice")
-    world.customer("c0", "human")
-    world.deliver.wait_for("c0", 1)
-    world.settle()
+    world.asks_for_person("c0")
     return world
 
 

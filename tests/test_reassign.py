@@ -102,17 +102,13 @@ def test_the_queue_notice_estimates_the_wait_from_recent_seats_and_servicers_on_
 
     world = world_with(store, reassign_after_secs=0)
     world.on_duty("bob")  # capacity 1
-    world.customer("c1", "human")
-    world.deliver.wait_for("c1", 1)
-    world.settle()
+    world.asks_for_person("c1")
     world.customer("c2", "human")
     assert world.deliver.wait_for("c2", 1) == [queued_text(world.config, 1)]  # 300 s default
     world.clock.advance(120)  # bob spends two minutes with c1
     world.servicer("bob", "c1", "/end")
     world.customer("c3", "human")
-    world.customer("c4", "human")
-    world.deliver.wait_for("c4", 1)
-    world.settle()
+    world.asks_for_person("c4")
     # c2 got the seat; c3 waits first, c4 second, each by bob's 120 s with c1
     assert world.deliver.texts_to("c3")[-1] == queued_text(world.config, 1, handle_secs=120)
     assert world.deliver.texts_to("c4")[-1] == queued_text(world.config, 2, handle_secs=120)

@@ -178,9 +178,7 @@ def test_servicer_end_command_closes_and_frees_the_seat(world):
 def test_open_sessions_are_restored_from_storage(store):
     first = World(store)
     first.on_duty("alice")
-    first.customer("carol", "human")
-    first.deliver.wait_for("carol", 1)
-    first.settle()
+    first.asks_for_person("carol")
     first.actors.stop()
 
     second = World(store)

@@ -207,9 +207,7 @@ def test_a_restored_servicer_reaches_the_customer_though_the_shadow_map_was_unre
 
     world = World(store)
     world.on_duty("alice")
-    world.customer("c1", "人工")
-    world.deliver.wait_for("c1", 1)
-    world.settle()
+    world.asks_for_person("c1", "人工")
     world.actors.stop()
     real, calls = store.load_shadows, []
 

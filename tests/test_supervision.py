@@ -88,9 +88,7 @@ def test_a_seat_released_while_the_pool_was_down_is_freed_after_its_restart(stor
     world = World(store, make_config(servicers=[{"id": "alice", "name": "Alice",
                                                  "capacity": 1}]))
     world.on_duty("alice")
-    world.customer("c1", "human")
-    world.deliver.wait_for("c1", 1)
-    world.settle()
+    world.asks_for_person("c1")
     handle = world.actors.pool
     gate = kill_and_hold(handle)
     assert not world.actors.ready  # /readyz says 503 meanwhile

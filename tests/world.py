@@ -2,7 +2,6 @@
 
 import itertools
 
-import gevent
 import pykka
 
 from actors.call import ask, tell
@@ -13,6 +12,7 @@ from actors.session import SessionActor
 from actors.system import start_actors
 from conftest import make_config
 from fakes import ManualClock, RecordingDeliver, ShadowMaker, settle
+from waiting import wait_until
 
 ROBOT = "cs_robot"
 ENTER = Payload(type=10001, persistFlag=0)
@@ -43,6 +43,12 @@ class World:
              Inbound(message_id, sender, ROBOT, payload, 0))
         return message_id
 
+    def asks_for_person(self, customer, text="human"):
+        """The customer asks for a person; their first reply has come and all is idle."""
+        self.customer(customer, text)
+        self.deliver.wait_for(customer, 1)
+        self.settle()
+
     def servicer(self, sender, customer, text):
         message = Inbound(next(self._ids), sender, f"{customer}*Shadow", text_payload(text), 0)
         tell(self.actors.directory, Directory.route_shadow, message)
@@ -56,9 +62,9 @@ class World:
         for _ in range(rounds):
             settle(self.actors.pool, rounds=1)
             self.settle_sessions()
-            with gevent.Timeout(3, False):  # a conversation's messages go one at a time
-                while self.actors.outbox.backlog():
-                    gevent.sleep(0.005)
+            # A conversation's messages go one at a time; a backlog that outlasts
+            # the wait is left for the test's own assertions to find.
+            wait_until(lambda: not self.actors.outbox.backlog(), timeout=3)
 
     def settle_sessions(self):
         """Wait until the directory and every session are idle (the pool may be down)."""
