@@ -106,6 +106,21 @@ def test_a_question_keeps_its_journal_entry_until_the_external_bot_answered(stor
     assert store.pending_inbound() == []
 
 
+def test_a_repeat_told_while_the_bot_still_has_the_question_is_dropped(store):
+    # An open session is told a callback before the intake journals it (and
+    # learns it was a repeat), so the session must recognise a repeat of a
+    # question it handed to the bot and keep that question's journal entry.
+    world, bot = held_by_slow_bot(store, "carol", "what?", 500)
+    world.customer("carol", "what?", message_id=500)
+    world.settle_sessions()
+    assert [m for m, _ in store.pending_inbound()] == [500]
+    bot.release.set()
+    assert world.deliver.wait_for("carol", 1) == ["bot says: what?"]
+    world.settle()
+    assert bot.asked == ["what?"]
+    assert store.pending_inbound() == []
+
+
 def test_a_question_asked_while_the_bot_is_busy_is_answered_from_knowledge(store):
     from actors import system
 

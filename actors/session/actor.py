@@ -81,8 +81,7 @@ class SessionActor(Receiver, GreenletActor):
         if snapshot is not None:
             state.restore(snapshot, clock.now() - clock.monotonic())
         self._ledger = Ledger(customer_id, deps.store, deps.outbox, state.opened)
-        self._ledger.seq = snapshot.seq if snapshot else 0
-        self._ledger.dirty = snapshot is None
+        self._ledger.seq, self._ledger.dirty = (snapshot.seq, False) if snapshot else (0, True)
         texts = deps.config.texts
         self._voice = Voice(state, self._ledger, deps.robot_id, clock, deps.store,
                             snapshot.last_t if snapshot else -1, texts.copy_servicer,
@@ -284,12 +283,13 @@ class SessionActor(Receiver, GreenletActor):
     # Guards, mode and timers ------------------------------------------------
 
     def _seen(self, message: Inbound) -> bool:
-        self._ledger.handled(message.message_id)
-        if self._state.seen_before(message.message_id):
-            log.info("duplicate message %s for %s ignored", message.message_id, self.customer_id)
-            return True
-        self._ledger.dirty = True
-        return False
+        if message.message_id not in self._bot_calls.held:  # else its journal entry stays
+            self._ledger.handled(message.message_id)
+            if not self._state.seen_before(message.message_id):
+                self._ledger.dirty = True
+                return False
+        log.info("duplicate message %s for %s ignored", message.message_id, self.customer_id)
+        return True
 
     def _flooding(self) -> bool:
         """Over the per-customer rate: tell the customer once, handle nothing."""
