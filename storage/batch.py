@@ -164,9 +164,11 @@ class ScriptBatcher:
             failure = exc
         # Replies read before a failure are delivered: their scripts ran.
         run_callback = get_hub().loop.run_callback
-        unread = _failure(failure) if failure is not None else _stopped()
+        # Without a failure every reply is read, bar a kill: no error made per batch.
+        unread = _failure(failure) if failure is not None else None
         for call, reply in zip(batch, replies, strict=True):
             if reply is _UNREAD:
+                unread = unread or _stopped()
                 _fail(call, unread)
             elif isinstance(reply, Exception):
                 _fail(call, reply)
