@@ -2,12 +2,14 @@
 (journal, tell), the session (auto-reply, commit to Redis) and the Outbox.
 (benchmarks/httpparts.py measures the HTTP layers' hand-rolled parts.)
 
-    python benchmarks/pipeline.py [--answers 20000] [--repeat 5]
+    python benchmarks/pipeline.py [--answers 20000] [--repeat 5] [--customers 64]
 
-64 customers ask the load test's 200-entry FAQ in a closed loop against real
-actors and the embedded Redis; the IM server is a stand-in that yields once
+64 customers (``--customers``; im-server has 5 callbacks in flight) ask the
+load test's 200-entry FAQ in a closed loop against real actors and the
+embedded Redis; the IM server is a stand-in that yields once
 per send, as a network call does. It prints the process's CPU µs per answer
-(Redis, a child process, is not counted) for each repeat and their median.
+(Redis, a child process, is not counted) and the Redis round trips per answer
+for each repeat, and their medians.
 
 The host's speed wanders by more than a small change saves, so compare two
 versions at the same time, each pinned (with its Redis) to a core of its
@@ -54,7 +56,8 @@ ANSWER_WAIT_SECS = 5.0
 class Customers:
     """Closed-loop askers: each waits for the answer to its question before the next."""
 
-    def __init__(self) -> None:
+    def __init__(self, customers: int) -> None:
+        self.customers = customers
         self.intake: Intake | None = None  # set once the actors run
         self._answered: dict[str, gevent.event.Event] = {}
         self._ids = count(1)
@@ -80,10 +83,11 @@ class Customers:
 
     def run(self, answers: int) -> float:
         """CPU µs per answer for ``answers`` questions from all customers at once."""
-        each = max(1, answers // CUSTOMERS)
+        each = max(1, answers // self.customers)
         started = time.process_time()
-        gevent.joinall([gevent.spawn(self._conversation, i, each) for i in range(CUSTOMERS)])
-        return 1e6 * (time.process_time() - started) / (each * CUSTOMERS)
+        gevent.joinall([gevent.spawn(self._conversation, i, each)
+                        for i in range(self.customers)])
+        return 1e6 * (time.process_time() - started) / (each * self.customers)
 
     def _conversation(self, index: int, questions: int) -> None:
         for k in range(questions):
@@ -98,24 +102,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--answers", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--customers", type=int, default=CUSTOMERS,
+                        help="closed-loop askers, so questions in flight at once")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="cs-pipeline-"))
     redis = EmbeddedRedis(workdir, appendonly=False).start()
     config = config_from_dict({"faq": faq_config(), "customer_rate_limit": 0,
                                "idle_auto_secs": 3600})
-    customers = Customers()
+    customers = Customers(args.customers)
     store = Store(connect(redis.url), prefix="pipeline")
     actors = start_actors(config, robot_id=ROBOT, store=store, deliver=customers.deliver,
                           ensure_shadow=no_shadow)
     try:
         customers.intake = Intake(store, actors.directory)
         run.settle_gc()
-        customers.run(CUSTOMERS * 3)  # open the sessions: welcome texts, first answers
-        costs = []
+        customers.run(args.customers * 3)  # open the sessions: welcome texts, first answers
+        costs, trips = [], []
         for _ in range(args.repeat):
+            before = store.batching()[0]
             costs.append(customers.run(args.answers))
-            print(f"{costs[-1]:.1f} µs of CPU per answer", flush=True)
-        print(f"median {statistics.median(costs):.1f} µs per answer; lost {customers.lost}")
+            answers = max(1, args.answers // args.customers) * args.customers
+            trips.append((store.batching()[0] - before) / answers)
+            print(f"{costs[-1]:.1f} µs of CPU per answer, {trips[-1]:.2f} Redis round trips",
+                  flush=True)
+        print(f"median {statistics.median(costs):.1f} µs per answer, "
+              f"{statistics.median(trips):.2f} round trips; lost {customers.lost}")
     finally:
         actors.stop()
         redis.stop()

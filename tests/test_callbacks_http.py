@@ -9,7 +9,6 @@ from actors.call import ask
 from actors.directory import Directory
 from conftest import ROBOT_ID
 from transport.http.client import JsonClient
-from waiting import wait_until
 
 http = JsonClient()
 
@@ -139,29 +138,3 @@ def test_metrics_count_callbacks_and_show_state(stack):
     assert scripts and round_trips
     assert float(scripts.group(1)) >= 2  # journal + commit of the one message
     assert 1 <= float(round_trips.group(1)) <= float(scripts.group(1))
-
-
-def test_a_question_to_an_open_session_is_journaled_and_committed_in_one_round_trip(stack):
-    """The session is told before the callback is journaled, so its commit
-    joins the journal's round trip: one Redis round trip per answer instead of
-    two when few callbacks are in flight (docs/delivery.md)."""
-    store = stack.cs.store
-
-    def confirmed():
-        return store.journal_sizes() == (0, 0)
-
-    stack.client.send("carol", ROBOT_ID, "price")  # opens the session
-    assert stack.client.wait_for("carol")
-    assert wait_until(confirmed, timeout=5)
-    round_trips, calls = store.batching()
-    stack.client.send("carol", ROBOT_ID, "price")
-    assert [m["payload"]["searchableContent"] for m in stack.client.wait_for("carol")] == [
-        "Our plan costs 10 yuan a month."]
-    assert wait_until(confirmed, timeout=5)
-    trips_after, calls_after = store.batching()
-    # the journal, the commit and (later, with the delivery) its confirmation
-    assert calls_after - calls == 3
-    assert trips_after - round_trips == 2
-    entries = store.history("carol")
-    assert [e["payload"]["searchableContent"] for e in entries][-2:] == [
-        "price", "Our plan costs 10 yuan a month."]

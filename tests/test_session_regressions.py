@@ -107,9 +107,9 @@ def test_a_question_keeps_its_journal_entry_until_the_external_bot_answered(stor
 
 
 def test_a_repeat_told_while_the_bot_still_has_the_question_is_dropped(store):
-    # An open session is told a callback before the intake journals it (and
-    # learns it was a repeat), so the session must recognise a repeat of a
-    # question it handed to the bot and keep that question's journal entry.
+    # While Redis is unreachable the intake cannot tell a repeat (its journal
+    # remembers the ids) and hands it on: the session must recognise a repeat
+    # of a question it gave the bot, and keep that question's journal entry.
     world, bot = held_by_slow_bot(store, "carol", "what?", 500)
     world.customer("carol", "what?", message_id=500)
     world.settle_sessions()

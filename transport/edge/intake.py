@@ -60,40 +60,26 @@ class Intake:
     def accept(self, message: Inbound, for_robot: bool) -> bool:
         """Journal and route one callback.
 
-        A message for an open session is told to it before it is journaled:
-        the session's commit then usually shares the journal's Redis round
-        trip (one per answer, not two, when few callbacks are in flight), and
-        the journal call is still queued first, so Redis writes the entry
-        before the commit that drops it. The session drops a repeat itself
-        (it keeps the ids it handled, in its snapshot too). The rest is
-        journaled first and routed only if it is not a repeat.
-
         Returns:
-            False if it repeats a messageId seen recently (then nothing is
-            done: an open session recognises the repeat it was told).
+            False if it repeats a messageId seen recently (then nothing is done).
         """
-        wrapped = CustomerMessage(message) if for_robot else ServicerMessage(message)
-        session = self._customer_session(message) if for_robot else self._shadow_session(message)
-        if _hand(session, wrapped):
-            return self._journal(message)
-        if not self._journal(message):
-            return False
-        self._route(Directory.route_customer if for_robot else Directory.route_shadow, message)
-        return True
-
-    def _journal(self, message: Inbound) -> bool:
-        """False for a repeat; a storage failure keeps the message in memory only."""
         try:
             first_time = self._store.accept_inbound(message.message_id, message.to_record())
         except StorageError as exc:
             self.storage_failed(exc)
             self.unjournaled += 1
-            return True
-        self.storage_is_back()
-        if not first_time:
-            self.duplicates += 1
-            log.info("repeated callback %s ignored", message.message_id)
-        return first_time
+        else:
+            self.storage_is_back()
+            if not first_time:
+                self.duplicates += 1
+                log.info("repeated callback %s ignored", message.message_id)
+                return False
+        if for_robot:
+            if not _hand(self._customer_session(message), CustomerMessage(message)):
+                self._route(Directory.route_customer, message)
+        elif not _hand(self._shadow_session(message), ServicerMessage(message)):
+            self._route(Directory.route_shadow, message)
+        return True
 
     def _route(self, method: Any, message: Inbound) -> None:
         if not tell(self._directory, method, message):

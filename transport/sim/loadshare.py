@@ -24,6 +24,7 @@ wait, within one more) apart.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -34,6 +35,7 @@ import gevent
 import gevent.event
 
 from storage import free_port
+from transport.http.client import JsonClient
 from transport.sim.imdispatch import CallbackDispatcher, CallResult
 from transport.sim.loadpeople import (
     FAQ_SIZE,
@@ -52,8 +54,16 @@ BLASTERS = 64  # concurrent conversations in the ceiling and saturation phases
 IN_FLIGHT = (64, 5)  # callbacks in flight per host: without the IM server's limit, and with it
 HALF_LOAD_IN_FLIGHT = 5  # the real pattern
 HALF_LOAD_CUSTOMERS = 512  # enough that a customer's previous answer is long back
+people_http = JsonClient()
 
 Overdue = list[tuple[str, Callable[[str], bool]]]
+
+
+def redis_round_trips(server_url: str) -> float:
+    """The CS server's Redis script round trips so far, from its /metrics."""
+    text = people_http.get(server_url + "/metrics").raw.decode()
+    found = re.search(r"^cs_redis_script_round_trips_total (\S+)$", text, re.M)
+    return float(found.group(1)) if found else 0.0
 
 
 def _suffix(in_flight: int) -> str:
@@ -113,11 +123,17 @@ class ShareRounds:
                 measured[f"ceiling{s}_callbacks_per_sec"] = round(rate, 1)
                 measured[f"ceiling{s}_server_cpu_percent"] = round(100 * busy, 1)
                 measured[f"ceiling{s}_lost"] = failed
+            trips = redis_round_trips(self._server.url)
             rate, busy, lost, late, to_200 = self._saturate(in_flight)
+            trips = redis_round_trips(self._server.url) - trips
             measured[f"saturation{s}_answers_per_sec"] = round(rate, 1)
             measured[f"saturation{s}_server_cpu_percent"] = round(100 * busy, 1)
             # Steadier than the rate when the machine's speed wanders.
             measured[f"saturation{s}_server_cpu_us_per_answer"] = us_per_answer(busy, rate)
+            # Round trips of the journal, commit and confirm scripts (grouped:
+            # storage/batch.py), sessions opened included.
+            measured[f"saturation{s}_redis_round_trips_per_answer"] = (
+                round(trips / (rate * self._saturate_secs), 3) if rate else None)
             measured[f"saturation{s}_lost"] = lost
             measured[f"saturation{s}_late"] = late
             # What caps the rate with 5 in flight: about 5 / (time to 200).
