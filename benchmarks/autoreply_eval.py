@@ -1,25 +1,24 @@
 """The auto-reply's accuracy on questions it has never seen.
 
-    python benchmarks/autoreply_eval.py [--k 10] [--lockbox] [--fresh] [--pooled] [--blind]
-                                        [--errors] [--blends 1.0]
+    python benchmarks/autoreply_eval.py [--k 10] [--loso] [--pooled] [--lockbox] [--fresh]
+                                        [--blind] [--errors] [--blends 1.0]
 
-Scores tests/data/autoreply_heldout.jsonl by k-fold cross-validation (the
-threshold fitted on the training folds only; see actors/autoreply/evaluation.py)
-against config/knowledge.yaml. ``--lockbox`` also judges
-tests/data/autoreply_lockbox.jsonl, a set not looked at while the matcher was
-built, at the settings in config/knowledge.yaml (fitted on the held-out set).
-``--fresh`` judges tests/data/autoreply_fresh.jsonl the same way: a set written
-after the matcher of issue 24 and committed before any change measured on it
-(docs/autoreply.md says which figures are fitted). ``--errors`` lists the
-mistakes. ``--pooled`` cross-validates the three sets together (k folds over
-their union, each set's share in every fold) and prints each set's part of it:
-since round three all three are development data (docs/autoreply.md), so this
-is the figure changes are judged on, and the blind check is a set kept
-outside the repository. ``--blind`` judges that set,
-tests/data/autoreply_blind.jsonl, written by someone who never saw the
-engine, its code or its errors, and measured once per engine of round three
-before it entered the repository: from now on it is development data too, and
-the next round needs a new blind set (docs/autoreply.md).
+Every labelled set in tests/data is development data (docs/autoreply.md), and
+config/knowledge.yaml ships their questions as ``examples:`` for the learned
+layer. So no set is judged by an engine that learnt from it: its questions
+are taken out of the examples first (evaluation.without).
+
+``--loso`` (leave one set out; the main yardstick) judges each of heldout,
+lockbox, fresh and blind by an engine that learnt from the other sets, at the
+threshold fitted on the other sets (each scored by an engine without it
+either). The blind set's figure there is the one changes are judged on: it
+was written by someone who never saw the engine. ``--pooled`` cross-validates
+the four sets together, k folds (each fold's engine learnt from the other
+folds, its threshold fitted on their out-of-fold scores), and prints each
+set's part. Without either, the held-out set alone is cross-validated.
+``--lockbox``, ``--fresh``, ``--blind`` judge a set at the shipped threshold
+(fitted on every set, so a partly fitted figure), its questions out of the
+examples. ``--errors`` lists the mistakes; ``--blends`` fits the blend too.
 """
 
 import argparse
@@ -33,18 +32,25 @@ sys.path.insert(0, str(ROOT))
 from actors.autoreply.engine import AutoReply  # noqa: E402
 from actors.autoreply.evaluation import (  # noqa: E402
     BLENDS,
+    Labelled,
     Outcome,
     cross_validate,
     fit_all,
     judge,
+    leave_one_set_out,
     load_labelled,
     report,
+    without,
 )
 from actors.autoreply.knowledge import Knowledge, load_knowledge  # noqa: E402
 from actors.config import CsConfig  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-SETS = ("heldout", "lockbox", "fresh")
+SETS = ("heldout", "lockbox", "fresh", "blind")
+
+
+def load_set(name: str) -> list[Labelled]:
+    return load_labelled(DATA / f"autoreply_{name}.jsonl")
 
 
 def show(title: str, outcomes: list[Outcome], errors: bool) -> None:
@@ -68,11 +74,12 @@ def show(title: str, outcomes: list[Outcome], errors: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--loso", action="store_true", help="leave one set out")
     parser.add_argument("--lockbox", action="store_true")
     parser.add_argument("--fresh", action="store_true")
     parser.add_argument("--blind", action="store_true")
     parser.add_argument("--pooled", action="store_true",
-                        help="k-fold over heldout + lockbox + fresh together")
+                        help="k-fold over heldout + lockbox + fresh + blind together")
     parser.add_argument("--errors", action="store_true")
     parser.add_argument("--blends", type=float, nargs="+", default=(),
                         help="blends to fit among, with the threshold (default: "
@@ -81,43 +88,40 @@ def main() -> None:
     args = parser.parse_args()
     knowledge = load_knowledge(ROOT / "config" / "knowledge.yaml")
     human_words = CsConfig().human_words
-    items = load_labelled(DATA / "autoreply_heldout.jsonl")
-    outcomes = cross_validate(knowledge, human_words, items, args.k, args.blends)
-    show(f"held-out, {args.k}-fold", outcomes, args.errors)
-    fitted = fit_all(knowledge, human_words, items, args.blends)
-    print(f"fitted on the whole held-out set: blend {fitted.blend}, threshold "
-          f"{fitted.threshold} (config/knowledge.yaml has {knowledge.blend}, "
-          f"{knowledge.threshold})")
-    if args.lockbox:
-        autoreply = AutoReply(knowledge, human_words)
-        show("lockbox, at config/knowledge.yaml's settings",
-             judge(autoreply, load_labelled(DATA / "autoreply_lockbox.jsonl")), args.errors)
-    if args.fresh:
-        autoreply = AutoReply(knowledge, human_words)
-        show("fresh, at config/knowledge.yaml's settings",
-             judge(autoreply, load_labelled(DATA / "autoreply_fresh.jsonl")), args.errors)
-    if args.blind:
-        autoreply = AutoReply(knowledge, human_words)
-        show("blind, at config/knowledge.yaml's settings",
-             judge(autoreply, load_labelled(DATA / "autoreply_blind.jsonl")), args.errors)
+    if args.loso:
+        for name, outcomes in leave_one_set_out(
+                knowledge, human_words, {name: load_set(name) for name in SETS}).items():
+            show(f"{name}, left out (learnt and fitted on the other sets)", outcomes,
+                 args.errors)
     if args.pooled:
         pooled(knowledge, human_words, args.k, args.blends, args.errors)
+    if not (args.loso or args.pooled):
+        outcomes = cross_validate(knowledge, human_words, load_set("heldout"), args.k,
+                                  args.blends)
+        show(f"held-out, {args.k}-fold", outcomes, args.errors)
+    for name in ("lockbox", "fresh", "blind"):
+        if getattr(args, name):
+            items = load_set(name)
+            show(f"{name}, at config/knowledge.yaml's threshold, its questions out of the "
+                 "examples", judge(AutoReply(without(knowledge, items), human_words), items),
+                 args.errors)
 
 
 def pooled(knowledge: Knowledge, human_words: tuple[str, ...], k: int,
            blends: Sequence[float], errors: bool) -> None:
-    """k-fold over the union of the three sets; each set's questions then
-    judged at settings fitted on folds that held none of them."""
-    sets = {name: load_labelled(DATA / f"autoreply_{name}.jsonl") for name in SETS}
+    """k-fold over the union of the four sets; each set's questions then
+    judged by engines and at settings fitted on folds that held none of them."""
+    sets = {name: load_set(name) for name in SETS}
     items = [item for chosen in sets.values() for item in chosen]
     outcomes = cross_validate(knowledge, human_words, items, k, blends)
-    show(f"pooled (heldout + lockbox + fresh), {k}-fold", outcomes, errors)
+    show(f"pooled ({' + '.join(SETS)}), {k}-fold", outcomes, errors)
     start = 0
     for name, chosen in sets.items():
         show(f"  of which {name}", outcomes[start:start + len(chosen)], False)
         start += len(chosen)
     fitted = fit_all(knowledge, human_words, items, blends)
-    print(f"fitted on the pooled set: blend {fitted.blend}, threshold {fitted.threshold}")
+    print(f"fitted on the pooled set: blend {fitted.blend}, threshold {fitted.threshold} "
+          f"(config/knowledge.yaml has {knowledge.blend}, {knowledge.threshold})")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 normalisation, the intent layer for a person, synonyms, language, bad input."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from actors.autoreply.evaluation import (
     fit,
     folds,
     judge,
+    leave_one_set_out,
     load_labelled,
     report,
+    without,
 )
 from actors.autoreply.intent import asks_for_person
 from actors.autoreply.knowledge import knowledge_from_dict, load_knowledge
@@ -42,10 +45,16 @@ BLIND = Path(__file__).parent / "data" / "autoreply_blind.jsonl"
 # development data since round three (docs/autoreply.md): these floors guard
 # against a regression, they are not the honest figure, which is the blind
 # set's outside the repository. They leave room for a few questions each.
-CV_FLOOR, CV_LANGUAGE_FLOOR, LOCKBOX_FLOOR = 0.95, 0.94, 0.95
+CV_FLOOR, CV_LANGUAGE_FLOOR, LOCKBOX_FLOOR = 0.95, 0.94, 0.93
 FRESH_FLOOR, FRESH_LANGUAGE_FLOOR = 0.93, 0.92
 POOLED_FLOOR, POOLED_LANGUAGE_FLOOR = 0.95, 0.94
 OFF_TOPIC_TO_PERSON_CEILING = 0.02
+# Round four (docs/autoreply.md): since config/knowledge.yaml ships every
+# set's questions as examples, a set is judged only by an engine that never
+# learnt from it (evaluation.without). Leave-one-set-out, the blind set
+# scores 0.844 (zh 0.890, en 0.798; 6 of 44 off-topic to a person), against
+# 0.757 for round three's engine: the floor keeps that gain.
+BLIND_LOSO_FLOOR, BLIND_OFF_TOPIC_CEILING = 0.83, 0.14
 
 
 ENGINE = AutoReply(load_knowledge(KNOWLEDGE), CsConfig().human_words)
@@ -108,20 +117,27 @@ def test_fitting_the_blend_too_is_still_possible(knowledge):
     assert report(outcomes).accuracy >= 0.8
 
 
-def test_the_lockbox_set_meets_its_floor(engine):
-    r = report(judge(engine, load_labelled(LOCKBOX)))
+def unlearnt(knowledge, items):
+    """The shipped engine without ``items`` among its examples."""
+    return AutoReply(without(knowledge, items), CsConfig().human_words)
+
+
+def test_the_lockbox_set_meets_its_floor(knowledge):
+    items = load_labelled(LOCKBOX)
+    r = report(judge(unlearnt(knowledge, items), items))
     assert r.accuracy >= LOCKBOX_FLOOR
     assert r.off_topic_to_person <= OFF_TOPIC_TO_PERSON_CEILING
 
 
-def test_the_fresh_set_meets_its_floor(engine):
-    r = report(judge(engine, load_labelled(FRESH)))
+def test_the_fresh_set_meets_its_floor(knowledge):
+    items = load_labelled(FRESH)
+    r = report(judge(unlearnt(knowledge, items), items))
     assert r.accuracy >= FRESH_FLOOR, r
     assert all(acc >= FRESH_LANGUAGE_FLOOR for acc, _ in r.by_language.values()), r.by_language
     assert r.off_topic_to_person <= OFF_TOPIC_TO_PERSON_CEILING
 
 
-def test_the_blind_set_is_apart_from_the_others_and_its_figure_does_not_fall(knowledge, engine):
+def test_the_blind_set_is_apart_from_the_others_and_its_figure_does_not_fall(knowledge):
     # Written by someone who never saw the engine; measured once per engine of
     # round three before it entered the repository (docs/autoreply.md). Its
     # figure is not a target met but a floor: a change must not lose ground.
@@ -134,9 +150,35 @@ def test_the_blind_set_is_apart_from_the_others_and_its_figure_does_not_fall(kno
     # writer's check did not convert Traditional. Never a question as written.
     copies = [i.question for i in blind if normalise(i.question) in others]
     assert len(copies) <= 1 and all(normalise(q) != q for q in copies), copies
-    r = report(judge(engine, blind))
-    assert r.accuracy >= 0.75, r
-    assert r.off_topic_to_person <= 0.14, r
+    r = report(judge(unlearnt(knowledge, blind), blind))
+    assert r.accuracy >= 0.8, r
+    assert r.off_topic_to_person <= BLIND_OFF_TOPIC_CEILING, r
+
+
+def test_left_out_of_the_examples_the_blind_set_keeps_its_gain(knowledge):
+    sets = {path.stem: load_labelled(path) for path in (HELDOUT, LOCKBOX, FRESH, BLIND)}
+    judged = leave_one_set_out(knowledge, CsConfig().human_words, sets)
+    assert set(judged) == set(sets)
+    blind = report(judged[BLIND.stem])
+    assert blind.accuracy >= BLIND_LOSO_FLOOR, blind
+    assert blind.off_topic_to_person <= BLIND_OFF_TOPIC_CEILING, blind
+    for name in (HELDOUT.stem, LOCKBOX.stem, FRESH.stem):
+        assert report(judged[name]).accuracy >= 0.93, (name, report(judged[name]))
+
+
+def test_a_set_left_out_is_out_of_the_examples_even_in_another_script(knowledge):
+    items = [Labelled("運費怎麼算", "shipping_fee")]
+    learnt = replace(knowledge, examples=(("运费怎么算", "shipping_fee"), ("退钱", "refund")))
+    assert without(learnt, items).examples == (("退钱", "refund"),)
+
+
+def test_the_shipped_examples_are_the_labelled_sets(knowledge):
+    # The evaluation relies on it: a set is left out by taking its questions
+    # out of the examples, so every set must be in them and nothing else.
+    sets = [HELDOUT, LOCKBOX, FRESH, BLIND, Path(__file__).parent / "data"
+            / "autoreply_labelled.jsonl"]
+    labelled = {(i.question, i.expect) for path in sets for i in load_labelled(path)}
+    assert set(knowledge.examples) == labelled
 
 
 def test_folds_deal_every_question_once_and_every_label_to_every_fold():
@@ -282,3 +324,25 @@ def test_the_sets_are_json_lines_with_a_question_and_a_label():
     for path in (HELDOUT, LOCKBOX, FRESH):
         for line in path.read_text(encoding="utf-8").splitlines():
             assert set(json.loads(line)) == {"q", "expect"}
+
+
+@pytest.mark.parametrize("examples, where", [
+    (["q"], "knowledge.examples"), ({"nope": ["q"]}, "knowledge.examples.nope"),
+    ({"a": []}, "knowledge.examples.a"), ({"none": [""]}, "knowledge.examples.none")])
+def test_bad_examples_are_refused_with_the_place_named(examples, where):
+    with pytest.raises(ConfigError, match=where.replace(".", r"\.")):
+        knowledge_from_dict({"entries": [{"id": "a", "questions": ["q"], "answer": "x"}],
+                             "examples": examples})
+
+
+def test_examples_teach_the_engine_and_survive_the_export(knowledge):
+    from actors.autoreply.knowledge import knowledge_to_dict
+    data = {"entries": [{"id": "fee", "questions": ["运费多少"], "answer": "8 元"},
+                        {"id": "hours", "questions": ["几点上班"], "answer": "9 点"}],
+            "settings": {"threshold": 0.3}}
+    plain = AutoReply(knowledge_from_dict(data))
+    assert plain.reply("寄过来收钱不").kind == SUGGEST
+    taught = knowledge_from_dict({**data, "examples": {"fee": ["寄过来要收钱吗"],
+                                                       "none": ["今天天气怎么样"]}})
+    assert AutoReply(taught).reply("寄过来收钱不").entry_id == "fee"
+    assert knowledge_from_dict(knowledge_to_dict(taught)) == taught

@@ -35,8 +35,10 @@ def reference(engine, query: Counter, limit: int) -> dict[int, float]:
     entries = engine.entry_index.search_terms(query, limit=10**9)
     for doc, score in entries.hits:
         combined[doc] = (1 - blend) * entries.coverage(score)
+    # An entry's documents are its questions, then its labelled examples.
+    examples = Counter(label for _, label in engine.knowledge.examples)
     owner_of = [i for i, e in enumerate(engine.knowledge.entries)
-                for _ in (e.questions or ("",))]
+                for _ in range(len(e.questions) + examples[e.id] or 1)]
     questions = engine.index.search_terms(query, limit=10**9)
     seen = set()
     for doc, score in questions.hits:

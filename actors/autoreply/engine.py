@@ -26,11 +26,14 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
+import numpy as np
+
+from actors.autoreply.classifier import NaiveBayes, features_of
 from actors.autoreply.intent import asks_for_person, without_declined
-from actors.autoreply.knowledge import Knowledge
+from actors.autoreply.knowledge import HUMAN_LABEL, NONE_LABEL, Knowledge
 from actors.autoreply.lessons import Lessons
 from actors.autoreply.retrieval import STOPWORDS, Bm25Index, stem, terms_of
-from actors.autoreply.scorer import EntryScorer
+from actors.autoreply.scorer import EntryScorer, top
 from actors.autoreply.spelling import Spelling
 from actors.autoreply.synonyms import Synonyms
 from actors.autoreply.text import language_of, normalise
@@ -98,13 +101,17 @@ class _Engine:
         self.human_words = frozenset(normalise(w) for w in human_words)
         self.human_phrases = self.human_words | {_TRIM.sub("", normalise(p))
                                                  for p in knowledge.human}
+        # An entry's labelled examples are more variants to retrieve by.
+        examples: dict[str, tuple[str, ...]] = {}
+        for question, label in knowledge.examples:
+            examples[label] = examples.get(label, ()) + (question,)
         documents: list[str] = []
         per_entry: list[int] = []
         for entry in knowledge.entries:
             # An entry with no question (none can be loaded; a hand-built one
             # could) still takes one empty document, so entries and their
             # questions stay aligned for the scorer.
-            questions = entry.questions or ("",)
+            questions = entry.questions + examples.get(entry.id, ()) or ("",)
             documents += [self.prepare(q) for q in questions]
             per_entry.append(len(questions))
         self.index = Bm25Index(documents)
@@ -117,8 +124,14 @@ class _Engine:
         # even when no single variant explains it.
         self.entry_owners = [e.id for e in knowledge.entries]
         self.entry_index = Bm25Index(
-            [self.prepare(" ".join(e.questions)) for e in knowledge.entries])
+            [self.prepare(" ".join(e.questions + examples.get(e.id, ())))
+             for e in knowledge.entries])
         self.scorer = EntryScorer(self.index, self.entry_index, per_entry, knowledge.blend)
+        self.learned = knowledge.learned
+        self.classifier = self._classifier(documents, per_entry, examples)
+        # The classifier's classes are the entries in order, then a person and none.
+        self.none_class = len(self.entry_owners) + 1
+        self.entry_classes = np.arange(len(self.entry_owners))
         # A question asked exactly as one entry's variant (after normalising,
         # edge punctuation aside) is that entry's without searching: the
         # commonest case for a FAQ bot, and what the load test asks. A form
@@ -130,6 +143,22 @@ class _Engine:
                 exact[key] = entry.id if exact.get(key, entry.id) == entry.id else None
         self.exact = {key: owner for key, owner in exact.items() if key and owner}
         self.by_id = {e.id: e for e in knowledge.entries}
+
+    def _classifier(self, documents: list[str], per_entry: list[int],
+                    examples: dict[str, tuple[str, ...]]) -> NaiveBayes:
+        """The learned layer, trained on every entry's questions and examples,
+        the ways of asking for a person, and the off-topic examples."""
+        labels = [owner for owner, n in zip(self.entry_owners, per_entry, strict=True)
+                  for _ in range(n)]
+        texts = [self.spelling.correct(d) for d in documents]
+        for label in (HUMAN_LABEL, NONE_LABEL):
+            extra = examples.get(label, ())
+            if label == HUMAN_LABEL:
+                extra += tuple(sorted(self.human_phrases))
+            texts += [self.spelling.correct(self.prepare(q)) for q in extra]
+            labels += [label] * len(extra)
+        return NaiveBayes([features_of(t) for t in texts], labels,
+                          [*self.entry_owners, HUMAN_LABEL, NONE_LABEL])
 
     def prepare(self, text: str) -> str:
         """A knowledge-base text for indexing: never cut (an entry's document
@@ -209,9 +238,28 @@ class AutoReply:
         exact = engine.exact.get(_trimmed(prepared))
         if exact is not None:
             return Scored((exact,), 1.0, language)
-        query = Counter(terms_of(engine.spelling.correct(prepared)))
-        ranked, confidence = engine.scorer.rank(query, engine.knowledge.suggestions + 1)
-        if ranked and not engine.shares_a_word(query, ranked[0]):
+        corrected = engine.spelling.correct(prepared)
+        terms = terms_of(corrected)
+        query = Counter(terms)
+        retrieved = engine.scorer.blended(query)
+        if retrieved is None:  # no known term: nothing to learn from either
+            return Scored((), 0.0, language)
+        # Retrieval's score blended with the learned layer's probability; an
+        # entry that shares no word with the question (only trigrams: "nice"
+        # and "invoice") keeps only the learned part.
+        probabilities = engine.classifier.probabilities(features_of(corrected, terms))
+        learned = engine.learned
+        combined = (1 - learned) * retrieved + learned * probabilities[engine.entry_classes]
+        ranked = top(combined, engine.knowledge.suggestions + 1)
+        if not ranked:
+            return Scored((), 0.0, language)
+        if not engine.shares_a_word(query, ranked[0]):
+            combined[ranked[0]] -= (1 - learned) * retrieved[ranked[0]]
+            ranked = top(combined, engine.knowledge.suggestions + 1)
+        confidence = float(combined[ranked[0]]) if ranked else 0.0
+        # Off-topic more likely than the best entry: no answer, whatever the
+        # threshold (the options are still offered).
+        if probabilities[engine.none_class] >= confidence:
             confidence = 0.0
         owners = engine.entry_owners
         return Scored(tuple(owners[i] for i in ranked), confidence, language)

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from actors.autoreply.engine import HUMAN, AutoReply, Scored
-from actors.autoreply.knowledge import Knowledge
-from actors.autoreply.text import language_of
+from actors.autoreply.knowledge import HUMAN_LABEL, NONE_LABEL, Knowledge
+from actors.autoreply.text import language_of, normalise
 
-HUMAN_LABEL, NONE_LABEL = "human", "none"  # the labels that are not entry ids
 # Thresholds tried on the training folds: the engine's confidence is a share
 # (0..1), and a step of 0.01 is finer than any difference the sets can show.
 THRESHOLDS = tuple(t / 100 for t in range(5, 81))
@@ -99,20 +98,44 @@ def fit(scored: dict[float, list[Scored]], items: Sequence[Labelled],
     return best
 
 
+def without(knowledge: Knowledge, items: Sequence[Labelled],
+            extra: Sequence[Labelled] = ()) -> Knowledge:
+    """``knowledge`` with none of ``items`` among its examples (compared after
+    normalising, so a Traditional copy is out too), and ``extra`` added: what
+    an engine judged on ``items`` may learn from."""
+    held = {normalise(item.question) for item in items}
+    kept = tuple(e for e in knowledge.examples if normalise(e[0]) not in held)
+    return replace(knowledge, examples=kept + tuple((i.question, i.expect) for i in extra))
+
+
 def score_all(knowledge: Knowledge, human_words: tuple[str, ...],
-              items: Sequence[Labelled], blends: Sequence[float]) -> dict[float, list[Scored]]:
-    """Every question scored once per blend (the blend changes the ranking)."""
-    scored = {}
+              items: Sequence[Labelled], blends: Sequence[float],
+              k: int = 10) -> dict[float, list[Scored]]:
+    """Every question scored once per blend (the blend changes the ranking),
+    each by an engine that learnt from the other folds' questions and the
+    knowledge base's examples, none of ``items`` among them."""
+    dealt = folds(items, k)
+    scored: dict[float, list[Scored]] = {}
     for blend in blends:
-        engine = AutoReply(replace(knowledge, blend=blend), human_words)
-        scored[blend] = [engine.score(item.question) for item in items]
+        out: list[Scored | None] = [None] * len(items)
+        for test in dealt:
+            held = set(test)
+            train = [items[i] for i in range(len(items)) if i not in held]
+            engine = AutoReply(replace(without(knowledge, items, train), blend=blend),
+                               human_words)
+            for i in test:
+                out[i] = engine.score(items[i].question)
+        scored[blend] = [s for s in out if s is not None]
     return scored
 
 
 def cross_validate(knowledge: Knowledge, human_words: tuple[str, ...],
                    items: Sequence[Labelled], k: int = 10,
                    blends: Sequence[float] = ()) -> list[Outcome]:
-    scored = score_all(knowledge, human_words, items, blends or (knowledge.blend,))
+    """k-fold: each fold judged by an engine that learnt from the other folds
+    (and the knowledge base's examples that are not in ``items``), at the
+    threshold fitted on the other folds' out-of-fold scores."""
+    scored = score_all(knowledge, human_words, items, blends or (knowledge.blend,), k)
     outcomes: list[Outcome | None] = [None] * len(items)
     for test in folds(items, k):
         held = set(test)
@@ -127,9 +150,31 @@ def cross_validate(knowledge: Knowledge, human_words: tuple[str, ...],
 
 def fit_all(knowledge: Knowledge, human_words: tuple[str, ...],
             items: Sequence[Labelled], blends: Sequence[float] = ()) -> Fit:
-    """The settings fitted on the whole set: what config/knowledge.yaml ships."""
+    """The settings fitted on the whole set's out-of-fold scores: what
+    config/knowledge.yaml ships."""
     return fit(score_all(knowledge, human_words, items, blends or (knowledge.blend,)), items,
                range(len(items)))
+
+
+def leave_one_set_out(knowledge: Knowledge, human_words: tuple[str, ...],
+                      sets: dict[str, Sequence[Labelled]]) -> dict[str, list[Outcome]]:
+    """Each set judged by an engine that never learnt from it: the knowledge
+    base's examples without that set's questions, at the threshold fitted on
+    the other sets, each of them scored by an engine without it either."""
+    judged = {}
+    for name, held in sets.items():
+        training = without(knowledge, held)
+        scored: list[Scored] = []
+        seen: list[Labelled] = []
+        for other, items in sets.items():
+            if other != name:
+                engine = AutoReply(without(training, items), human_words)
+                scored += [engine.score(item.question) for item in items]
+                seen += items
+        threshold = fit({knowledge.blend: scored}, seen, range(len(seen))).threshold
+        judged[name] = judge(AutoReply(replace(training, threshold=threshold), human_words),
+                             held)
+    return judged
 
 
 def judge(autoreply: AutoReply, items: Sequence[Labelled]) -> list[Outcome]:

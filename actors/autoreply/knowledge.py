@@ -18,6 +18,9 @@ import yaml
 from actors.config import ConfigError, CsConfig
 
 LANGUAGE = re.compile(r"[a-z]{2}")  # a language of text.language_of ("zh", "en")
+# The labels of a labelled example that are not entry ids: a request for a
+# person, and a question the knowledge base has no answer for (off-topic).
+HUMAN_LABEL, NONE_LABEL = "human", "none"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,13 @@ class Knowledge:
     suggestions: int = 3
     misses_before_human: int = 2
     synonyms: tuple[tuple[str, str], ...] = ()  # (customer's word, knowledge base's word)
+    # Customers' questions with what they are (an entry id, HUMAN_LABEL or
+    # NONE_LABEL), as a supervisor would label them: what the learned layer
+    # (classifier.py) learns from besides the entries' own questions, and,
+    # for an entry's, more variants to retrieve by.
+    examples: tuple[tuple[str, str], ...] = ()  # (question, label)
+    # Weight of the learned layer's probability against retrieval's score.
+    learned: float = 0.2
 
     def entry(self, entry_id: str) -> Entry | None:
         for entry in self.entries:
@@ -106,6 +116,7 @@ def knowledge_to_dict(knowledge: Knowledge) -> dict[str, Any]:
     """
     data: dict[str, Any] = {
         "settings": {"threshold": knowledge.threshold, "blend": knowledge.blend,
+                     "learned": knowledge.learned,
                      "suggestions": knowledge.suggestions,
                      "misses_before_human": knowledge.misses_before_human}}
     if knowledge.suggested:
@@ -113,6 +124,11 @@ def knowledge_to_dict(knowledge: Knowledge) -> dict[str, Any]:
     data["entries"] = [entry_to_dict(e) for e in knowledge.entries]
     if knowledge.synonyms:
         data["synonyms"] = dict(knowledge.synonyms)
+    if knowledge.examples:
+        grouped: dict[str, list[str]] = {}
+        for question, label in knowledge.examples:
+            grouped.setdefault(label, []).append(question)
+        data["examples"] = grouped
     if knowledge.human:
         data["human"] = list(knowledge.human)
     return data
@@ -121,7 +137,7 @@ def knowledge_to_dict(knowledge: Knowledge) -> dict[str, Any]:
 def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowledge:
     if not isinstance(data, dict):
         raise ConfigError("knowledge: expected a mapping with 'entries'")
-    unknown = set(data) - {"settings", "suggested", "entries", "human", "synonyms"}
+    unknown = set(data) - {"settings", "suggested", "entries", "human", "synonyms", "examples"}
     if unknown:
         raise ConfigError(f"knowledge: unknown keys {sorted(unknown)}")
     items = data.get("entries")
@@ -139,15 +155,19 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
     human = _strings(data["human"], "knowledge.human") if data.get("human") else ()
     settings = data.get("settings") or {}
     if not isinstance(settings, dict) or set(settings) - {
-            "threshold", "blend", "suggestions", "misses_before_human"}:
-        raise ConfigError(
-            "knowledge.settings: threshold, blend, suggestions, misses_before_human")
+            "threshold", "blend", "learned", "suggestions", "misses_before_human"}:
+        raise ConfigError("knowledge.settings: threshold, blend, learned, suggestions, "
+                          "misses_before_human")
     threshold = settings.get("threshold", 0.22)
     if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
         raise ConfigError("knowledge.settings.threshold: expected a number in (0, 1]")
-    blend = settings.get("blend", 0.5)
-    if not isinstance(blend, (int, float)) or not 0 <= blend <= 1:
-        raise ConfigError("knowledge.settings.blend: expected a number in [0, 1]")
+    weights = {}
+    for key, default in (("blend", 0.5), ("learned", 0.2)):
+        weight = settings.get(key, default)
+        if not isinstance(weight, (int, float)) or isinstance(weight, bool) \
+                or not 0 <= weight <= 1:
+            raise ConfigError(f"knowledge.settings.{key}: expected a number in [0, 1]")
+        weights[key] = float(weight)
     synonyms = data.get("synonyms") or {}
     if not isinstance(synonyms, dict) or not all(
             isinstance(k, str) and k.strip() and isinstance(v, str) and v.strip()
@@ -160,8 +180,22 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
             raise ConfigError(f"knowledge.settings.{key}: expected a whole number >= 0")
         counts[key] = value
     return Knowledge(tuple(entries), suggested, human + tuple(
-        w for w in human_words if w not in human), float(threshold), float(blend), **counts,
-        synonyms=tuple((k.strip(), v.strip()) for k, v in synonyms.items()))
+        w for w in human_words if w not in human), float(threshold), weights["blend"], **counts,
+        synonyms=tuple((k.strip(), v.strip()) for k, v in synonyms.items()),
+        examples=_examples(data.get("examples") or {}, set(ids)), learned=weights["learned"])
+
+
+def _examples(value: Any, ids: set[str]) -> tuple[tuple[str, str], ...]:
+    """``examples:``, a mapping of label (an entry id, human, none) to questions."""
+    if not isinstance(value, dict):
+        raise ConfigError("knowledge.examples: expected a mapping of label to questions")
+    examples = []
+    for label, questions in value.items():
+        if label not in ids | {HUMAN_LABEL, NONE_LABEL}:
+            raise ConfigError(f"knowledge.examples.{label}: no such entry "
+                              f"(a label is an entry id, {HUMAN_LABEL} or {NONE_LABEL})")
+        examples += [(q, label) for q in _strings(questions, f"knowledge.examples.{label}")]
+    return tuple(examples)
 
 
 def load_knowledge(path: str | Path, human_words: tuple[str, ...] = ()) -> Knowledge:

@@ -57,6 +57,15 @@ class EntryScorer:
     def rank(self, query: Counter[str], limit: int) -> tuple[tuple[int, ...], float]:
         """The best ``limit`` entries (indexes, best first) among those the
         question touches, and the best one's blended score (0..1)."""
+        blended = self.blended(query)
+        if blended is None or limit < 1:
+            return (), 0.0
+        ranked = top(blended, limit)
+        return ranked, float(blended[ranked[0]]) if ranked else 0.0
+
+    def blended(self, query: Counter[str]) -> _Weights | None:
+        """Every entry's blended score (0..1, in entry order), or None when
+        the question touches no posting."""
         table, questions, entries = self._table, self._questions, self._entries
         ids: list[_Ids] = []
         weights: list[_Weights] = []
@@ -73,8 +82,8 @@ class EntryScorer:
             weights.append(found[1] if count == 1 else found[1] * count)
             idf_q += found[2]
             idf_e += found[3]
-        if not ids or limit < 1:
-            return (), 0.0
+        if not ids:
+            return None
         scores = np.bincount(np.concatenate(ids), np.concatenate(weights), self._size)
         if repeated:  # a term twice ("人工人工"): BM25's own formula for the query
             own_question, own_entry = questions.self_score(query), entries.self_score(query)
@@ -83,14 +92,19 @@ class EntryScorer:
             own_entry = entries.self_score_of_distinct(idf_e, len(query))
         own_question, own_entry = own_question or 1.0, own_entry or 1.0
         best_question = np.maximum.reduceat(scores[:self._n_questions], self._starts)
-        blended = (np.minimum(best_question, own_question) * (self._blend / own_question)
-                   + np.minimum(scores[self._n_questions:], own_entry)
-                   * ((1 - self._blend) / own_entry))
-        if limit < len(blended):
-            top = np.argpartition(blended, -limit)[-limit:]
-            top = top[np.argsort(-blended[top], kind="stable")]
-        else:
-            top = np.argsort(-blended, kind="stable")
-        ranked = [i for i, score in zip(top.tolist(), blended[top].tolist(), strict=True)
-                  if score > 0.0]
-        return tuple(ranked), float(blended[ranked[0]]) if ranked else 0.0
+        blended: _Weights = (np.minimum(best_question, own_question) * (self._blend / own_question)
+                             + np.minimum(scores[self._n_questions:], own_entry)
+                             * ((1 - self._blend) / own_entry))
+        return blended
+
+
+def top(scores: _Weights, limit: int) -> tuple[int, ...]:
+    """The indexes of the ``limit`` best positive scores, best first (ties: the
+    lower index)."""
+    if limit < len(scores):
+        best = np.argpartition(scores, -limit)[-limit:]
+        best = best[np.argsort(-scores[best], kind="stable")]
+    else:
+        best = np.argsort(-scores, kind="stable")
+    return tuple(i for i, score in zip(best.tolist(), scores[best].tolist(), strict=True)
+                 if score > 0.0)

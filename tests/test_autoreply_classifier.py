@@ -1,0 +1,47 @@
+"""The learned layer (actors/autoreply/classifier.py) is scikit-learn's
+multinomial naive Bayes on binary features, written in numpy so that the
+server needs neither scipy nor scikit-learn: the two are held to the same
+probabilities on generated data."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actors.autoreply.classifier import NaiveBayes, features_of
+
+sklearn_nb = pytest.importorskip("sklearn.naive_bayes")
+sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+
+FEATURES = st.lists(st.sampled_from("ab cd ef gh ij kl mn 退 款 运费".split()), max_size=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(FEATURES, st.sampled_from("xyz")), min_size=1, max_size=25),
+       st.lists(FEATURES, min_size=1, max_size=5),
+       st.sampled_from([0.1, 0.2, 1.0]))
+def test_the_probabilities_are_scikit_learns_multinomial_naive_bayes(train, asked, alpha):
+    documents = [doc + ["bias"] for doc, _ in train]  # no empty document for the vectoriser
+    labels = [label for _, label in train]
+    classes = sorted(set(labels))
+    ours = NaiveBayes(documents, labels, classes, alpha)
+    vectoriser = sklearn_text.CountVectorizer(analyzer=lambda d: d, binary=True)
+    theirs = sklearn_nb.MultinomialNB(alpha=alpha).fit(vectoriser.fit_transform(documents),
+                                                       labels)
+    assert list(theirs.classes_) == classes
+    expected = theirs.predict_proba(vectoriser.transform([q + ["bias"] for q in asked]))
+    got = np.array([ours.probabilities(q + ["bias"]) for q in asked])
+    np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
+
+
+def test_a_class_without_documents_gets_no_probability_and_unknown_features_none():
+    model = NaiveBayes([["refund"], ["ship"]], ["refund", "ship"], ["refund", "ship", "none"])
+    p = model.probabilities(["refund", "never seen"])
+    assert p[2] == 0.0 and p[0] > p[1] and p.sum() == pytest.approx(1.0)
+    assert np.array_equal(model.probabilities(["refund", "never seen"]), p)  # deterministic
+
+
+def test_features_are_terms_and_character_ngrams_without_bare_spaces():
+    found = features_of("运费 ok")
+    assert {"运", "运费", "w:ok", "c:运", "c:运费", "c: ok", "c:ok "} <= found
+    assert not {"c: ", "c:  ", "c:   "} & found
