@@ -38,6 +38,7 @@ HELDOUT = Path(__file__).parent / "data" / "autoreply_heldout.jsonl"
 LOCKBOX = Path(__file__).parent / "data" / "autoreply_lockbox.jsonl"
 FRESH = Path(__file__).parent / "data" / "autoreply_fresh.jsonl"
 BLIND = Path(__file__).parent / "data" / "autoreply_blind.jsonl"
+BLIND2 = Path(__file__).parent / "data" / "autoreply_blind2.jsonl"
 # Measured (python benchmarks/autoreply_eval.py --lockbox --fresh --pooled),
 # round three: held-out 10-fold 0.967 (en 0.973, zh 0.962); lockbox 0.988;
 # fresh 0.958 (en 0.952, zh 0.965); the three pooled, 10-fold, 0.968 (en
@@ -53,8 +54,12 @@ OFF_TOPIC_TO_PERSON_CEILING = 0.02
 # set's questions as examples, a set is judged only by an engine that never
 # learnt from it (evaluation.without). Leave-one-set-out, the blind set
 # scores 0.844 (zh 0.890, en 0.798; 6 of 44 off-topic to a person), against
-# 0.757 for round three's engine: the floor keeps that gain.
-BLIND_LOSO_FLOOR, BLIND_OFF_TOPIC_CEILING = 0.83, 0.14
+# 0.757 for round three's engine; round five's person intent takes it to
+# 0.899 (zh 0.945, en 0.853; none of 44 to a person): the floors keep that gain.
+BLIND_LOSO_FLOOR, BLIND_OFF_TOPIC_CEILING = 0.88, 0.02
+# The second blind set, measured once on round five's engine before it entered
+# the repository: 0.867 (zh 0.888, en 0.846; 2 of 51 off-topic to a person).
+BLIND2_FLOOR, BLIND2_OFF_TOPIC_CEILING = 0.85, 0.04
 
 
 ENGINE = AutoReply(load_knowledge(KNOWLEDGE), CsConfig().human_words)
@@ -153,6 +158,25 @@ def test_the_blind_set_is_apart_from_the_others_and_its_figure_does_not_fall(kno
     r = report(judge(unlearnt(knowledge, blind), blind))
     assert r.accuracy >= 0.8, r
     assert r.off_topic_to_person <= BLIND_OFF_TOPIC_CEILING, r
+
+
+def test_the_second_blind_set_is_new_unlearnt_and_its_figure_does_not_fall(knowledge):
+    # Written blind to the engine, against config/knowledge.yaml alone; not
+    # shipped as examples, so the shipped engine never learnt from it.
+    blind2 = load_labelled(BLIND2)
+    labels = {e.id for e in knowledge.entries} | {HUMAN_LABEL, NONE_LABEL}
+    assert len(blind2) >= 300 and {i.expect for i in blind2} == labels
+    others = {normalise(i.question) for path in (HELDOUT, LOCKBOX, FRESH, BLIND)
+              for i in load_labelled(path)}
+    # Two Traditional spellings of earlier questions (客服週末上班嗎, 有折扣嗎)
+    # slipped past its writer's check, which did not convert Traditional; they
+    # are taken out of the examples for the judging, as evaluation.without does.
+    copies = [i.question for i in blind2 if normalise(i.question) in others]
+    assert len(copies) <= 2 and all(normalise(q) != q for q in copies), copies
+    r = report(judge(unlearnt(knowledge, blind2), blind2))
+    assert r.accuracy >= BLIND2_FLOOR, r
+    assert r.off_topic_to_person <= BLIND2_OFF_TOPIC_CEILING, r
+    assert min(acc for acc, _ in r.by_language.values()) >= 0.83, r
 
 
 def test_left_out_of_the_examples_the_blind_set_keeps_its_gain(knowledge):

@@ -43,6 +43,26 @@ def test_a_compound_a_statement_about_oneself_or_a_declined_person_is_not_a_requ
     assert engine.reply(text).kind != ASK_HUMAN
 
 
+# An English word for a person asks for one only in a request's frame or nearly
+# alone; Chinese gains 让/工作人员/负责人/投诉 (round five, docs/autoreply.md).
+# None of these phrasings is in a labelled set.
+@pytest.mark.parametrize("text", [
+    "put me through to someone", "agent.", "useless. human please", "get me customer support",
+    "can a team member call me back", "i'd prefer a real person", "someone help me pls",
+    "让负责人来处理", "工作人员在吗", "我要投诉你们", "请让主管联系我", "客服妹妹在不在"])
+def test_a_request_for_a_person_in_its_frame_is_recognised(text):
+    assert asks_for_person(normalise(text)) is True
+
+
+@pytest.mark.parametrize("text", [
+    "is human resources hiring", "my dad is an insurance agent", "people say you are cheap",
+    "are replies written by a person or a bot", "the last agent was lovely, thanks",
+    "do people like the pro plan", "真人秀今晚播吗", "我自己就是客服哈", "your staff are great",
+    "whats the latest i can reach support"])
+def test_a_word_for_a_person_outside_a_request_is_not_one(text):
+    assert asks_for_person(normalise(text)) is not True
+
+
 @pytest.mark.parametrize("text", ["人工湖", "人工智能是什么", "我想学人工智能"])
 def test_a_word_that_only_begins_with_rengong_says_nothing_about_people(text):
     assert asks_for_person(normalise(text)) is None

@@ -23,9 +23,9 @@ _OTHER_RENGONG = re.compile("人工(?!" + _AFTER_RENGONG + ")")
 # Words for a person. 客服 and 经理 only with a verb of asking or a "where are
 # you", since "我想当客服" is about a job.
 _ZH_PERSON = re.compile(
-    RENGONG + r"|真人|活人|人呢|有人[吗么在]|有没有人|[找叫来换要]个?人"
-    r"|[找转叫要接请]\S{0,3}(?:客服|经理|主管|领导)|(?:客服|经理)(?:呢|在吗|在不在|出来)"
-    r"|有客服")
+    RENGONG + r"|真人(?!秀)|活人|人呢|有人[吗么在]|有没有人|[找叫来换要]个?人"
+    r"|[找转叫要接请让]\S{0,3}(?:客服|经理|主管|领导|工作人员|负责人)"
+    r"|(?:客服|经理|主管|工作人员)\S{0,3}(?:呢|在吗|在不在|出来)|有客服|投诉")
 # Not wanting the bot is wanting a person.
 _ZH_NOT_BOT = re.compile(r"(?:不想|不要|别|不和|不跟)\S{0,3}机器人")
 _ZH_NEGATED = re.compile(r"(?:不要|不用|不需要|无需|不必|别)\S{0,2}(?:人工|真人|客服)")
@@ -33,8 +33,26 @@ _ZH_NEGATED = re.compile(r"(?:不要|不用|不需要|无需|不必|别)\S{0,2}(
 # characters are word characters to \b, and "我要找agent" must still match.
 _EN_PERSON = re.compile(
     r"(?<![a-z])(?:human|person|people|agent|someone|somebody|representative|rep|operator"
-    r"|manager|supervisor|staff|customer service|live chat"
-    r"|(?:anyone|anybody) (?:there|here|around|available|home))(?![a-z])")
+    r"|manager|supervisor|staff|customer service|customer support|support team|team member"
+    r"|live chat|(?:anyone|anybody) (?:there|here|around|available|home))(?![a-z])")
+# An English word for a person is a request in a request's frame: a verb of
+# asking or reaching ("talk to", "get me", "is there"), or said nearly alone
+# ("agent!!", "real person pls"). Elsewhere it is a word of another sentence:
+# "what does human resources do", "i'm a travel agent".
+_EN_ASKING = re.compile(
+    r"(?<![a-z])(?:talk|speak|chat|connect|transfer|escalate|switch|put me|get|give|let me"
+    r"|pass|hand|bring|send|call|contact|reach|need|want|wanna|like to|(?:would|d) like|prefer"
+    r"|help|look at"
+    r"|is there|are there|there|here|around|available)(?![a-z])")
+_EN_COMPOUND = re.compile(
+    r"(?<![a-z])(?:human (?:resources|rights|error|nature|body|race)"
+    r"|(?:secret|estate|travel|insurance|sales|double|free|user|customs) agent"
+    r"|people (?:say|think|said))(?![a-z])")
+_EN_FILLER = frozenset(
+    "a an the real live actual actually please pls plz now asap hi hello hey ok okay i me my "
+    "you u your to with w can could would just some one any thanks thx oh support".split())
+_EN_WORD = re.compile("[a-z]+")
+_CLAUSES = re.compile(r"[,.!?;:，。！？；]+")
 _EN_NEGATED = re.compile(
     r"(?<![a-z])(?:no|not|dont|don't|do not|never|no need for)(?![a-z])(?:\W+\w+){0,5}?\W+"
     r"(?:human|person|agent|someone|representative|operator)(?![a-z])")
@@ -43,9 +61,12 @@ _EN_NEGATED = re.compile(
 _ABOUT_BOT = re.compile(r"\bare (?:you|u) (?:a |an )?(?:real )?(?:human|person|bot|robot)"
                         r"|你是(?:不是)?(?:真人|人工|机器人|人)"
                         r"|\bi(?: am|'m|m) (?:a |an )?(?:real )?(?:human|person)"
-                        r"|我(?:也)?是(?:个)?(?:真人|活人|人)")
+                        r"|我(?:自己)?(?:也|就)?是(?:个)?(?:真人|活人|人)"
+                        r"|\b(?:human|person|people)s? or (?:a |an )?(?:bot|robot|ai|machine)"
+                        r"|\b(?:bot|robot|ai|machine)s? or (?:a |an )?(?:real )?(?:human|person)")
 # A question about when people are there is the business-hours entry's.
-_WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|\b(?:when|hours|time|open)\b")
+_WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上"
+                   r"|\b(?:when|hours|time|open|earliest|latest|until|till|weekends?)\b")
 
 
 def without_declined(normal: str) -> str:
@@ -66,6 +87,20 @@ def asks_for_person(normal: str) -> bool | None:
         return False
     if _ZH_NOT_BOT.search(normal):
         return True
-    if not (_ZH_PERSON.search(normal) or _EN_PERSON.search(normal)):
+    if not (_ZH_PERSON.search(normal) or _en_request(normal)):
         return None
     return None if _WHEN.search(normal) or _ABOUT_BOT.search(normal) else True
+
+
+def _en_request(normal: str) -> bool:
+    person = _EN_PERSON.search(_EN_COMPOUND.sub(" ", normal))
+    if person is None:
+        return False
+    if _EN_ASKING.search(normal):
+        return True
+    # Nearly alone in a clause of its own: "this bot is useless, agent!!"
+    for clause in _CLAUSES.split(normal):
+        if _EN_PERSON.search(clause) and all(
+                word in _EN_FILLER for word in _EN_WORD.findall(_EN_PERSON.sub(" ", clause))):
+            return True
+    return False
