@@ -75,20 +75,26 @@ class NaiveBayes:
                 rows.append(vocabulary.setdefault(feature, len(vocabulary)))
                 cols.append(c)
         n_classes, n_features = len(self.classes), len(vocabulary)
-        counts = np.bincount(np.array(rows, dtype=np.intp) * n_classes
-                             + np.array(cols, dtype=np.intp),
-                             minlength=n_features * n_classes).astype(np.float64)
-        counts = counts.reshape(n_features, n_classes)
         per_class = np.bincount([column[name] for name in labels],
                                 minlength=n_classes).astype(np.float64)
         present = per_class > 0
         with np.errstate(divide="ignore"):
             prior = np.log(per_class / max(1.0, per_class.sum()))
-        smoothed = counts + alpha
-        # float32 was tried (half the memory): no faster, and one fresh
-        # question changed its answer through a tie.
-        self._weights: _Floats = np.log(smoothed) - np.log(smoothed.sum(axis=0))
+        # The (feature, class) pairs seen, with their counts. Most pairs are
+        # never seen, and their weight is the class's own constant,
+        # log(alpha / total); only the seen ones are kept, as a correction to
+        # it. A dense features x classes table took 130 MB for 200 entries.
+        keys, counts = np.unique(np.array(rows, dtype=np.int64) * n_classes
+                                 + np.array(cols, dtype=np.int64), return_counts=True)
+        totals = np.bincount(keys % n_classes, weights=counts, minlength=n_classes)
+        log_totals = np.log(totals + alpha * n_features)
+        self._base: _Floats = np.log(alpha) - log_totals
         self._prior: _Floats = np.where(present, prior, -np.inf)
+        self._class_of = (keys % n_classes).astype(np.intp)
+        self._correction: _Floats = np.log(counts + alpha) - np.log(alpha)
+        # The pairs of feature i are [starts[i], starts[i + 1]) (keys are sorted).
+        self._starts = np.searchsorted(keys // n_classes, np.arange(n_features + 1))
+        self._n_classes = n_classes
         self._vocabulary = vocabulary
 
     def probabilities(self, features: Iterable[str]) -> _Floats:
@@ -96,9 +102,16 @@ class NaiveBayes:
         ``classes``), each feature counted once; features never seen in
         training are left out."""
         vocabulary = self._vocabulary
-        ids = list({vocabulary[f] for f in features if f in vocabulary})  # each once
-        scores = (self._prior + self._weights.take(ids, axis=0).sum(axis=0)
-                  if ids else self._prior.copy())
+        ids = np.fromiter({vocabulary[f] for f in features if f in vocabulary},  # each once
+                          dtype=np.intp)
+        starts, ends = self._starts[ids], self._starts[ids + 1]
+        lengths = ends - starts
+        # The positions of all the features' pairs, in one gather.
+        positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) \
+            + np.arange(lengths.sum())
+        scores = self._prior + len(ids) * self._base + np.bincount(
+            self._class_of[positions], weights=self._correction[positions],
+            minlength=self._n_classes)
         scores = np.exp(scores - scores.max())
         probabilities: _Floats = scores / scores.sum()
         return probabilities
