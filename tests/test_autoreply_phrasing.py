@@ -49,7 +49,8 @@ def test_a_compound_a_statement_about_oneself_or_a_declined_person_is_not_a_requ
 @pytest.mark.parametrize("text", [
     "put me through to someone", "agent.", "useless. human please", "get me customer support",
     "can a team member call me back", "i'd prefer a real person", "someone help me pls",
-    "让负责人来处理", "工作人员在吗", "我要投诉你们", "请让主管联系我", "客服妹妹在不在"])
+    "让负责人来处理", "工作人员在吗", "我要投诉你们", "请让主管联系我", "客服妹妹在不在",
+    "nice. human please", "is anybody real around to chat", "能安排个专员处理吗"])
 def test_a_request_for_a_person_in_its_frame_is_recognised(text):
     assert asks_for_person(normalise(text)) is True
 
@@ -58,7 +59,8 @@ def test_a_request_for_a_person_in_its_frame_is_recognised(text):
     "is human resources hiring", "my dad is an insurance agent", "people say you are cheap",
     "are replies written by a person or a bot", "the last agent was lovely, thanks",
     "do people like the pro plan", "真人秀今晚播吗", "我自己就是客服哈", "your staff are great",
-    "whats the latest i can reach support"])
+    "whats the latest i can reach support", "can i see the goods in person",
+    "don't put me through to anybody", "之前那位客服很耐心，点赞", "is support open at night"])
 def test_a_word_for_a_person_outside_a_request_is_not_one(text):
     assert asks_for_person(normalise(text)) is not True
 

@@ -24,7 +24,8 @@ _OTHER_RENGONG = re.compile("人工(?!" + _AFTER_RENGONG + ")")
 # you", since "我想当客服" is about a job.
 _ZH_PERSON = re.compile(
     RENGONG + r"|真人(?!秀)|活人|人呢|有人[吗么在]|有没有人|[找叫来换要]个?人"
-    r"|[找转叫要接请让]\S{0,3}(?:客服|经理|主管|领导|工作人员|负责人)"
+    r"|[找转叫要接请让派]\S{0,3}(?:客服|经理|主管|领导|工作人员|负责人|专员)"
+    r"|安排\S{0,2}(?:客服|人|专员)"
     r"|(?:客服|经理|主管|工作人员)\S{0,3}(?:呢|在吗|在不在|出来)|有客服|投诉")
 # Not wanting the bot is wanting a person.
 _ZH_NOT_BOT = re.compile(r"(?:不想|不要|别|不和|不跟)\S{0,3}机器人")
@@ -32,9 +33,10 @@ _ZH_NEGATED = re.compile(r"(?:不要|不用|不需要|无需|不必|别)\S{0,2}(
 # English words are bounded by anything but a Latin letter, not by \b: Han
 # characters are word characters to \b, and "我要找agent" must still match.
 _EN_PERSON = re.compile(
-    r"(?<![a-z])(?:human|person|people|agent|someone|somebody|representative|rep|operator"
+    r"(?<![a-z])(?:human|person|people|agent|someone|somebody|anyone|anybody|representative"
+    r"|rep|operator"
     r"|manager|supervisor|staff|customer service|customer support|support team|team member"
-    r"|live chat|(?:anyone|anybody) (?:there|here|around|available|home))(?![a-z])")
+    r"|live chat)(?![a-z])")
 # An English word for a person is a request in a request's frame: a verb of
 # asking or reaching ("talk to", "get me", "is there"), or said nearly alone
 # ("agent!!", "real person pls"). Elsewhere it is a word of another sentence:
@@ -47,7 +49,7 @@ _EN_ASKING = re.compile(
 _EN_COMPOUND = re.compile(
     r"(?<![a-z])(?:human (?:resources|rights|error|nature|body|race)"
     r"|(?:secret|estate|travel|insurance|sales|double|free|user|customs) agent"
-    r"|people (?:say|think|said))(?![a-z])")
+    r"|people (?:say|think|said)|in person)(?![a-z])")
 _EN_FILLER = frozenset(
     "a an the real live actual actually please pls plz now asap hi hello hey ok okay i me my "
     "you u your to with w can could would just some one any thanks thx oh support".split())
@@ -55,7 +57,7 @@ _EN_WORD = re.compile("[a-z]+")
 _CLAUSES = re.compile(r"[,.!?;:，。！？；]+")
 _EN_NEGATED = re.compile(
     r"(?<![a-z])(?:no|not|dont|don't|do not|never|no need for)(?![a-z])(?:\W+\w+){0,5}?\W+"
-    r"(?:human|person|agent|someone|representative|operator)(?![a-z])")
+    r"(?:human|person|agent|someone|somebody|anyone|anybody|representative|operator)(?![a-z])")
 # Asking what the bot is ("are you a human being?") is not asking for one.
 # Nor is saying what one is oneself ("i'm a real person", "我是真人").
 _ABOUT_BOT = re.compile(r"\bare (?:you|u) (?:a |an )?(?:real )?(?:human|person|bot|robot)"
@@ -64,9 +66,15 @@ _ABOUT_BOT = re.compile(r"\bare (?:you|u) (?:a |an )?(?:real )?(?:human|person|b
                         r"|我(?:自己)?(?:也|就)?是(?:个)?(?:真人|活人|人)"
                         r"|\b(?:human|person|people)s? or (?:a |an )?(?:bot|robot|ai|machine)"
                         r"|\b(?:bot|robot|ai|machine)s? or (?:a |an )?(?:real )?(?:human|person)")
+# Praise of a person ("刚才人工客服态度挺好的", "the agent was really helpful")
+# names one without asking for one, unless a verb of asking is there too.
+_PRAISE = re.compile(r"态度\S{0,2}(?:好|不错|棒)|点赞|辛苦了|(?<![a-z])(?:helpful|lovely|great|nice"
+                     r"|kind|patient)(?![a-z])")
+_ZH_ASKING = re.compile(r"[找转叫要接请让派]|安排")
 # A question about when people are there is the business-hours entry's.
-_WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上"
-                   r"|\b(?:when|hours|time|open|earliest|latest|until|till|weekends?)\b")
+_WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|早上|凌晨|节假日|假期|春节|国庆"
+                   r"|\b(?:when|hours|time|open|earliest|latest|until|till|weekends?|night"
+                   r"|morning|holidays?|24/7)(?![a-z])")
 
 
 def without_declined(normal: str) -> str:
@@ -82,24 +90,28 @@ def without_declined(normal: str) -> str:
 def asks_for_person(normal: str) -> bool | None:
     """True: a request for a person. False: a person explicitly declined
     ("不要人工"). None: no word for a person, or it is a question about hours
-    or about the bot."""
+    or about the bot, or praise."""
     if _ZH_NEGATED.search(normal) or _EN_NEGATED.search(normal):
         return False
     if _ZH_NOT_BOT.search(normal):
         return True
-    if not (_ZH_PERSON.search(normal) or _en_request(normal)):
+    alone = _en_alone(normal)
+    asking = _ZH_ASKING.search(normal) or _EN_ASKING.search(normal)
+    if not (_ZH_PERSON.search(normal) or alone or (asking and _en_person(normal))):
+        return None
+    if _PRAISE.search(normal) and not (asking or alone):
         return None
     return None if _WHEN.search(normal) or _ABOUT_BOT.search(normal) else True
 
 
-def _en_request(normal: str) -> bool:
-    person = _EN_PERSON.search(_EN_COMPOUND.sub(" ", normal))
-    if person is None:
-        return False
-    if _EN_ASKING.search(normal):
-        return True
-    # Nearly alone in a clause of its own: "this bot is useless, agent!!"
-    for clause in _CLAUSES.split(normal):
+def _en_person(normal: str) -> bool:
+    return _EN_PERSON.search(_EN_COMPOUND.sub(" ", normal)) is not None
+
+
+def _en_alone(normal: str) -> bool:
+    """A word for a person nearly alone in a clause of its own ("agent!!",
+    "this bot is useless, real person pls")."""
+    for clause in _CLAUSES.split(_EN_COMPOUND.sub(" ", normal)):
         if _EN_PERSON.search(clause) and all(
                 word in _EN_FILLER for word in _EN_WORD.findall(_EN_PERSON.sub(" ", clause))):
             return True
