@@ -21,42 +21,52 @@ _AFTER_RENGONG = r"(?=$|[^\u3400-\u9fff]|客服|服务|坐席|座席|接待|处�
 RENGONG = "人工" + _AFTER_RENGONG
 _OTHER_RENGONG = re.compile("人工(?!" + _AFTER_RENGONG + ")")
 # Words for a person. 客服 and 经理 only with a verb of asking or a "where are
-# you", since "我想当客服" is about a job.
+# you", since "我想当客服" is about a job; 请 only when it is not 请问 ("may I
+# ask"); 投诉 (a complaint, which is for a person) only when someone makes it.
 _ZH_PERSON = re.compile(
     RENGONG + r"|真人(?!秀)|活人|人呢|有人[吗么在]|有没有人|[找叫来换要]个?人"
-    r"|[找转叫要接请让派]\S{0,3}(?:客服|经理|主管|领导|工作人员|负责人|专员)"
-    r"|安排\S{0,2}(?:客服|人|专员)"
-    r"|(?:客服|经理|主管|工作人员)\S{0,3}(?:呢|在吗|在不在|出来)|有客服|投诉")
+    r"|(?:[找转叫要接让派]|请(?!问))\S{0,3}(?:客服|经理|主管|领导|工作人员|负责人|专员)"
+    r"|安排\S{0,2}(?:客服|专员)|安排\S{0,2}人(?:联系|处理|跟进|对接)"
+    r"|(?:客服|经理|主管|工作人员)\S{0,3}(?:呢|在吗|在不在|出来)|有客服"
+    r"|(?:要|想|我)投诉|投诉(?:你们|他|她|客服)")
 # Not wanting the bot is wanting a person.
 _ZH_NOT_BOT = re.compile(r"(?:不想|不要|别|不和|不跟)\S{0,3}机器人")
-_ZH_NEGATED = re.compile(r"(?:不要|不用|不需要|无需|不必|别)\S{0,2}(?:人工|真人|客服)")
+_ZH_NEGATED = re.compile(r"(?:不要|不用|不需要|无需|不必|别|不是)\S{0,2}(?:人工|真人|客服|投诉)")
+_ZH_ASKING = re.compile(r"[找转叫要接让派]|请(?!问)|安排")
 # English words are bounded by anything but a Latin letter, not by \b: Han
 # characters are word characters to \b, and "我要找agent" must still match.
 _EN_PERSON = re.compile(
-    r"(?<![a-z])(?:human|person|people|agent|someone|somebody|anyone|anybody|representative"
-    r"|rep|operator"
-    r"|manager|supervisor|staff|customer service|customer support|support team|team member"
-    r"|live chat)(?![a-z])")
-# An English word for a person is a request in a request's frame: a verb of
-# asking or reaching ("talk to", "get me", "is there"), or said nearly alone
-# ("agent!!", "real person pls"). Elsewhere it is a word of another sentence:
-# "what does human resources do", "i'm a travel agent".
-_EN_ASKING = re.compile(
+    r"(?<![a-z])(?:humans?|persons?|(?:real|live|actual) people|agents?|someone|somebody"
+    r"|anyone|anybody|representatives?|reps?|operators?|managers?|supervisors?|staff"
+    r"|customer service|customer support|support team|team members?|live chat)(?![a-z])")
+# An English word for a person is a request in a request's frame, within its
+# clause: a verb of asking or reaching before it ("talk to", "get me", "is
+# there"), or after it a verb of contact or a word of presence ("can a team
+# member call me", "anybody around?"); or said nearly alone ("agent!!", "real
+# person pls"). Elsewhere it is a word of another sentence: "what does human
+# resources do", "the manager said i could get a refund", "for my manager".
+_EN_BEFORE = re.compile(
     r"(?<![a-z])(?:talk|speak|chat|connect|transfer|escalate|switch|put me|get|give|let me"
-    r"|pass|hand|bring|send|call|contact|reach|need|want|wanna|like to|(?:would|d) like|prefer"
-    r"|help|look at"
-    r"|is there|are there|there|here|around|available)(?![a-z])")
+    r"|pass|hand|bring|send|need|want|wanna|like to|(?:would|d) like|prefer|have|demand"
+    r"|request|is there|are there)(?![a-z])")
+_EN_AFTER = re.compile(
+    r"^(?:\W+\w+){0,3}?\W+(?:call|contact|help|look at|reach|phone|email|get back|there|here"
+    r"|around|available|online|on duty)(?![a-z])")
 _EN_COMPOUND = re.compile(
     r"(?<![a-z])(?:human (?:resources|rights|error|nature|body|race)"
-    r"|(?:secret|estate|travel|insurance|sales|double|free|user|customs) agent"
+    r"|(?:secret|estate|travel|insurance|sales|double|free|user|customs) agents?"
+    r"|(?:my|his|her|our|their) (?:\w+ )?(?:agent|rep|manager|supervisor|staff)s?"
     r"|people (?:say|think|said)|in person)(?![a-z])")
 _EN_FILLER = frozenset(
     "a an the real live actual actually please pls plz now asap hi hello hey ok okay i me my "
-    "you u your to with w can could would just some one any thanks thx oh support".split())
+    "you u your to with w can could would just some one any thanks thx oh support being"
+    .split())
 _EN_WORD = re.compile("[a-z]+")
 _CLAUSES = re.compile(r"[,.!?;:，。！？；]+")
+# A negation reaches a person within its clause only: "no, i want a human" asks.
 _EN_NEGATED = re.compile(
-    r"(?<![a-z])(?:no|not|dont|don't|do not|never|no need for)(?![a-z])(?:\W+\w+){0,5}?\W+"
+    r"(?<![a-z])(?:no|not|dont|don't|do not|never|no need for)(?![a-z])"
+    r"(?:[^\w.,!?;:，。！？；]+\w+){0,5}?[^\w.,!?;:，。！？；]+"
     r"(?:human|person|agent|someone|somebody|anyone|anybody|representative|operator)(?![a-z])")
 # Asking what the bot is ("are you a human being?") is not asking for one.
 # Nor is saying what one is oneself ("i'm a real person", "我是真人").
@@ -70,11 +80,12 @@ _ABOUT_BOT = re.compile(r"\bare (?:you|u) (?:a |an )?(?:real )?(?:human|person|b
 # names one without asking for one, unless a verb of asking is there too.
 _PRAISE = re.compile(r"态度\S{0,2}(?:好|不错|棒)|点赞|辛苦了|(?<![a-z])(?:helpful|lovely|great|nice"
                      r"|kind|patient)(?![a-z])")
-_ZH_ASKING = re.compile(r"[找转叫要接请让派]|安排")
-# A question about when people are there is the business-hours entry's.
+# A question about when people are there is the business-hours entry's, when
+# the time word is in the clause that names the person ("早上好，转人工" asks).
+_GREETING = re.compile(r"[早晚中]上好|下午好|早安|晚安|good (?:morning|evening|night|afternoon)")
 _WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|早上|凌晨|节假日|假期|春节|国庆"
-                   r"|\b(?:when|hours|time|open|earliest|latest|until|till|weekends?|night"
-                   r"|morning|holidays?|24/7)(?![a-z])")
+                   r"|\b(?:when|hours|time|open|earliest|latest|weekends?|night|morning"
+                   r"|holidays?|24/7)(?![a-z])")
 
 
 def without_declined(normal: str) -> str:
@@ -89,30 +100,37 @@ def without_declined(normal: str) -> str:
 
 def asks_for_person(normal: str) -> bool | None:
     """True: a request for a person. False: a person explicitly declined
-    ("不要人工"). None: no word for a person, or it is a question about hours
-    or about the bot, or praise."""
+    ("不要人工", "不是投诉"). None: no request: no word for a person, or only
+    in a question about hours or about the bot, or in praise."""
     if _ZH_NEGATED.search(normal) or _EN_NEGATED.search(normal):
         return False
     if _ZH_NOT_BOT.search(normal):
         return True
-    alone = _en_alone(normal)
-    asking = _ZH_ASKING.search(normal) or _EN_ASKING.search(normal)
-    if not (_ZH_PERSON.search(normal) or alone or (asking and _en_person(normal))):
-        return None
-    if _PRAISE.search(normal) and not (asking or alone):
-        return None
-    return None if _WHEN.search(normal) or _ABOUT_BOT.search(normal) else True
+    text = _EN_COMPOUND.sub(" ", _GREETING.sub(" ", normal))
+    return True if any(_asks(clause) for clause in _CLAUSES.split(text)) else None
 
 
-def _en_person(normal: str) -> bool:
-    return _EN_PERSON.search(_EN_COMPOUND.sub(" ", normal)) is not None
+def _asks(clause: str) -> bool:
+    """Whether one clause asks for a person."""
+    alone = _en_alone(clause)
+    if not (alone or _ZH_PERSON.search(clause) or _en_framed(clause)):
+        return False
+    if _PRAISE.search(clause) and not (alone or _ZH_ASKING.search(clause)
+                                       or _en_framed(clause)):
+        return False
+    return not (_WHEN.search(clause) or _ABOUT_BOT.search(clause))
 
 
-def _en_alone(normal: str) -> bool:
-    """A word for a person nearly alone in a clause of its own ("agent!!",
-    "this bot is useless, real person pls")."""
-    for clause in _CLAUSES.split(_EN_COMPOUND.sub(" ", normal)):
-        if _EN_PERSON.search(clause) and all(
-                word in _EN_FILLER for word in _EN_WORD.findall(_EN_PERSON.sub(" ", clause))):
+def _en_framed(clause: str) -> bool:
+    """A word for a person after a verb of asking, or before a verb of contact."""
+    for person in _EN_PERSON.finditer(clause):
+        if _EN_BEFORE.search(clause, 0, person.start()) \
+                or _EN_AFTER.search(clause[person.end():]):
             return True
     return False
+
+
+def _en_alone(clause: str) -> bool:
+    """A word for a person nearly alone in its clause ("agent!!", "real person pls")."""
+    return _EN_PERSON.search(clause) is not None and all(
+        word in _EN_FILLER for word in _EN_WORD.findall(_EN_PERSON.sub(" ", clause)))
