@@ -379,6 +379,12 @@ def test_bad_examples_are_refused_with_the_place_named(examples, where):
                              "examples": examples})
 
 
+@pytest.mark.parametrize("reserved", ["human", "none", " none "])
+def test_an_entry_may_not_take_a_label_of_the_examples(reserved):
+    with pytest.raises(ConfigError, match=r"knowledge\.entries\[0\]\.id: .* is reserved"):
+        knowledge_from_dict({"entries": [{"id": reserved, "questions": ["q"], "answer": "x"}]})
+
+
 def test_examples_teach_the_engine_and_survive_the_export(knowledge):
     from actors.autoreply.knowledge import knowledge_to_dict
     data = {"entries": [{"id": "fee", "questions": ["运费多少"], "answer": "8 元"},

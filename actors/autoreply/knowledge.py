@@ -97,6 +97,11 @@ def entry_from_dict(item: Any, where: str) -> Entry:
     unknown = set(item) - {"id", "questions", "answer"}
     if unknown:
         raise ConfigError(f"{where}: unknown keys {sorted(unknown)}")
+    if item["id"].strip() in (HUMAN_LABEL, NONE_LABEL):
+        # The learned layer's classes are the entries, then these two.
+        raise ConfigError(f"{where}.id: {item['id'].strip()!r} is reserved (a label of "
+                          f"the examples: {HUMAN_LABEL} asks for a person, {NONE_LABEL} "
+                          "is off-topic)")
     answer, answers = _answer(item.get("answer"), f"{where}.answer")
     return Entry(item["id"].strip(), _strings(item.get("questions"), f"{where}.questions"),
                  answer, answers)
