@@ -9,12 +9,12 @@ config/knowledge.yaml ships their questions as ``examples:`` for the learned
 layer. So no set is judged by an engine that learnt from it: its questions
 are taken out of the examples first (evaluation.without).
 
-``--loso`` (leave one set out; the main yardstick) judges each of heldout,
-lockbox, fresh and blind by an engine that learnt from the other sets, at the
-threshold fitted on the other sets (each scored by an engine without it
-either). The blind set's figure there is the one changes are judged on: it
-was written by someone who never saw the engine. ``--pooled`` cross-validates
-the four sets together, k folds (each fold's engine learnt from the other
+``--loso`` (leave one set out; the main yardstick) judges each set of ``SETS``
+by an engine that learnt from the other sets, at the threshold fitted on the
+other sets (each scored by an engine without it either). The latest blind
+set's figure there is the one changes are judged on: it was written by
+someone who never saw the engine. ``--pooled`` cross-validates the sets of
+``SETS`` together, k folds (each fold's engine learnt from the other
 folds, its threshold fitted on their out-of-fold scores), and prints each
 set's part. Without either, the held-out set alone is cross-validated.
 ``--lockbox``, ``--fresh``, ``--blind`` judge a set at the shipped threshold
@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--blind2", action="store_true")
     parser.add_argument("--blind3", action="store_true", help="the latest honest figure")
     parser.add_argument("--pooled", action="store_true",
-                        help="k-fold over heldout + lockbox + fresh + blind together")
+                        help="k-fold over all the sets of SETS together")
     parser.add_argument("--errors", action="store_true")
     parser.add_argument("--blends", type=float, nargs="+", default=(),
                         help="blends to fit among, with the threshold (default: "
@@ -118,7 +118,7 @@ def main() -> None:
 
 def pooled(knowledge: Knowledge, human_words: tuple[str, ...], k: int,
            blends: Sequence[float], errors: bool) -> None:
-    """k-fold over the union of the four sets; each set's questions then
+    """k-fold over the union of the sets; each set's questions then
     judged by engines and at settings fitted on folds that held none of them."""
     sets = {name: load_set(name) for name in SETS}
     items = [item for chosen in sets.values() for item in chosen]

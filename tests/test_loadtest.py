@@ -28,6 +28,10 @@ def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
     # With 5 callbacks in flight as well as with 64, both servers, side by side.
     assert result["ceiling_5_callbacks_per_sec"] > 0 and result["saturation_5_answers_per_sec"] > 0
     assert result["five_vs_64"] > 0 and result["bare_five_vs_64"] > 0
+    # Every answer costs a journal and a commit call, grouped into round trips
+    # with others' (storage/batch.py): some, and at most a few, per answer.
+    for s in ("", "_5"):
+        assert 0 < result[f"saturation{s}_redis_round_trips_per_answer"] <= 3
     rounds = result["rounds"]
     assert len(rounds) == 2
     shares = sorted(r["share_of_ceiling"] for r in rounds)

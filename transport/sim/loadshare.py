@@ -54,16 +54,18 @@ BLASTERS = 64  # concurrent conversations in the ceiling and saturation phases
 IN_FLIGHT = (64, 5)  # callbacks in flight per host: without the IM server's limit, and with it
 HALF_LOAD_IN_FLIGHT = 5  # the real pattern
 HALF_LOAD_CUSTOMERS = 512  # enough that a customer's previous answer is long back
-people_http = JsonClient()
+_metrics_http = JsonClient()
 
 Overdue = list[tuple[str, Callable[[str], bool]]]
 
 
 def redis_round_trips(server_url: str) -> float:
     """The CS server's Redis script round trips so far, from its /metrics."""
-    text = people_http.get(server_url + "/metrics").raw.decode()
+    text = _metrics_http.get(server_url + "/metrics").raw.decode()
     found = re.search(r"^cs_redis_script_round_trips_total (\S+)$", text, re.M)
-    return float(found.group(1)) if found else 0.0
+    if found is None:
+        raise RuntimeError(f"{server_url}/metrics has no cs_redis_script_round_trips_total")
+    return float(found.group(1))
 
 
 def _suffix(in_flight: int) -> str:
@@ -123,17 +125,12 @@ class ShareRounds:
                 measured[f"ceiling{s}_callbacks_per_sec"] = round(rate, 1)
                 measured[f"ceiling{s}_server_cpu_percent"] = round(100 * busy, 1)
                 measured[f"ceiling{s}_lost"] = failed
-            trips = redis_round_trips(self._server.url)
-            rate, busy, lost, late, to_200 = self._saturate(in_flight)
-            trips = redis_round_trips(self._server.url) - trips
+            rate, busy, lost, late, to_200, trips = self._saturate(in_flight)
             measured[f"saturation{s}_answers_per_sec"] = round(rate, 1)
             measured[f"saturation{s}_server_cpu_percent"] = round(100 * busy, 1)
             # Steadier than the rate when the machine's speed wanders.
             measured[f"saturation{s}_server_cpu_us_per_answer"] = us_per_answer(busy, rate)
-            # Round trips of the journal, commit and confirm scripts (grouped:
-            # storage/batch.py), sessions opened included.
-            measured[f"saturation{s}_redis_round_trips_per_answer"] = (
-                round(trips / (rate * self._saturate_secs), 3) if rate else None)
+            measured[f"saturation{s}_redis_round_trips_per_answer"] = trips
             measured[f"saturation{s}_lost"] = lost
             measured[f"saturation{s}_late"] = late
             # What caps the rate with 5 in flight: about 5 / (time to 200).
@@ -229,9 +226,9 @@ class ShareRounds:
         return {"target_per_sec": round(rate, 1), "callbacks": total,
                 "lost": total - len(answer_secs), "time_to_200_ms": to_200}
 
-    def _saturate(self, in_flight: int) -> tuple[float, float, int, int, dict[str, Any]]:
-        """(bot answers per second, the CS server's CPU share, lost, late, time to 200)
-        for one phase."""
+    def _saturate(self, in_flight: int) -> tuple[float, float, int, int, dict[str, Any], float]:
+        """(bot answers per second, the CS server's CPU share, lost, late, time to 200,
+        Redis round trips per answer) for one phase."""
         people, server = self._people, self._server
         people.sim.callbacks.max_per_host = in_flight
         answer_secs: list[float] = []
@@ -264,10 +261,14 @@ class ShareRounds:
         previous, people.sim.on_callback = people.sim.on_callback, timed
         try:
             cpu_before = process_stats(server.proc.pid)["cpu_secs"]
+            trips_before = redis_round_trips(server.url)
             started = time.perf_counter()
             gevent.joinall([gevent.spawn(customer, i) for i in range(BLASTERS)])
             elapsed = time.perf_counter() - started
             busy = (process_stats(server.proc.pid)["cpu_secs"] - cpu_before) / elapsed
+            # Round trips of the journal, commit and confirm scripts (grouped:
+            # storage/batch.py), sessions opened included.
+            trips = (redis_round_trips(server.url) - trips_before) / max(1, answered)
         finally:
             people.sim.on_callback = previous
         rate = answered / elapsed
@@ -277,7 +278,7 @@ class ShareRounds:
         self._say(f"saturation, {in_flight} in flight: {rate:.0f} bot answers/s end to end;"
                   f" server CPU {busy:.0%} ({us_per_answer(busy, rate)} µs per answer);"
                   f" time to 200 p50 {to_200['p50']} ms; lost {len(overdue) - late}, late {late}")
-        return rate, busy, len(overdue) - late, late, to_200
+        return rate, busy, len(overdue) - late, late, to_200, round(trips, 3)
 
 
 def count_late(people: People, overdue: Overdue, wait: float) -> int:
