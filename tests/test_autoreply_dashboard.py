@@ -25,11 +25,9 @@ def served(redis_url):
     stack.stop()
 
 
-def test_a_missed_question_is_taught_from_the_dashboard_in_one_click(served):
-    stack = served
-    assert stack.cs.actors.autoreply.reply(MISSED).kind == SUGGEST
-    stack.client.send("c1", ROBOT_ID, MISSED)
-    stack.client.wait_for("c1")
+def teach_from_the_inbox(stack, question, choice):
+    """Sign in to the dashboard, pick ``choice`` for ``question``'s row, click
+    Teach, and wait for the row to leave the inbox; the note shown."""
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,14 +37,30 @@ def test_a_missed_question_is_taught_from_the_dashboard_in_one_click(served):
             page.goto(stack.cs.url + "/dashboard")
             page.fill("#signin input", "boss")
             page.click("#signin button")
-            row = page.wait_for_selector(f'#inbox tr[data-question="{MISSED}"]')
+            row = page.wait_for_selector(f'#inbox tr[data-question="{question}"]')
             assert "not placed" in row.inner_text()
-            row.query_selector("select").select_option("shipping_fee")
+            row.query_selector("select").select_option(choice)
             row.query_selector("button").click()
-            page.wait_for_selector(f'#inbox tr[data-question="{MISSED}"]', state="detached")
-            assert "Taught" in page.inner_text("#inboxnote")
+            page.wait_for_selector(f'#inbox tr[data-question="{question}"]', state="detached")
+            return page.inner_text("#inboxnote")
         finally:
             browser.close()
+
+
+def test_a_missed_question_is_taught_from_the_dashboard_in_one_click(served):
+    stack = served
+    assert stack.cs.actors.autoreply.reply(MISSED).kind == SUGGEST
+    stack.client.send("c1", ROBOT_ID, MISSED)
+    stack.client.wait_for("c1")
+    assert "Taught" in teach_from_the_inbox(stack, MISSED, "shipping_fee")
     stack.client.send("c2", ROBOT_ID, MISSED)
     assert stack.client.wait_for("c2")[0]["payload"]["searchableContent"].startswith(
         "Shipping is free")
+
+
+def test_a_missed_question_is_taught_as_off_topic_from_the_dashboard(served):
+    stack = served
+    stack.client.send("c1", ROBOT_ID, MISSED)
+    stack.client.wait_for("c1")
+    assert "off-topic" in teach_from_the_inbox(stack, MISSED, "none")
+    assert (MISSED, "none") in stack.cs.actors.autoreply.knowledge.examples

@@ -1,6 +1,9 @@
 """What supervisors taught at run time, laid on top of the knowledge base file.
 
-A lesson is a variant of an existing entry or a new entry. The file stays
+A lesson is a variant of an existing entry, a new entry, or a question
+labelled as a request for a person (``human``: handed over when asked so
+again) or as off-topic (``none``: an example the learned layer learns to
+leave unanswered); a label is kept as a variant of that name. The file stays
 the business's own; lessons live in Redis (storage/teaching.py) and are
 applied to whatever file is loaded, at start and at every reload, so
 reloading an edited file never forgets what was taught.
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from actors.autoreply.knowledge import Entry, Knowledge
+from actors.autoreply.knowledge import HUMAN_LABEL, NONE_LABEL, Entry, Knowledge
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +22,8 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Lessons:
     entries: tuple[Entry, ...] = ()  # created through the API
-    variants: tuple[tuple[str, str], ...] = ()  # (entry id, question), oldest first
+    # (entry id, question), oldest first; the id may be HUMAN_LABEL or NONE_LABEL
+    variants: tuple[tuple[str, str], ...] = ()
 
     def with_variant(self, entry_id: str, question: str) -> Lessons:
         if (entry_id, question) in self.variants:
@@ -48,10 +52,18 @@ class Lessons:
                 taught.append(entry)
         entries = list(knowledge.entries) + taught
         position = {e.id: i for i, e in enumerate(entries)}
+        human, examples = list(knowledge.human), list(knowledge.examples)
         for entry_id, question in self.variants:
             i = position.get(entry_id)
-            if i is None:
+            if entry_id == HUMAN_LABEL and question not in human:
+                human.append(question)
+            elif entry_id == NONE_LABEL and (question, NONE_LABEL) not in examples:
+                examples.append((question, NONE_LABEL))
+            elif entry_id in (HUMAN_LABEL, NONE_LABEL):
+                continue
+            elif i is None:
                 log.warning("taught variant of %s skipped: no such entry", entry_id)
             elif question not in entries[i].questions:
                 entries[i] = replace(entries[i], questions=entries[i].questions + (question,))
-        return replace(knowledge, entries=tuple(entries))
+        return replace(knowledge, entries=tuple(entries), human=tuple(human),
+                       examples=tuple(examples))

@@ -21,7 +21,13 @@ import yaml
 
 from actors.autoreply.engine import HUMAN, AutoReply
 from actors.autoreply.inbox import question_key
-from actors.autoreply.knowledge import entry_from_dict, entry_to_dict, knowledge_to_dict
+from actors.autoreply.knowledge import (
+    HUMAN_LABEL,
+    NONE_LABEL,
+    entry_from_dict,
+    entry_to_dict,
+    knowledge_to_dict,
+)
 from actors.autoreply.lessons import Lessons
 from actors.config import ConfigError
 from storage.keys import UNANSWERED_KEPT
@@ -138,6 +144,24 @@ def install(app: bottle.Bottle, ctx: ApiContext) -> None:
         teaching.forget_unanswered([question_key(question)])
         taught = next(e for e in autoreply.knowledge.entries if e.id == entry_id)
         return {"entry": entry_id, "questions": list(taught.questions)}
+
+    @app.post("/api/autoreply/examples")
+    def add_example() -> dict[str, Any]:
+        """Teach what a question is when it is no entry's: off-topic (``none``:
+        the learned layer learns to leave it unanswered) or a request for a
+        person (``human``: handed over when asked so again). Kept like a variant."""
+        supervisor()
+        body = json_body()
+        label = body.get("label")
+        if label not in (NONE_LABEL, HUMAN_LABEL):
+            raise ApiError(400, "bad_label",
+                           f"label must be {NONE_LABEL!r} (off-topic) or {HUMAN_LABEL!r} (asks "
+                           "for a person); an entry's question is taught as its variant")
+        question = _question(body)
+        teaching.add_variant(label, question, _now_ms())
+        autoreply.teach(autoreply.lessons.with_variant(label, question))
+        teaching.forget_unanswered([question_key(question)])
+        return {"label": label, "question": question}
 
     @app.post("/api/autoreply/entries")
     def add_entry() -> Any:

@@ -110,18 +110,28 @@ async function refreshInbox() {
                                              api("/api/autoreply/unanswered")]);
   const share = stats.conversations.bot_share;
   set("botshare", percent(share, stats.conversations.total));
-  const entries = stats.answers.map((a) => [a.id, a.question]);
+  const entries = stats.answers.map((a) => [a.id, a.question + " (" + a.id + ")"]);
+  // Besides an entry, a question may be taught as off-topic (the bot learns to
+  // leave such questions unanswered) or as a request for a person.
+  const labels = [["none", "off-topic: no entry should answer it"],
+                  ["human", "asks for a person"]];
   inbox.replaceChildren(...missed.unanswered.map((u) => {
-    const pick = el("select", {}, entries.map(([id, question]) => {
-      const option = el("option", { value: id, text: question + " (" + id + ")" });
+    const pick = el("select", {}, entries.concat(labels).map(([id, text]) => {
+      const option = el("option", { value: id, text: text });
       if (u.suggestion && u.suggestion.id === id) option.selected = true;
       return option;
     }));
-    const teach = el("button", { text: "Add as variant", onclick: async () => {
+    const teach = el("button", { text: "Teach", onclick: async () => {
       try {
-        await api("/api/autoreply/entries/" + encodeURIComponent(pick.value) + "/variants",
-                  { json: { question: u.question } });
-        set("inboxnote", "Taught: “" + u.question + "” → " + pick.value);
+        const label = labels.find(([id]) => id === pick.value);
+        if (label) {
+          await api("/api/autoreply/examples",
+                    { json: { question: u.question, label: pick.value } });
+        } else {
+          await api("/api/autoreply/entries/" + encodeURIComponent(pick.value) + "/variants",
+                    { json: { question: u.question } });
+        }
+        set("inboxnote", "Taught: “" + u.question + "” → " + (label ? label[1] : pick.value));
         teach.blur(); pick.blur();
         await refreshInbox();
       } catch (error) { set("inboxnote", error.message); }
