@@ -55,12 +55,12 @@ class Lessons:
         human, examples = list(knowledge.human), list(knowledge.examples)
         for entry_id, question in self.variants:
             i = position.get(entry_id)
-            if entry_id == HUMAN_LABEL and question not in human:
-                human.append(question)
-            elif entry_id == NONE_LABEL and (question, NONE_LABEL) not in examples:
-                examples.append((question, NONE_LABEL))
-            elif entry_id in (HUMAN_LABEL, NONE_LABEL):
-                continue
+            if entry_id == HUMAN_LABEL:
+                if question not in human:
+                    human.append(question)
+            elif entry_id == NONE_LABEL:
+                if (question, NONE_LABEL) not in examples:
+                    examples.append((question, NONE_LABEL))
             elif i is None:
                 log.warning("taught variant of %s skipped: no such entry", entry_id)
             elif question not in entries[i].questions:
