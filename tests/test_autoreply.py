@@ -61,7 +61,7 @@ def test_a_near_miss_offers_the_closest_questions(engine):
     unsure = AutoReply(replace(engine.knowledge, threshold=0.95), CsConfig().human_words)
     result = unsure.reply("钱能回来一点吗")
     assert result.kind == SUGGEST and result.suggestions[0] == "refund"
-    assert engine.reply("钱能回来一点吗").entry_id == "refund"  # the shipped engine answers
+    assert engine.score("钱能回来一点吗").ranked[0] == "refund"  # the shipped engine's best too
 
 
 def test_a_typo_still_finds_its_answer(engine):
