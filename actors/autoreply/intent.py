@@ -88,10 +88,19 @@ _WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|早�
                    r"|holidays?|24/7)(?![a-z])")
 
 
+# Every rule above needs one of these: a question with none (most) is done
+# with in one search (the rules, clause by clause, cost ~10 µs).
+_HINT = re.compile(r"人|客服|经理|主管|领导|专员|投诉|human|person|people|agent|someone|somebody"
+                   r"|anyone|anybody|rep|operator|manager|supervisor|staff|customer|support"
+                   r"|team|live chat")
+
+
 def without_declined(normal: str) -> str:
     """The question without the person it declines: "不要转人工，运费多少" is
     about shipping, and "人工" must not pull it towards business hours; nor
     must the 人工 of another word (人工智能, 人工湖)."""
+    if not _HINT.search(normal):
+        return normal
     text = _ZH_NEGATED.sub(" ", normal)
     if "人工" in text:
         text = _OTHER_RENGONG.sub(" ", text)
@@ -102,6 +111,8 @@ def asks_for_person(normal: str) -> bool | None:
     """True: a request for a person. False: a person explicitly declined
     ("不要人工", "不是投诉"). None: no request: no word for a person, or only
     in a question about hours or about the bot, or in praise."""
+    if not _HINT.search(normal):
+        return None
     if _ZH_NEGATED.search(normal) or _EN_NEGATED.search(normal):
         return False
     if _ZH_NOT_BOT.search(normal):
