@@ -25,7 +25,8 @@ _OTHER_RENGONG = re.compile("人工(?!" + _AFTER_RENGONG + ")")
 # ask"); 投诉 (a complaint, which is for a person) only when someone makes it.
 _ZH_PERSON = re.compile(
     RENGONG + r"|真人(?!秀)|活人|人呢|有人[吗么在]|有没有人|[找叫来换要]个?人"
-    r"|(?:[找转叫要接让派]|请(?!问))\S{0,3}(?:客服|经理|主管|领导|工作人员|负责人|专员)"
+    r"|(?:[找转叫要接让派]|请(?!问))\S{0,3}(?:客服|经理|主管|领导|工作人员|负责人|专员|人员)"
+    r"|找个\S{0,5}的人"
     r"|安排\S{0,2}(?:客服|专员)|安排\S{0,2}人(?:联系|处理|跟进|对接)"
     r"|(?:客服|经理|主管|工作人员)\S{0,3}(?:呢|在吗|在不在|出来)|有客服"
     r"|(?:要|想|我)投诉|投诉(?:你们|他|她|客服)")
@@ -84,6 +85,7 @@ _PRAISE = re.compile(r"态度\S{0,2}(?:好|不错|棒)|点赞|辛苦了|(?<![a-z
 # the time word is in the clause that names the person ("早上好，转人工" asks).
 _GREETING = re.compile(r"[早晚中]上好|下午好|早安|晚安|good (?:morning|evening|night|afternoon)")
 _WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|早上|凌晨|节假日|假期|春节|国庆"
+                   r"|过年|期间"
                    r"|\b(?:when|hours|time|open|earliest|latest|weekends?|night|morning"
                    r"|holidays?|24/7)(?![a-z])")
 
