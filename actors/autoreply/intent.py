@@ -125,11 +125,10 @@ def asks_for_person(normal: str) -> bool | None:
 
 def _asks(clause: str) -> bool:
     """Whether one clause asks for a person."""
-    alone = _en_alone(clause)
-    if not (alone or _ZH_PERSON.search(clause) or _en_framed(clause)):
+    en_asks = _en_alone(clause) or _en_framed(clause)
+    if not (en_asks or _ZH_PERSON.search(clause)):
         return False
-    if _PRAISE.search(clause) and not (alone or _ZH_ASKING.search(clause)
-                                       or _en_framed(clause)):
+    if _PRAISE.search(clause) and not (en_asks or _ZH_ASKING.search(clause)):
         return False
     return not (_WHEN.search(clause) or _ABOUT_BOT.search(clause))
 
