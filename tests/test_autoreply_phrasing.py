@@ -77,6 +77,43 @@ def test_a_word_for_a_person_outside_a_request_is_not_one(text):
     assert asks_for_person(normalise(text)) is not True
 
 
+# Round six (docs/autoreply.md): each clause declines or asks on its own, more
+# time words make a question about hours, and a person named in a phrasing no
+# rule knows is the learned layer's to judge. None of these is in a labelled set.
+@pytest.mark.parametrize("text", [
+    "could a member of staff take this over", "put one of your staff on this pls",
+    "叫你们的人出来解决", "hand me over to support pls", "can a real agent take over",
+    "this needs someone from ur team", "escalate to support", "找你们公司的人处理"])
+def test_a_person_named_in_a_phrasing_no_rule_knows_is_judged_by_the_learned_layer(
+        engine, text):
+    assert asks_for_person(normalise(text)) is None  # no rule decides
+    assert engine.reply(text).kind == ASK_HUMAN
+    assert engine.wants_human(text)
+
+
+@pytest.mark.parametrize("text", [
+    "does the pro plan support 5 users", "is your support team outsourced",
+    "my friend works in your customer service", "你们客服在哪个城市", "客服工资多少"])
+def test_the_learned_layer_does_not_take_every_person_it_is_shown_for_a_request(
+        engine, text):
+    assert asks_for_person(normalise(text)) is None
+    assert engine.reply(text).kind != ASK_HUMAN
+
+
+@pytest.mark.parametrize("text", [
+    "不找人工，随便看看", "don't need customer service, just browsing", "周日有客服吗",
+    "初一有人工吗", "is anyone there at 10pm", "anyone around on saturdays?",
+    "我是客服专员", "客服小姐姐很好，表扬一下", "your support team rocks"])
+def test_a_declined_person_a_time_self_description_or_praise_is_no_request(engine, text):
+    assert asks_for_person(normalise(text)) is not True
+    assert engine.reply(text).kind != ASK_HUMAN
+
+
+@pytest.mark.parametrize("text", ["不是投诉，我要找人工", "不要，人工", "不用机器人，转人工吧"])
+def test_a_clause_that_declines_does_not_cancel_another_that_asks(text):
+    assert asks_for_person(normalise(text)) is True
+
+
 @pytest.mark.parametrize("text", ["人工湖", "人工智能是什么", "我想学人工智能"])
 def test_a_word_that_only_begins_with_rengong_says_nothing_about_people(text):
     assert asks_for_person(normalise(text)) is None

@@ -29,9 +29,15 @@ from typing import NamedTuple
 import numpy as np
 
 from actors.autoreply.classifier import NaiveBayes, features_of
-from actors.autoreply.intent import asks_for_person, without_declined
+from actors.autoreply.intent import (
+    asks_for_person,
+    names_a_person,
+    unexplained_person,
+    without_declined,
+)
 from actors.autoreply.knowledge import HUMAN_LABEL, NONE_LABEL, Knowledge
 from actors.autoreply.lessons import Lessons
+from actors.autoreply.logistic import LogisticRegression
 from actors.autoreply.retrieval import STOPWORDS, Bm25Index, stem, terms_of
 from actors.autoreply.scorer import EntryScorer, top
 from actors.autoreply.spelling import Spelling
@@ -45,6 +51,11 @@ _TRIM = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
 # cut before matching, so one message cannot cost more than a normal one by
 # much. The longest question in the labelled sets is under 60 characters.
 MAX_QUESTION_CHARS = 300
+# A question that names a person in a phrasing the intent rules do not know
+# asks for one when the person model says so at this probability; C is its
+# inverse penalty (both chosen by cross-validation, docs/autoreply.md).
+PERSON_THRESHOLD = 0.8
+PERSON_C = 1.0
 _THANKS = re.compile(r"(?<![a-z])(?:thank(?:s| you| u)|thx|ty)"
                      r"(?: (?:so|very) much| a lot)?(?![a-z])"
                      r"|(?:非常|十分)?(?:谢谢|多谢|感谢)(?:你|您|你们|了|啦)?")
@@ -129,6 +140,7 @@ class _Engine:
         self.scorer = EntryScorer(self.index, self.entry_index, per_entry, knowledge.blend)
         self.learned = knowledge.learned
         self.classifier = self._classifier(documents, per_entry, examples)
+        self.person_model = self._person_model(examples, knowledge.person_examples)
         # The classifier's classes are the entries in order, then a person and none.
         self.none_class = len(self.entry_owners) + 1
         self.entry_classes = np.arange(len(self.entry_owners))
@@ -176,8 +188,36 @@ class _Engine:
                    if not term.startswith("t:"))
 
     def wants_human(self, normal: str) -> bool:
-        return (_trimmed(normal) in self.human_phrases
-                or asks_for_person(normal) is True)
+        if _trimmed(normal) in self.human_phrases:
+            return True
+        asked = asks_for_person(normal)
+        if asked is not None:
+            return asked
+        # A person named in a phrasing the rules do not know: the person
+        # model, learnt from labelled questions that name one, decides.
+        return unexplained_person(normal) and self._learned_person(normal)
+
+    def _learned_person(self, normal: str) -> bool:
+        corrected = self.spelling.correct(self.prepare_normal(normal))
+        return self.person_model.probability(features_of(corrected)) >= PERSON_THRESHOLD
+
+    def _person_model(self, examples: dict[str, tuple[str, ...]],
+                      person_examples: tuple[tuple[str, str], ...]) -> LogisticRegression:
+        """Whether a question that names a person asks for one, learnt from
+        every labelled question that names one: the person examples, the
+        examples, the ways of asking, the entries' questions."""
+        documents: list[set[str]] = []
+        labels: list[bool] = []
+        labelled = [(q, label) for label, questions in examples.items() for q in questions]
+        labelled += person_examples
+        labelled += [(q, HUMAN_LABEL) for q in sorted(self.human_phrases)]
+        labelled += [(q, entry.id) for entry in self.knowledge.entries for q in entry.questions]
+        for question, label in labelled:
+            normal = normalise(question)
+            if names_a_person(normal):
+                documents.append(features_of(self.spelling.correct(self.prepare_normal(normal))))
+                labels.append(label == HUMAN_LABEL)
+        return LogisticRegression(documents, labels, PERSON_C)
 
 
 class AutoReply:

@@ -105,7 +105,9 @@ def without(knowledge: Knowledge, items: Sequence[Labelled],
     an engine judged on ``items`` may learn from."""
     held = {normalise(item.question) for item in items}
     kept = tuple(e for e in knowledge.examples if normalise(e[0]) not in held)
-    return replace(knowledge, examples=kept + tuple((i.question, i.expect) for i in extra))
+    people = tuple(e for e in knowledge.person_examples if normalise(e[0]) not in held)
+    return replace(knowledge, examples=kept + tuple((i.question, i.expect) for i in extra),
+                   person_examples=people)
 
 
 def score_all(knowledge: Knowledge, human_words: tuple[str, ...],

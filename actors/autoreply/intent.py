@@ -19,12 +19,22 @@ import re
 # another word (人工智能, 人工湖, 人工费, 人工呼吸), which no list could hold.
 _AFTER_RENGONG = r"(?=$|[^\u3400-\u9fff]|客服|服务|坐席|座席|接待|处理|帮|[的吗呢啊吧呀了哦来在谢])"
 RENGONG = "人工" + _AFTER_RENGONG
+# 真人 is the person before a word of service or talk, or a particle: not in
+# 真人秀, 真人大小, 真人语音, 真人模特.
+_AFTER_ZHENREN = (r"(?=$|[^\u3400-\u9fff]|客服|服务|小哥哥|小姐姐|对话|沟通|解答|介入"
+                  r"|[来过在帮聊说谈讲处回接跟和看的吗呢啊吧呀了哦谢])")
 _OTHER_RENGONG = re.compile("人工(?!" + _AFTER_RENGONG + ")")
-# Words for a person. 客服 and 经理 only with a verb of asking or a "where are
-# you", since "我想当客服" is about a job; 请 only when it is not 请问 ("may I
-# ask"); 投诉 (a complaint, which is for a person) only when someone makes it.
+# A verb of asking or reaching, before a word for a person.
+_ZH_VERB = r"(?:[转找要接叫换求让请有跟和给]|需要|呼叫|安排|交给|接通|申请)"
+# Words for a person. 人工 and 真人 with a verb of asking, a "where are you",
+# or nearly alone, since "你们人工客服在哪个城市" and "真人大小" ask for
+# nobody; 客服 and 经理 only with a verb of asking or a "where are you", since
+# "我想当客服" is about a job; 请 only when it is not 请问 ("may I ask");
+# 投诉 (a complaint, which is for a person) only when someone makes it.
 _ZH_PERSON = re.compile(
-    RENGONG + r"|真人(?!秀)|活人|人呢|有人[吗么在]|有没有人|[找叫来换要]个?人"
+    _ZH_VERB + r"\S{0,4}(?:" + RENGONG + "|真人" + _AFTER_ZHENREN + ")"
+    r"|(?:人工|真人)(?:客服|服务|坐席|座席)?(?:在吗|在不在|呢|出来|处理|介入|来|帮)"
+    r"|活人|人呢|有人[吗么在]|有没有人|[找叫来换要]个?人"
     r"|(?:[找转叫要接让派]|请(?!问))\S{0,3}(?:客服|经理|主管|领导|工作人员|负责人|专员|人员)"
     r"|找个\S{0,5}的人"
     r"|安排\S{0,2}(?:客服|专员)|安排\S{0,2}人(?:联系|处理|跟进|对接)"
@@ -32,7 +42,11 @@ _ZH_PERSON = re.compile(
     r"|(?:要|想|我)投诉|投诉(?:你们|他|她|客服)")
 # Not wanting the bot is wanting a person.
 _ZH_NOT_BOT = re.compile(r"(?:不想|不要|别|不和|不跟)\S{0,3}机器人")
-_ZH_NEGATED = re.compile(r"(?:不要|不用|不需要|无需|不必|别|不是)\S{0,2}(?:人工|真人|客服|投诉)")
+_ZH_NEGATED = re.compile(
+    r"(?:不要|不用|不需要|无需|不必|别|不是|不找|不转|懒得)\S{0,3}(?:人工|真人|客服|投诉)")
+# 人工 or 真人 said nearly alone: "人工！！", "真人客服", "人工服务 pls".
+_ZH_ALONE = re.compile(r"^\W*(?:请|麻烦)?(?:人工|真人)+(?:客服|服务|坐席|座席)?"
+                       r"(?:[的吗呢啊吧呀了哦]|谢谢|pls|please|\W)*$")
 _ZH_ASKING = re.compile(r"[找转叫要接让派]|请(?!问)|安排")
 # English words are bounded by anything but a Latin letter, not by \b: Han
 # characters are word characters to \b, and "我要找agent" must still match.
@@ -57,7 +71,11 @@ _EN_COMPOUND = re.compile(
     r"(?<![a-z])(?:human (?:resources|rights|error|nature|body|race)"
     r"|(?:secret|estate|travel|insurance|sales|double|free|user|customs) agents?"
     r"|(?:my|his|her|our|their) (?:\w+ )?(?:agent|rep|manager|supervisor|staff)s?"
-    r"|people (?:say|think|said)|in person)(?![a-z])")
+    r"|people (?:say|think|said)|in person"
+    # The person as a topic: "a complaint about one of your staff", "a
+    # discount for healthcare staff".
+    r"|(?:about|for) (?:one of )?(?:your |the |an? )?(?:\w+ )?(?:staff|agents?|reps?|humans?"
+    r"|persons?|people|managers?|supervisors?))(?![a-z])")
 _EN_FILLER = frozenset(
     "a an the real live actual actually please pls plz now asap hi hello hey ok okay i me my "
     "you u your to with w can could would just some one any thanks thx oh support being"
@@ -68,26 +86,37 @@ _CLAUSES = re.compile(r"[,.!?;:，。！？；]+")
 _EN_NEGATED = re.compile(
     r"(?<![a-z])(?:no|not|dont|don't|do not|never|no need for)(?![a-z])"
     r"(?:[^\w.,!?;:，。！？；]+\w+){0,5}?[^\w.,!?;:，。！？；]+"
-    r"(?:human|person|agent|someone|somebody|anyone|anybody|representative|operator)(?![a-z])")
+    r"(?:human|person|agent|someone|somebody|anyone|anybody|representative|operator"
+    r"|customer service|customer support)(?![a-z])")
 # Asking what the bot is ("are you a human being?") is not asking for one.
 # Nor is saying what one is oneself ("i'm a real person", "我是真人").
 _ABOUT_BOT = re.compile(r"\bare (?:you|u) (?:a |an )?(?:real )?(?:human|person|bot|robot)"
                         r"|你是(?:不是)?(?:真人|人工|机器人|人)"
                         r"|\bi(?: am|'m|m) (?:a |an )?(?:real )?(?:human|person)"
-                        r"|我(?:自己)?(?:也|就)?是(?:个)?(?:真人|活人|人)"
+                        r"|我(?:自己)?(?:也|就)?是(?:个|一名|一个)?(?:真人|活人|人|客服)"
+                        r"|我是(?:(?![找转叫要让请想])\S){0,8}(?:客服|专员|经理|主管|人员)"
                         r"|\b(?:human|person|people)s? or (?:a |an )?(?:bot|robot|ai|machine)"
                         r"|\b(?:bot|robot|ai|machine)s? or (?:a |an )?(?:real )?(?:human|person)")
 # Praise of a person ("刚才人工客服态度挺好的", "the agent was really helpful")
 # names one without asking for one, unless a verb of asking is there too.
-_PRAISE = re.compile(r"态度\S{0,2}(?:好|不错|棒)|点赞|辛苦了|(?<![a-z])(?:helpful|lovely|great|nice"
-                     r"|kind|patient)(?![a-z])")
+_PRAISE = re.compile(r"态度\S{0,2}(?:好|不错|棒)|点赞|表扬|辛苦了|(?<![a-z])(?:helpful|lovely|great"
+                     r"|nice|kind|patient|rocks?)(?![a-z])")
 # A question about when people are there is the business-hours entry's, when
 # the time word is in the clause that names the person ("早上好，转人工" asks).
-_GREETING = re.compile(r"[早晚中]上好|下午好|早安|晚安|good (?:morning|evening|night|afternoon)")
-_WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|早上|凌晨|节假日|假期|春节|国庆"
-                   r"|过年|期间"
-                   r"|\b(?:when|hours|time|open|earliest|latest|weekends?|night|morning"
-                   r"|holidays?|24/7)(?![a-z])")
+# A greeting, and whoever it is addressed to ("hello customer service, can
+# i cancel..."): the chat is greeted, no person asked for.
+_GREETING = re.compile(r"[早晚中]上好|下午好|早安|晚安|good (?:morning|evening|night|afternoon)"
+                       r"|(?<![a-z])(?:hello|hi|hey|dear) (?:customer (?:service|support)"
+                       r"|support(?: team)?|team|staff|agents?)(?![a-z])")
+# Asking for a way to contact people ("客服电话多少", "customer service phone
+# number") is asking for a number, not for a person here.
+_CONTACT = re.compile(r"(?<!打)(?<!打个)(?<!回)(?<!回个)电话|邮箱|微信|热线|号码|工号|phone number"
+                      r"|email address|hotline")
+_WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|早上|凌晨|半夜|深夜|节假日|假期|春节"
+                   r"|国庆|过年|期间|大年|除夕|初[一二三四五六七]|周[一二三四五六日天]|星期|礼拜"
+                   r"|\b(?:when|hours|time|open|earliest|latest|weekends?|night|morning|midnight"
+                   r"|holidays?|24/7|(?:mon|tues|wednes|thurs|fri|satur|sun)days?)(?![a-z])"
+                   r"|\d(?: ?[ap]\.?m)(?![a-z])")
 
 
 # Every rule above needs one of these: a question with none (most) is done
@@ -95,6 +124,18 @@ _WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|早�
 _HINT = re.compile(r"人|客服|经理|主管|领导|专员|投诉|human|person|people|agent|someone|somebody"
                    r"|anyone|anybody|rep|operator|manager|supervisor|staff|customer|support"
                    r"|team|live chat")
+
+
+# Words that name a person, for ``unexplained_person``: the rules' own, and
+# "support" and "你们的人", which name one only in some sentences.
+_ZH_NAMES = re.compile(RENGONG + r"|真人(?!秀)|活人|客服|工作人员|经理|主管|负责人|专员|人员"
+                       r"|(?:你们|贵司|公司)的?人")
+_EN_SUPPORT = re.compile(r"(?<![a-z])support(?![a-z])")
+
+
+def names_a_person(normal: str) -> bool:
+    """Whether a question may name a person at all (one search; most do not)."""
+    return _HINT.search(normal) is not None
 
 
 def without_declined(normal: str) -> str:
@@ -115,22 +156,45 @@ def asks_for_person(normal: str) -> bool | None:
     in a question about hours or about the bot, or in praise."""
     if not _HINT.search(normal):
         return None
-    if _ZH_NEGATED.search(normal) or _EN_NEGATED.search(normal):
+    declined = not_bot = False
+    # Each clause on its own: "not happy with customer service, get me a
+    # manager" asks, "不要人工，运费多少" declines. Not wanting the bot asks
+    # for a person unless one is declined too ("不想跟机器人聊，也懒得等人工").
+    for clause in _CLAUSES.split(_EN_COMPOUND.sub(" ", _GREETING.sub(" ", normal))):
+        if _ZH_NEGATED.search(clause) or _EN_NEGATED.search(clause):
+            declined = True
+        elif _asks(clause):
+            return True
+        elif _ZH_NOT_BOT.search(clause):
+            not_bot = True
+    if declined:
         return False
-    if _ZH_NOT_BOT.search(normal):
-        return True
+    return True if not_bot else None
+
+
+def unexplained_person(normal: str) -> bool:
+    """Whether a question the rules leave undecided (``asks_for_person`` gave
+    None) still names a person, outside every construction they know to be
+    no request (a compound, a question about the bot or about hours, praise):
+    a phrasing the rules have not met ("transfer me to support",
+    "你解答不了就让你们的人来"). The learned layer decides those."""
+    if not _HINT.search(normal):
+        return False
     text = _EN_COMPOUND.sub(" ", _GREETING.sub(" ", normal))
-    return True if any(_asks(clause) for clause in _CLAUSES.split(text)) else None
+    if _ABOUT_BOT.search(text) or _PRAISE.search(text) or _WHEN.search(text):
+        return False
+    return bool(_EN_PERSON.search(text) or _EN_SUPPORT.search(text)
+                or _ZH_NAMES.search(text))
 
 
 def _asks(clause: str) -> bool:
     """Whether one clause asks for a person."""
     en_asks = _en_alone(clause) or _en_framed(clause)
-    if not (en_asks or _ZH_PERSON.search(clause)):
+    if not (en_asks or _ZH_PERSON.search(clause) or _ZH_ALONE.match(clause)):
         return False
     if _PRAISE.search(clause) and not (en_asks or _ZH_ASKING.search(clause)):
         return False
-    return not (_WHEN.search(clause) or _ABOUT_BOT.search(clause))
+    return not (_WHEN.search(clause) or _ABOUT_BOT.search(clause) or _CONTACT.search(clause))
 
 
 def _en_framed(clause: str) -> bool:

@@ -56,6 +56,12 @@ class Knowledge:
     examples: tuple[tuple[str, str], ...] = ()  # (question, label)
     # Weight of the learned layer's probability against retrieval's score.
     learned: float = 0.2
+    # Questions that name a person, labelled HUMAN_LABEL (they ask for one) or
+    # NONE_LABEL (they do not: "客服邮箱多少", "the agent was rude"): what the
+    # person model (engine.py) learns from besides the examples, and only it.
+    # As off-topic examples they would teach the entry classifier that a plan
+    # or a discount is off-topic (docs/autoreply.md, round six).
+    person_examples: tuple[tuple[str, str], ...] = ()  # (question, label)
 
     def entry(self, entry_id: str) -> Entry | None:
         for entry in self.entries:
@@ -134,6 +140,11 @@ def knowledge_to_dict(knowledge: Knowledge) -> dict[str, Any]:
         for question, label in knowledge.examples:
             grouped.setdefault(label, []).append(question)
         data["examples"] = grouped
+    if knowledge.person_examples:
+        people: dict[str, list[str]] = {}
+        for question, label in knowledge.person_examples:
+            people.setdefault(label, []).append(question)
+        data["person_examples"] = people
     if knowledge.human:
         data["human"] = list(knowledge.human)
     return data
@@ -142,7 +153,8 @@ def knowledge_to_dict(knowledge: Knowledge) -> dict[str, Any]:
 def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowledge:
     if not isinstance(data, dict):
         raise ConfigError("knowledge: expected a mapping with 'entries'")
-    unknown = set(data) - {"settings", "suggested", "entries", "human", "synonyms", "examples"}
+    unknown = set(data) - {"settings", "suggested", "entries", "human", "synonyms", "examples",
+                           "person_examples"}
     if unknown:
         raise ConfigError(f"knowledge: unknown keys {sorted(unknown)}")
     items = data.get("entries")
@@ -187,19 +199,24 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
     return Knowledge(tuple(entries), suggested, human + tuple(
         w for w in human_words if w not in human), float(threshold), weights["blend"], **counts,
         synonyms=tuple((k.strip(), v.strip()) for k, v in synonyms.items()),
-        examples=_examples(data.get("examples") or {}, set(ids)), learned=weights["learned"])
+        examples=_examples(data.get("examples") or {}, set(ids)), learned=weights["learned"],
+        person_examples=_examples(data.get("person_examples") or {}, set(),
+                                  "knowledge.person_examples"))
 
 
-def _examples(value: Any, ids: set[str]) -> tuple[tuple[str, str], ...]:
-    """``examples:``, a mapping of label (an entry id, human, none) to questions."""
+def _examples(value: Any, ids: set[str],
+              where: str = "knowledge.examples") -> tuple[tuple[str, str], ...]:
+    """``examples:``, a mapping of label (an entry id, human, none) to questions
+    (``person_examples:``, whose ``ids`` are none, human or none only)."""
     if not isinstance(value, dict):
-        raise ConfigError("knowledge.examples: expected a mapping of label to questions")
+        raise ConfigError(f"{where}: expected a mapping of label to questions")
     examples = []
     for label, questions in value.items():
         if label not in ids | {HUMAN_LABEL, NONE_LABEL}:
-            raise ConfigError(f"knowledge.examples.{label}: no such entry "
-                              f"(a label is an entry id, {HUMAN_LABEL} or {NONE_LABEL})")
-        examples += [(q, label) for q in _strings(questions, f"knowledge.examples.{label}")]
+            raise ConfigError(f"{where}.{label}: no such entry (a label is "
+                              + ("an entry id, " if ids else "") + f"{HUMAN_LABEL} or "
+                              f"{NONE_LABEL})")
+        examples += [(q, label) for q in _strings(questions, f"{where}.{label}")]
     return tuple(examples)
 
 
