@@ -41,6 +41,7 @@ BLIND = Path(__file__).parent / "data" / "autoreply_blind.jsonl"
 BLIND2 = Path(__file__).parent / "data" / "autoreply_blind2.jsonl"
 BLIND3 = Path(__file__).parent / "data" / "autoreply_blind3.jsonl"
 BLIND4 = Path(__file__).parent / "data" / "autoreply_blind4.jsonl"
+BLIND5 = Path(__file__).parent / "data" / "autoreply_blind5.jsonl"
 # Measured (python benchmarks/autoreply_eval.py --lockbox --fresh --pooled),
 # round three: held-out 10-fold 0.967 (en 0.973, zh 0.962); lockbox 0.988;
 # fresh 0.958 (en 0.952, zh 0.965); the three pooled, 10-fold, 0.968 (en
@@ -175,6 +176,11 @@ BLIND_SETS = [
     # Measured on round five's final engine: 0.860 (zh 0.862, en 0.858; 1 of 50
     # off-topic to a person); round three's engine 0.697, round four's 0.813.
     (BLIND4, (HELDOUT, LOCKBOX, FRESH, BLIND, BLIND2, BLIND3), 0, 0.84, 0.84, 0.02),
+    # Measured on round five's final engine: 0.913 (zh 0.946, en 0.876; 3 of 48
+    # off-topic to a person, 34 of 40 requests for a person recognised); its
+    # errors then read for round six, whose engine scores it 0.946 unlearnt (zh
+    # 0.976, en 0.910; none to a person, 38 of 40 recognised).
+    (BLIND5, (HELDOUT, LOCKBOX, FRESH, BLIND, BLIND2, BLIND3, BLIND4), 0, 0.93, 0.9, 0.0),
 ]
 
 
@@ -215,7 +221,7 @@ def test_a_set_left_out_is_out_of_the_examples_even_in_another_script(knowledge)
 def test_the_shipped_examples_are_the_labelled_sets(knowledge):
     # The evaluation relies on it: a set is left out by taking its questions
     # out of the examples, so every set must be in them and nothing else.
-    sets = [HELDOUT, LOCKBOX, FRESH, BLIND, BLIND2, BLIND3,
+    sets = [HELDOUT, LOCKBOX, FRESH, BLIND, BLIND2, BLIND3, BLIND5,
             Path(__file__).parent / "data" / "autoreply_labelled.jsonl"]
     labelled = {(i.question, i.expect) for path in sets for i in load_labelled(path)}
     assert set(knowledge.examples) == labelled

@@ -57,7 +57,9 @@ def test_a_compound_a_statement_about_oneself_or_a_declined_person_is_not_a_requ
     "i need a human until this is fixed", "last night my order vanished, i need a human",
     "may i have a human", "i demand your manager", "can i talk to one of your agents",
     "no, i want a human", "not helpful. human please", "are any humans available",
-    "human being please"])
+    "human being please",
+    # Round six: a verb of asking before "your people".
+    "找你们公司的人处理", "叫你们的人出来", "让店里的人跟我联系"])
 def test_a_request_for_a_person_in_its_frame_is_recognised(text):
     assert asks_for_person(normalise(text)) is True
 
@@ -82,8 +84,8 @@ def test_a_word_for_a_person_outside_a_request_is_not_one(text):
 # rule knows is the learned layer's to judge. None of these is in a labelled set.
 @pytest.mark.parametrize("text", [
     "could a member of staff take this over", "put one of your staff on this pls",
-    "叫你们的人出来解决", "hand me over to support pls", "can a real agent take over",
-    "this needs someone from ur team", "escalate to support", "找你们公司的人处理"])
+    "hand me over to support pls", "can a real agent take over", "麻烦客服小姐姐帮我处理一下",
+    "this needs someone from ur team", "escalate to support"])
 def test_a_person_named_in_a_phrasing_no_rule_knows_is_judged_by_the_learned_layer(
         engine, text):
     assert asks_for_person(normalise(text)) is None  # no rule decides

@@ -54,7 +54,7 @@ MAX_QUESTION_CHARS = 300
 # A question that names a person in a phrasing the intent rules do not know
 # asks for one when the person model says so at this probability; C is its
 # inverse penalty (both chosen by cross-validation, docs/autoreply.md).
-PERSON_THRESHOLD = 0.8
+PERSON_THRESHOLD = 0.9
 PERSON_C = 1.0
 _THANKS = re.compile(r"(?<![a-z])(?:thank(?:s| you| u)|thx|ty)"
                      r"(?: (?:so|very) much| a lot)?(?![a-z])"
@@ -154,6 +154,13 @@ class _Engine:
                 key = _TRIM.sub("", self.prepare(question))
                 exact[key] = entry.id if exact.get(key, entry.id) == entry.id else None
         self.exact = {key: owner for key, owner in exact.items() if key and owner}
+        # A question labelled off-topic (a supervisor's lesson, or a shipped
+        # example) is never answered when asked again as it was labelled: the
+        # learned layer alone may not outweigh an entry's word in it ("what is
+        # the price of gold"). An entry's own variant stays that entry's.
+        self.off_topic = frozenset(
+            key for key in (_trimmed(self.prepare(q)) for q in examples.get(NONE_LABEL, ()))
+            if key and key not in self.exact)
         self.by_id = {e.id: e for e in knowledge.entries}
 
     def _classifier(self, documents: list[str], per_entry: list[int],
@@ -299,7 +306,8 @@ class AutoReply:
         confidence = float(combined[ranked[0]]) if ranked else 0.0
         # Off-topic more likely than the best entry: no answer, whatever the
         # threshold (the options are still offered).
-        if probabilities[engine.none_class] >= confidence:
+        if probabilities[engine.none_class] >= confidence \
+                or _trimmed(prepared) in engine.off_topic:
             confidence = 0.0
         owners = engine.entry_owners
         return Scored(tuple(owners[i] for i in ranked), confidence, language)
