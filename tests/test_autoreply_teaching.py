@@ -269,3 +269,18 @@ def test_the_inbox_holds_a_bounded_number_of_questions(store, monkeypatch):
     assert teaching.record_unanswered("q1", "Q1", "unplaced", 10)  # a known one still counts
     counts = {u.key: u.times for u in teaching.unanswered()}
     assert counts == {"q0": 1, "q1": 2, "q2": 1}
+
+
+def test_after_an_answer_that_did_not_do_the_inbox_suggests_another_entry(served):
+    # The customer asked for a person right after the answer: one click on the
+    # suggestion must not teach the bot the answer that failed again.
+    stack, http = served
+    question = "how long does a refund take"
+    answered = stack.cs.actors.autoreply.reply(question)
+    assert answered.kind == ANSWER
+    ask(stack, "c1", question)
+    ask(stack, "c1", "人工")
+    [listed] = http.get(stack.cs.url + "/api/autoreply/unanswered", AUTH).body["unanswered"]
+    assert (listed["question"], listed["reason"]) == (question, "then_human")
+    assert listed["suggestion"] and listed["suggestion"]["id"] != answered.entry_id
+    assert listed["suggestion"]["id"] == stack.cs.actors.autoreply.score(question).ranked[1]

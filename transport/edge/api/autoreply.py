@@ -19,8 +19,8 @@ from typing import Any
 import bottle
 import yaml
 
-from actors.autoreply.engine import HUMAN, AutoReply
-from actors.autoreply.inbox import question_key
+from actors.autoreply.engine import ANSWER, HUMAN, AutoReply
+from actors.autoreply.inbox import THEN_HUMAN, question_key
 from actors.autoreply.knowledge import (
     HUMAN_LABEL,
     NONE_LABEL,
@@ -81,10 +81,18 @@ def install(app: bottle.Bottle, ctx: ApiContext) -> None:
             raise ApiError(404, "no_entry", f"no knowledge entry {entry_id[:64]!r}")
         return entry_id
 
-    def suggestion(question: str) -> dict[str, str] | None:
-        """The entry the question most likely belongs to, however unsure."""
-        ranked = [e for e in autoreply.score(question).ranked if e != HUMAN]
-        return {"id": ranked[0], "question": autoreply.question(ranked[0])} if ranked else None
+    def suggestion(question: str, reason: str) -> dict[str, str] | None:
+        """The entry the question most likely belongs to, however unsure, shown
+        by its question in the asker's language. After an answer that did not
+        do (the customer asked for a person next), the next likeliest: one
+        click must not teach the bot the answer that failed."""
+        scored = autoreply.score(question)
+        ranked = [e for e in scored.ranked if e != HUMAN]
+        if reason == THEN_HUMAN and ranked \
+                and autoreply.decide(scored, autoreply.knowledge.threshold).kind == ANSWER:
+            ranked = ranked[1:]
+        return {"id": ranked[0], "question": autoreply.question(ranked[0], scored.language)} \
+            if ranked else None
 
     @app.get("/api/autoreply/stats")
     def autoreply_stats() -> dict[str, Any]:
@@ -124,7 +132,7 @@ def install(app: bottle.Bottle, ctx: ApiContext) -> None:
         return {"unanswered": [
             {"question": u.question, "count": u.times, "reason": u.reason,
              "servicer_answer": u.servicer_answer or None, "last_ms": u.last_ms,
-             "suggestion": suggestion(u.question)}
+             "suggestion": suggestion(u.question, u.reason)}
             for u in teaching.unanswered(UNANSWERED_KEPT)]}
 
     @app.post("/api/autoreply/unanswered/dismiss")
