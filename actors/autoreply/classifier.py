@@ -90,28 +90,27 @@ class NaiveBayes:
         log_totals = np.log(totals + alpha * n_features)
         self._base: _Floats = np.log(alpha) - log_totals
         self._prior: _Floats = np.where(present, prior, -np.inf)
-        self._class_of = (keys % n_classes).astype(np.intp)
-        self._correction: _Floats = np.log(counts + alpha) - np.log(alpha)
-        # The pairs of feature i are [starts[i], starts[i + 1]) (keys are sorted).
-        self._starts = np.searchsorted(keys // n_classes, np.arange(n_features + 1))
+        class_of = (keys % n_classes).astype(np.intp)
+        correction: _Floats = np.log(counts + alpha) - np.log(alpha)
+        # The pairs of feature i are [starts[i], starts[i + 1]) (keys are sorted):
+        # each feature keeps views of its own, so that a question's pairs are
+        # two concatenations (fewer numpy calls than one gather by positions).
+        starts = np.searchsorted(keys // n_classes, np.arange(n_features + 1)).tolist()
+        self._pairs: dict[str, tuple[npt.NDArray[np.intp], _Floats]] = {
+            feature: (class_of[starts[i]:starts[i + 1]], correction[starts[i]:starts[i + 1]])
+            for feature, i in vocabulary.items()}
         self._n_classes = n_classes
-        self._vocabulary = vocabulary
 
     def probabilities(self, features: Iterable[str]) -> _Floats:
         """Each class's probability for a question's features (the order of
         ``classes``), each feature counted once; features never seen in
         training are left out."""
-        vocabulary = self._vocabulary
-        ids = np.fromiter({vocabulary[f] for f in features if f in vocabulary},  # each once
-                          dtype=np.intp)
-        starts, ends = self._starts[ids], self._starts[ids + 1]
-        lengths = ends - starts
-        # The positions of all the features' pairs, in one gather.
-        positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) \
-            + np.arange(lengths.sum())
-        scores = self._prior + len(ids) * self._base + np.bincount(
-            self._class_of[positions], weights=self._correction[positions],
-            minlength=self._n_classes)
+        found = [p for p in map(self._pairs.get, set(features)) if p is not None]
+        scores = self._prior + len(found) * self._base
+        if found:
+            scores = scores + np.bincount(np.concatenate([c for c, _ in found]),
+                                          weights=np.concatenate([w for _, w in found]),
+                                          minlength=self._n_classes)
         scores = np.exp(scores - scores.max())
         probabilities: _Floats = scores / scores.sum()
         return probabilities

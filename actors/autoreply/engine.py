@@ -143,7 +143,7 @@ class _Engine:
         self.person_model = self._person_model(examples, knowledge.person_examples)
         # The classifier's classes are the entries in order, then a person and none.
         self.none_class = len(self.entry_owners) + 1
-        self.entry_classes = np.arange(len(self.entry_owners))
+        self.entry_count = len(self.entry_owners)
         # A question asked exactly as one entry's variant (after normalising,
         # edge punctuation aside) is that entry's without searching: the
         # commonest case for a FAQ bot, and what the load test asks. A form
@@ -296,7 +296,7 @@ class AutoReply:
         # and "invoice") keeps only the learned part.
         probabilities = engine.classifier.probabilities(features_of(corrected, terms))
         learned = engine.learned
-        combined = (1 - learned) * retrieved + learned * probabilities[engine.entry_classes]
+        combined = (1 - learned) * retrieved + learned * probabilities[:engine.entry_count]
         ranked = top(combined, engine.knowledge.suggestions + 1)
         if not ranked:
             return Scored((), 0.0, language)
