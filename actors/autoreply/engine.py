@@ -26,7 +26,6 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
-import numpy as np
 
 from actors.autoreply.classifier import NaiveBayes, features_of
 from actors.autoreply.intent import (
