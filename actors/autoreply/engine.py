@@ -26,7 +26,6 @@ import re
 from collections import Counter
 from typing import NamedTuple
 
-
 from actors.autoreply.classifier import NaiveBayes, features_of
 from actors.autoreply.intent import (
     asks_for_person,
