@@ -2,12 +2,16 @@
 sets: the parts that should carry over to questions nobody tuned against
 (round three of issue 24; docs/autoreply.md)."""
 
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from actors.autoreply import intent
 from actors.autoreply.engine import ANSWER, ASK_HUMAN, AutoReply
-from actors.autoreply.intent import asks_for_person
+from actors.autoreply.intent import asks_for_person, unexplained_person, without_declined
 from actors.autoreply.knowledge import load_knowledge
 from actors.autoreply.retrieval import STOPWORDS, stem
 from actors.autoreply.spelling import Spelling
@@ -191,3 +195,23 @@ def test_a_word_mapped_to_itself_keeps_a_shorter_synonym_out_of_it():
     synonyms = Synonyms([("优惠券", "优惠券"), ("券", "优惠券")])
     assert synonyms.apply("还有券吗") == "还有优惠券吗"
     assert synonyms.apply("优惠券怎么用") == "优惠券怎么用"
+
+
+# The hint (intent._HINT) is a one-search shortcut: it must never change an answer.
+_FRAGMENTS = ["转", "人工", "真人", "客服", "找", "不要", "经理", "你们的人", "让", "来", "在吗",
+              "投诉", "机器人", "工作人员", "human", "agent", "someone", "support", "talk to",
+              "get me", "not", "customer service", "staff", " ", "，", "?", "please", "运费"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=6).map("".join))
+def test_the_hint_never_changes_what_the_rules_say(joined):
+    text = normalise(joined)
+    hinted = (asks_for_person(text), unexplained_person(text), without_declined(text))
+    hint = intent._HINT
+    try:
+        intent._HINT = re.compile("")  # every question searched in full
+        assert (asks_for_person(text), unexplained_person(text),
+                without_declined(text)) == hinted
+    finally:
+        intent._HINT = hint
