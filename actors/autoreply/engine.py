@@ -24,7 +24,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple, cast
+
+from gevent import get_hub
+from gevent.lock import Semaphore
 
 from actors.autoreply.classifier import NaiveBayes, features_of
 from actors.autoreply.intent import (
@@ -225,6 +229,14 @@ class _Engine:
         return LogisticRegression(documents, labels, PERSON_C)
 
 
+def _built(knowledge: Knowledge, human_words: tuple[str, ...]) -> _Engine:
+    """An engine built on a thread of the hub's pool: building takes a few
+    hundred ms with a few thousand examples (docs/autoreply.md), and on the
+    event loop every customer's callback would wait for it. The thread holds
+    the GIL only by turns, so the loop goes on answering meanwhile."""
+    return cast(_Engine, get_hub().threadpool.apply(_Engine, (knowledge, human_words)))
+
+
 class AutoReply:
     """Shared by every session; reads are of an immutable engine."""
 
@@ -232,6 +244,7 @@ class AutoReply:
         self._file = knowledge  # as loaded, before lessons
         self._lessons = Lessons()
         self._engine = _Engine(knowledge, human_words)
+        self._changing = Semaphore()  # a reload or a lesson, one at a time
 
     @property
     def knowledge(self) -> Knowledge:
@@ -252,14 +265,21 @@ class AutoReply:
         The new engine is built first and swapped in by one reference
         assignment, so a question mid-answer sees the old one or the new one.
         """
-        engine = _Engine(self._lessons.apply(knowledge), tuple(self._engine.human_words))
-        self._file, self._engine = knowledge, engine
+        with self._changing:
+            engine = _built(self._lessons.apply(knowledge), tuple(self._engine.human_words))
+            self._file, self._engine = knowledge, engine
 
-    def teach(self, lessons: Lessons) -> None:
-        """Swap in ``lessons`` on top of the loaded file. Building may raise
-        (nothing is swapped then): the engine in use is never half-taught."""
-        engine = _Engine(lessons.apply(self._file), tuple(self._engine.human_words))
-        self._lessons, self._engine = lessons, engine
+    def teach(self, change: Callable[[Lessons], Lessons]) -> Lessons:
+        """Swap in ``change(lessons in use)`` on top of the loaded file, and
+        return the lessons it replaced. Building may raise (nothing is swapped
+        then): the engine in use is never half-taught. One change at a time,
+        each on the lessons the one before left, so none is lost."""
+        with self._changing:
+            before = self._lessons
+            lessons = change(before)
+            engine = _built(lessons.apply(self._file), tuple(self._engine.human_words))
+            self._lessons, self._engine = lessons, engine
+            return before
 
     def wants_human(self, text: str) -> bool:
         """A message that asks for a person, in either language, and nothing else."""

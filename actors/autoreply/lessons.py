@@ -34,6 +34,9 @@ class Lessons:
         kept = tuple(e for e in self.entries if e.id != entry.id)
         return replace(self, entries=kept + (entry,))
 
+    def without_entry(self, entry_id: str) -> Lessons:
+        return replace(self, entries=tuple(e for e in self.entries if e.id != entry_id))
+
     def apply(self, knowledge: Knowledge) -> Knowledge:
         """``knowledge`` with the taught entries added and the variants in place.
 

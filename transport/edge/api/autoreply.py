@@ -57,7 +57,7 @@ def load_lessons(autoreply: AutoReply, teaching: TeachingStore) -> None:
             lessons = lessons.with_entry(entry_from_dict(item, "taught entry"))
         except ConfigError as exc:
             log.warning("taught entry skipped: %s", exc)
-    autoreply.teach(lessons)
+    autoreply.teach(lambda _: lessons)
 
 
 def _question(body: dict[str, Any]) -> str:
@@ -147,8 +147,7 @@ def install(app: bottle.Bottle, ctx: ApiContext) -> None:
         known_entry(entry_id)
         question = _question(json_body())
         teaching.add_variant(entry_id, question, _now_ms())
-        # No yield from here to teach(): lessons are read and replaced at once.
-        autoreply.teach(autoreply.lessons.with_variant(entry_id, question))
+        autoreply.teach(lambda lessons: lessons.with_variant(entry_id, question))
         teaching.forget_unanswered([question_key(question)])
         taught = next(e for e in autoreply.knowledge.entries if e.id == entry_id)
         return {"entry": entry_id, "questions": list(taught.questions)}
@@ -167,7 +166,7 @@ def install(app: bottle.Bottle, ctx: ApiContext) -> None:
                            "for a person); an entry's question is taught as its variant")
         question = _question(body)
         teaching.add_variant(label, question, _now_ms())
-        autoreply.teach(autoreply.lessons.with_variant(label, question))
+        autoreply.teach(lambda lessons: lessons.with_variant(label, question))
         teaching.forget_unanswered([question_key(question)])
         return {"label": label, "question": question}
 
@@ -184,12 +183,14 @@ def install(app: bottle.Bottle, ctx: ApiContext) -> None:
         if any(e.id == entry.id for e in autoreply.file_knowledge.entries):
             raise ApiError(409, "entry_exists",
                            f"entry {entry.id} is in the knowledge file; teach it variants")
-        before = autoreply.lessons
-        autoreply.teach(before.with_entry(entry))  # a lesson that breaks the engine raises here
+        # A lesson that breaks the engine raises here.
+        before = autoreply.teach(lambda lessons: lessons.with_entry(entry))
         try:
             teaching.save_entry(entry_to_dict(entry))
-        except Exception:
-            autoreply.teach(before)  # not kept, so not in use either
+        except Exception:  # not kept, so not in use either: the entry as it was, if any
+            previous = next((e for e in before.entries if e.id == entry.id), None)
+            autoreply.teach(lambda lessons: lessons.with_entry(previous) if previous
+                            else lessons.without_entry(entry.id))
             raise
         teaching.forget_unanswered([question_key(q) for q in entry.questions])
         bottle.response.status = 201
