@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from actors.autoreply import engine as engine_module
-from actors.autoreply.engine import AutoReply
+from actors.autoreply.engine import ASK_HUMAN, AutoReply
 from actors.autoreply.evaluation import load_labelled, without
 from actors.autoreply.knowledge import (
     HUMAN_LABEL,
     NONE_LABEL,
+    knowledge_from_config,
     knowledge_from_dict,
     knowledge_to_dict,
     load_knowledge,
@@ -38,7 +39,7 @@ def test_the_shipped_person_examples_are_the_trap_set(knowledge):
     assert len(expected) == 260 and set(knowledge.person_examples) == expected
 
 
-def judge_folds(knowledge, learned: bool) -> tuple[int, int, int, int]:
+def judge_folds(knowledge) -> tuple[int, int, int, int]:
     """Five-fold over the trap set: each fold judged by an engine that learnt
     from the other four. (requests recognised, requests, false requests, others)"""
     items = load_labelled(TRAPS)
@@ -47,8 +48,6 @@ def judge_folds(knowledge, learned: bool) -> tuple[int, int, int, int]:
     for f in range(5):
         fold = items[f::5]
         autoreply = AutoReply(without(knowledge, fold), CsConfig().human_words)
-        if not learned:
-            autoreply._engine.person_model.probability = lambda features: 0.0
         for item in fold:
             asked = autoreply.wants_human(item.question)
             found += asked and item.expect == HUMAN_LABEL
@@ -57,11 +56,12 @@ def judge_folds(knowledge, learned: bool) -> tuple[int, int, int, int]:
     return found, requests, false, len(items) - requests
 
 
-def test_the_model_finds_requests_the_rules_miss_at_a_bounded_cost(knowledge):
-    # Measured when written: rules alone 55 of 90 and 6 of 170 false; with the
+def test_the_model_finds_requests_the_rules_miss_at_a_bounded_cost(knowledge, monkeypatch):
+    # Measured when written: rules alone 56 of 90 and 6 of 170 false; with the
     # model 62 of 90 and 7 of 170 (docs/autoreply.md).
-    rules_found, requests, rules_false, others = judge_folds(knowledge, learned=False)
-    found, _, false, _ = judge_folds(knowledge, learned=True)
+    found, requests, false, others = judge_folds(knowledge)
+    monkeypatch.setattr(engine_module, "PERSON_THRESHOLD", 1.1)  # the model never decides
+    rules_found, _, rules_false, _ = judge_folds(knowledge)
     assert found >= rules_found + 6, (found, rules_found)
     assert found / requests >= 0.68 and false / others <= 0.06, (found, false)
     assert false - rules_false <= 4, (false, rules_false)
@@ -69,16 +69,33 @@ def test_the_model_finds_requests_the_rules_miss_at_a_bounded_cost(knowledge):
 
 def test_the_model_learns_from_the_person_examples_only_what_they_say(knowledge):
     asked = "escalate to support"
-    assert AutoReply(knowledge).wants_human(asked)
+    words = CsConfig().human_words
+    assert AutoReply(knowledge, words).wants_human(asked)
     bare = knowledge_from_dict({"entries": [ENTRY]})
-    assert not AutoReply(bare).wants_human(asked)  # nothing learnt: the rules cannot tell
+    assert not AutoReply(bare, words).wants_human(asked)  # nothing learnt: the rules cannot tell
+    things = ["5g", "usb c", "dark mode", "two users", "apple pay", "wifi 6", "bluetooth",
+              "hdr", "fast charging", "nfc", "sd cards", "wireless charging", "4k", "eSIM",
+              "voice control", "ipv6", "arabic", "a stylus", "two screens", "night mode"]
     taught = knowledge_from_dict({"entries": [ENTRY], "person_examples": {
-        HUMAN_LABEL: ["escalate to support please", "escalate this to support",
-                      "transfer me to support"],
-        NONE_LABEL: ["does it support 5g", "your support is slow", "support email?"]}})
-    assert AutoReply(taught).wants_human(asked)
-    assert not AutoReply(taught).wants_human("does the plan support 5 users")
+        HUMAN_LABEL: [f"escalate this to support, order {i}" for i in range(20)],
+        NONE_LABEL: [f"does it support {thing}" for thing in things]}})
+    assert not AutoReply(bare, words).wants_human("escalate this to support")
+    assert AutoReply(taught, words).wants_human("escalate this to support")
+    assert not AutoReply(taught, words).wants_human("does the plan support 5 users")
     assert knowledge_from_dict(knowledge_to_dict(taught)) == taught
+
+
+@pytest.mark.parametrize("question", [
+    "客服工资多少", "你们客服在哪个城市", "does the plan support 5 users",
+    "is your support team outsourced", "经理", "客服邮箱多少"])
+def test_without_questions_that_name_a_person_and_ask_for_none_there_is_no_model(question):
+    # Found in review: learnt from the ways of asking alone, the model took every
+    # question that named a person for a request (the config's keyword FAQ,
+    # or any small knowledge file, has no other).
+    for knowledge in (knowledge_from_config(CsConfig()), knowledge_from_dict({"entries": [ENTRY]})):
+        autoreply = AutoReply(knowledge, CsConfig().human_words)
+        assert not autoreply.wants_human(question)
+        assert autoreply.reply(question).kind != ASK_HUMAN
 
 
 def test_the_model_is_never_asked_about_a_question_that_names_nobody(monkeypatch):

@@ -120,6 +120,35 @@ def test_a_clause_that_declines_does_not_cancel_another_that_asks(text):
     assert asks_for_person(normalise(text)) is True
 
 
+# Found in review of round six: requests its narrower rules missed, and takings back.
+@pytest.mark.parametrize("text", [
+    "人工客服在哪里", "怎么联系人工客服", "人工客服怎么找", "可以人工吗", "能人工吗", "人工客服有吗",
+    "人工客服在线吗", "我想咨询人工客服", "真人回复我", "别废话转人工", "别bb转人工", "不用等了转人工",
+    "懒得打字转人工", "特别着急转人工", "我不是很懂要人工", "请客服打我电话", "让客服加我微信",
+    "i need an agent to change my phone number", "can someone from support call my phone number",
+    "我要投诉你们的热线", "我是会员安排个专员给我", "我是会员帮我接客服", "i'd like to ask for a manager",
+    "i want to ask for a real person", "hi agent", "hello customer service", "hi support team!!"])
+def test_a_request_in_a_frame_the_narrower_rules_missed_is_recognised(text):
+    assert asks_for_person(normalise(text)) is True
+
+
+@pytest.mark.parametrize("text", [
+    "转人工，算了，不用人工了", "人工？算了不要人工了，运费多少",
+    "get me a human. actually no, i don't need a human",
+    "agent? never mind, no agent needed, what's the price",
+    "别给我转人工，直接告诉我怎么改地址就行", "不想跟机器人聊，也懒得等人工"])
+def test_a_request_taken_back_in_a_later_clause_is_declined(text):
+    assert asks_for_person(normalise(text)) is False
+
+
+@pytest.mark.parametrize("text", [
+    "add a team member", "remove a team member", "add someone to my plan", "gift to someone",
+    "客服电话多少", "有没有客服邮箱", "what's the customer service phone number",
+    "hello customer service, can i cancel my order?"])
+def test_a_person_in_a_plan_a_contact_channel_or_a_greeting_is_no_request(engine, text):
+    assert engine.reply(text).kind != ASK_HUMAN
+
+
 @pytest.mark.parametrize("text", ["人工湖", "人工智能是什么", "我想学人工智能"])
 def test_a_word_that_only_begins_with_rengong_says_nothing_about_people(text):
     assert asks_for_person(normalise(text)) is None

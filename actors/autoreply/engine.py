@@ -58,6 +58,11 @@ MAX_QUESTION_CHARS = 300
 # inverse penalty (both chosen by cross-validation, docs/autoreply.md).
 PERSON_THRESHOLD = 0.9
 PERSON_C = 1.0
+# It learns only with this many labelled questions that name a person on each
+# side; with no question that names one and asks for nobody, every question
+# that named one would be a request to it (the configured ways of asking are
+# always there).
+PERSON_MIN_EACH = 20
 _THANKS = re.compile(r"(?<![a-z])(?:thank(?:s| you| u)|thx|ty)"
                      r"(?: (?:so|very) much| a lot)?(?![a-z])"
                      r"|(?:非常|十分)?(?:谢谢|多谢|感谢)(?:你|您|你们|了|啦)?")
@@ -207,14 +212,18 @@ class _Engine:
         return unexplained_person(normal) and self._learned_person(normal)
 
     def _learned_person(self, normal: str) -> bool:
+        if self.person_model is None:
+            return False
         corrected = self.spelling.correct(self.prepare_normal(normal))
         return self.person_model.probability(features_of(corrected)) >= PERSON_THRESHOLD
 
     def _person_model(self, examples: dict[str, tuple[str, ...]],
-                      person_examples: tuple[tuple[str, str], ...]) -> LogisticRegression:
+                      person_examples: tuple[tuple[str, str], ...]
+                      ) -> LogisticRegression | None:
         """Whether a question that names a person asks for one, learnt from
         every labelled question that names one: the person examples, the
-        examples, the ways of asking, the entries' questions."""
+        examples, the ways of asking, the entries' questions. None (no model)
+        with fewer than PERSON_MIN_EACH of either kind."""
         documents: list[set[str]] = []
         labels: list[bool] = []
         labelled = [(q, label) for label, questions in examples.items() for q in questions]
@@ -226,6 +235,9 @@ class _Engine:
             if names_a_person(normal):
                 documents.append(features_of(self.spelling.correct(self.prepare_normal(normal))))
                 labels.append(label == HUMAN_LABEL)
+        asking = sum(labels)
+        if min(asking, len(labels) - asking) < PERSON_MIN_EACH:
+            return None
         return LogisticRegression(documents, labels, PERSON_C)
 
 

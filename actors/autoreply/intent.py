@@ -25,7 +25,7 @@ _AFTER_ZHENREN = (r"(?=$|[^\u3400-\u9fff]|客服|服务|小哥哥|小姐姐|对�
                   r"|[来过在帮聊说谈讲处回接跟和看的吗呢啊吧呀了哦谢])")
 _OTHER_RENGONG = re.compile("人工(?!" + _AFTER_RENGONG + ")")
 # A verb of asking or reaching, before a word for a person.
-_ZH_VERB = r"(?:[转找要接叫换求让请有跟和给]|需要|呼叫|安排|交给|接通|申请)"
+_ZH_VERB = r"(?:[转找要接叫换求让请有跟和给需]|呼叫|安排|交给|接通|申请|联系|咨询|可以|能)"
 # Words for a person. 人工 and 真人 with a verb of asking, a "where are you",
 # or nearly alone, since "你们人工客服在哪个城市" and "真人大小" ask for
 # nobody; 客服 and 经理 only with a verb of asking or a "where are you", since
@@ -33,20 +33,26 @@ _ZH_VERB = r"(?:[转找要接叫换求让请有跟和给]|需要|呼叫|安排|�
 # 投诉 (a complaint, which is for a person) only when someone makes it.
 _ZH_PERSON = re.compile(
     _ZH_VERB + r"\S{0,4}(?:" + RENGONG + "|真人" + _AFTER_ZHENREN + ")"
-    r"|(?:人工|真人)(?:客服|服务|坐席|座席)?(?:在吗|在不在|呢|出来|处理|介入|来|帮)"
+    r"|(?:人工|真人)(?:客服|服务|坐席|座席)?(?:在吗|在不在|在哪|在线|有吗|呢|出来|处理|介入|来|帮"
+    r"|回复我|回我|怎么找|怎么联系)"
     r"|活人|人呢|有人[吗么在]|有没有人|[找叫来换要]个?人"
     r"|(?:[找转叫要接让派]|请(?!问))\S{0,3}(?:客服|经理|主管|领导|工作人员|负责人|专员|人员)"
-    r"|找个\S{0,5}的人|[找叫让请换]\S{0,3}(?:你们|贵司|公司|店里)(?:公司)?的?人(?![\u3400-\u9fff])"
-    r"|[找叫让请换]\S{0,3}(?:你们|贵司|公司|店里)(?:公司)?的?人(?=来|处理|跟|和|联系|出来)"
+    r"|找个\S{0,5}的人"
+    r"|[找叫让请换]\S{0,3}(?:你们|贵司|公司|店里)(?:公司)?的?人"
+    r"(?:(?![\u3400-\u9fff])|(?=来|处理|跟|和|联系|出来))"
     r"|安排\S{0,2}(?:客服|专员)|安排\S{0,2}人(?:联系|处理|跟进|对接)"
     r"|(?:客服|经理|主管|工作人员)\S{0,3}(?:呢|在吗|在不在|出来)|有客服"
     r"|(?:要|想|我)投诉|投诉(?:你们|他|她|客服)")
 # Not wanting the bot is wanting a person.
 _ZH_NOT_BOT = re.compile(r"(?:不想|不要|别|不和|不跟)\S{0,3}机器人")
+# A negation reaches the person only through "给我/帮我/再" and the verb it
+# governs ("别给我转人工", "不用转人工了"), or one character ("懒得等人工"):
+# "别废话转人工" and "不是很懂，要人工" ask; 特别 is no 别.
 _ZH_NEGATED = re.compile(
-    r"(?:不要|不用|不需要|无需|不必|别|不是|不找|不转|懒得)\S{0,3}(?:人工|真人|客服|投诉)")
+    r"(?:不要|不用|不需要|无需|不必|(?<!特)别|不是|不找|不转|懒得)(?:给我|帮我|再|去)?"
+    r"(?:[转找接叫要]|转接)?\S?(?:人工|真人|客服|投诉)")
 # 人工 or 真人 said nearly alone: "人工！！", "真人客服", "人工服务 pls".
-_ZH_ALONE = re.compile(r"^\W*(?:请|麻烦)?(?:人工|真人)+(?:客服|服务|坐席|座席)?"
+_ZH_ALONE = re.compile(r"^\W*(?:请|麻烦|可以|能不能|能|可不可以)?(?:人工|真人)+(?:客服|服务|坐席|座席)?"
                        r"(?:[的吗呢啊吧呀了哦]|谢谢|pls|please|\W)*$")
 _ZH_ASKING = re.compile(r"[找转叫要接让派]|请(?!问)|安排")
 # English words are bounded by anything but a Latin letter, not by \b: Han
@@ -75,8 +81,12 @@ _EN_COMPOUND = re.compile(
     r"|people (?:say|think|said)|in person"
     # The person as a topic: "a complaint about one of your staff", "a
     # discount for healthcare staff".
-    r"|(?:about|for) (?:one of )?(?:your |the |an? )?(?:\w+ )?(?:staff|agents?|reps?|humans?"
-    r"|persons?|people|managers?|supervisors?))(?![a-z])")
+    r"|(?<!ask )(?<!asking )(?<!asked )(?<!looking )(?<!wait )(?<!waiting )"
+    r"(?:about|for) (?:one of )?(?:your |the |an? )?(?:\w+ )?(?:staff|agents?|reps?|humans?"
+    r"|persons?|people|managers?|supervisors?)"
+    # A person in a plan or an account: "add a team member", "gift to someone".
+    r"|(?:add|adding|remove|removing|invite|gift|share)\w*(?: \w+){0,2}? (?:someone|somebody"
+    r"|team members?|people|staff|users?))(?![a-z])")
 _EN_FILLER = frozenset(
     "a an the real live actual actually please pls plz now asap hi hello hey ok okay i me my "
     "you u your to with w can could would just some one any thanks thx oh support being"
@@ -95,7 +105,7 @@ _ABOUT_BOT = re.compile(r"\bare (?:you|u) (?:a |an )?(?:real )?(?:human|person|b
                         r"|你是(?:不是)?(?:真人|人工|机器人|人)"
                         r"|\bi(?: am|'m|m) (?:a |an )?(?:real )?(?:human|person)"
                         r"|我(?:自己)?(?:也|就)?是(?:个|一名|一个)?(?:真人|活人|人|客服)"
-                        r"|我是(?:(?![找转叫要让请想])\S){0,8}(?:客服|专员|经理|主管|人员)"
+                        r"|我是(?:(?![找转叫要让请想安派换帮给联])\S){0,8}(?:客服|专员|经理|主管|人员)"
                         r"|\b(?:human|person|people)s? or (?:a |an )?(?:bot|robot|ai|machine)"
                         r"|\b(?:bot|robot|ai|machine)s? or (?:a |an )?(?:real )?(?:human|person)")
 # Praise of a person ("刚才人工客服态度挺好的", "the agent was really helpful")
@@ -108,11 +118,12 @@ _PRAISE = re.compile(r"态度\S{0,2}(?:好|不错|棒)|点赞|表扬|辛苦了|(
 # i cancel..."): the chat is greeted, no person asked for.
 _GREETING = re.compile(r"[早晚中]上好|下午好|早安|晚安|good (?:morning|evening|night|afternoon)"
                        r"|(?<![a-z])(?:hello|hi|hey|dear) (?:customer (?:service|support)"
-                       r"|support(?: team)?|team|staff|agents?)(?![a-z])")
+                       r"|support(?: team)?|team|staff|agents?)(?![a-z])"
+                       r"(?=\s*[,.!?;:，。！？；]+\s*[\w\u3400-\u9fff])")
 # Asking for a way to contact people ("客服电话多少", "customer service phone
 # number") is asking for a number, not for a person here.
-_CONTACT = re.compile(r"(?<!打)(?<!打个)(?<!回)(?<!回个)电话|邮箱|微信|热线|号码|工号|phone number"
-                      r"|email address|hotline")
+_CONTACT = re.compile(r"电话|邮箱|微信|热线|号码|工号"
+                      r"|(?<!my )(?<!me )(?:phone number|email address|hotline)")
 _WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|早上|凌晨|半夜|深夜|节假日|假期|春节"
                    r"|国庆|过年|期间|大年|除夕|初[一二三四五六七]|周[一二三四五六日天]|星期|礼拜"
                    r"|\b(?:when|hours|time|open|earliest|latest|weekends?|night|morning|midnight"
@@ -157,20 +168,22 @@ def asks_for_person(normal: str) -> bool | None:
     in a question about hours or about the bot, or in praise."""
     if not _HINT.search(normal):
         return None
-    declined = not_bot = False
-    # Each clause on its own: "not happy with customer service, get me a
-    # manager" asks, "不要人工，运费多少" declines. Not wanting the bot asks
-    # for a person unless one is declined too ("不想跟机器人聊，也懒得等人工").
+    decided: bool | None = None
+    not_bot = False
+    # Each clause on its own, and the last that decides has the last word:
+    # "not happy with customer service, get me a manager" and "不是投诉，我要找
+    # 人工" ask, "转人工，算了，不用人工了" takes it back. Not wanting the bot
+    # asks for a person unless one is declined ("不想跟机器人聊，也懒得等人工").
     for clause in _CLAUSES.split(_EN_COMPOUND.sub(" ", _GREETING.sub(" ", normal))):
         if _ZH_NEGATED.search(clause) or _EN_NEGATED.search(clause):
-            declined = True
+            decided = False
         elif _asks(clause):
-            return True
+            decided = True
         elif _ZH_NOT_BOT.search(clause):
             not_bot = True
-    if declined:
-        return False
-    return True if not_bot else None
+    if decided is None and not_bot:
+        return True
+    return decided
 
 
 def unexplained_person(normal: str) -> bool:
@@ -195,7 +208,10 @@ def _asks(clause: str) -> bool:
         return False
     if _PRAISE.search(clause) and not (en_asks or _ZH_ASKING.search(clause)):
         return False
-    return not (_WHEN.search(clause) or _ABOUT_BOT.search(clause) or _CONTACT.search(clause))
+    if _CONTACT.search(clause) and not (_ZH_ASKING.search(clause) or "投诉" in clause
+                                        or _EN_BEFORE.search(clause)):
+        return False
+    return not (_WHEN.search(clause) or _ABOUT_BOT.search(clause))
 
 
 def _en_framed(clause: str) -> bool:

@@ -14,7 +14,8 @@ hundred questions (those that name a person), so a hand-written L-BFGS over
 index arrays takes milliseconds and brings no scipy into the server;
 tests/test_autoreply_logistic.py holds it to scikit-learn's probabilities.
 
-Deterministic: no randomness; features in first-seen order.
+Deterministic: no randomness, features in sorted order, and a question's
+weights summed exactly (``math.fsum``), whatever the order of its features.
 """
 
 from __future__ import annotations
@@ -38,26 +39,32 @@ class LogisticRegression:
 
     def __init__(self, documents: Sequence[Iterable[str]], labels: Sequence[bool],
                  c: float = 1.0) -> None:
-        """Args:
+        """Fit the model; it learns nothing from one class, so both are needed.
+
+        Args:
             documents: each document's features (each counted once).
             labels: True for the positive class.
             c: the inverse of the L2 penalty's strength, as scikit-learn's ``C``.
+
+        Raises:
+            ValueError: a label per document missing, a label not a bool, one
+                class only, or ``c`` not a positive finite number.
         """
         if len(documents) != len(labels):
             raise ValueError("one label per document")
+        if not all(isinstance(label, bool) for label in labels) or len(set(labels)) != 2:
+            raise ValueError("labels must be True and False, both present")
+        if not 0 < c < math.inf:
+            raise ValueError(f"c must be a positive finite number, not {c}")
         vocabulary: dict[str, int] = {}
         rows: list[int] = []
         cols: list[int] = []
         for i, document in enumerate(documents):
-            for feature in dict.fromkeys(document):
+            for feature in sorted(set(document)):
                 rows.append(i)
                 cols.append(vocabulary.setdefault(feature, len(vocabulary)))
         self._vocabulary = vocabulary
         y = np.asarray(labels, dtype=np.float64)
-        if y.size == 0 or y.min() == y.max():  # one class: its own certainty
-            self._weights: _Floats = np.zeros(len(vocabulary))
-            self._bias = math.inf if y.size and y[0] else -math.inf
-            return
         self._weights, self._bias = _fit(np.asarray(rows, dtype=np.intp),
                                          np.asarray(cols, dtype=np.intp),
                                          len(documents), len(vocabulary), y, c)
@@ -65,7 +72,8 @@ class LogisticRegression:
     def probability(self, features: Iterable[str]) -> float:
         """The positive class's probability; unknown features are left out."""
         vocabulary, weights = self._vocabulary, self._weights
-        z = self._bias + sum(weights[vocabulary[f]] for f in set(features) if f in vocabulary)
+        z = math.fsum([self._bias, *(float(weights[vocabulary[f]])
+                                     for f in set(features) if f in vocabulary)])
         if z >= 0:
             return 1.0 / (1.0 + math.exp(-z))
         e = math.exp(z)
