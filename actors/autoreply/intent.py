@@ -52,8 +52,8 @@ _ZH_NEGATED = re.compile(
     r"(?:不要|不用|不需要|无需|不必|(?<!特)别|不是|不找|不转|懒得)(?:给我|帮我|再|去)?"
     r"(?:[转找接叫要]|转接)?\S?(?:人工|真人|客服|投诉)")
 # 人工 or 真人 said nearly alone: "人工！！", "真人客服", "人工服务 pls".
-_ZH_ALONE = re.compile(r"^\W*(?:请|麻烦|可以|能不能|能|可不可以)?(?:人工|真人)+(?:客服|服务|坐席|座席)?"
-                       r"(?:[的吗呢啊吧呀了哦]|谢谢|pls|please|\W)*$")
+_ZH_ALONE = re.compile(r"^\W*(?:请|麻烦|可以|能不能|能|可不可以)?(?:人工|真人)+"
+                       r"(?:客服|服务|坐席|座席)?(?:[的吗呢啊吧呀了哦]|谢谢|pls|please|\W)*$")
 _ZH_ASKING = re.compile(r"[找转叫要接让派]|请(?!问)|安排")
 # English words are bounded by anything but a Latin letter, not by \b: Han
 # characters are word characters to \b, and "我要找agent" must still match.
