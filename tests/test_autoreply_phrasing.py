@@ -128,7 +128,8 @@ def test_a_clause_that_declines_does_not_cancel_another_that_asks(text):
     "懒得打字转人工", "特别着急转人工", "我不是很懂要人工", "请客服打我电话", "让客服加我微信",
     "i need an agent to change my phone number", "can someone from support call my phone number",
     "我要投诉你们的热线", "我是会员安排个专员给我", "我是会员帮我接客服",
-    "i'd like to ask for a manager", "i want to ask for a real person", "hi agent", "hello customer service", "hi support team!!"])
+    "i'd like to ask for a manager", "i want to ask for a real person", "hi agent",
+    "hello customer service", "hi support team!!"])
 def test_a_request_in_a_frame_the_narrower_rules_missed_is_recognised(text):
     assert asks_for_person(normalise(text)) is True
 
