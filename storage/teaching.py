@@ -31,6 +31,7 @@ class Unanswered(NamedTuple):
     reason: str  # "unplaced" or "then_human", the latest
     servicer_answer: str  # "" until a servicer answered after the hand-off
     last_ms: int
+    answered: str = ""  # the entry the bot answered with before a person was asked for
 
 
 # Count a question the bot missed, unless the inbox is full of others.
@@ -86,7 +87,7 @@ class TeachingStore:
 
     @from_redis
     def record_unanswered(self, key: str, question: str, reason: str, at_ms: int,
-                          times: int = 1) -> bool:
+                          times: int = 1, answered: str = "") -> bool:
         """One more of the question whose normal form is ``key``; it is shown
         as last written (the forms differ only in case, width and script).
 
@@ -98,7 +99,7 @@ class TeachingStore:
         return bool(self._record(keys=[self.keys.unanswered_counts, self.keys.unanswered],
                                  args=[key, times, MAX_UNANSWERED, pack(
                                      {"question": question, "reason": reason,
-                                      "last_ms": at_ms})]))
+                                      "last_ms": at_ms, "answered": answered})]))
 
     @from_redis
     def record_servicer_answer(self, key: str, text: str) -> None:
@@ -120,7 +121,8 @@ class TeachingStore:
             found.append(Unanswered(key, str(record.get("question", key)), counts[key],
                                     str(record.get("reason", "")),
                                     text(reply) if reply else "",
-                                    int(record.get("last_ms", 0))))
+                                    int(record.get("last_ms", 0)),
+                                    str(record.get("answered", ""))))
         return found
 
     @from_redis

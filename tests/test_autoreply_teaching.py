@@ -321,3 +321,17 @@ def test_the_event_loop_keeps_turning_while_a_lesson_is_built(served):
     gaps = [b - a for a, b in zip([started, *during], during, strict=False)]
     # Built on the event loop, the whole build was one gap (~0.4 s here).
     assert len(during) >= 5 and max(gaps) < took / 2, (took, max(gaps), len(during))
+
+
+def test_after_a_picked_option_that_did_not_do_the_inbox_suggests_another_entry(served):
+    # Found in review: the bot offered options, the customer picked the first,
+    # then asked for a person; the inbox must not offer the picked one again.
+    stack, http = served
+    scored = stack.cs.actors.autoreply.score(UNKNOWN)
+    assert stack.cs.actors.autoreply.reply(UNKNOWN).kind == SUGGEST
+    ask(stack, "c1", UNKNOWN)
+    ask(stack, "c1", "1")  # the first option is answered
+    ask(stack, "c1", "人工")
+    [listed] = http.get(stack.cs.url + "/api/autoreply/unanswered", AUTH).body["unanswered"]
+    assert listed["reason"] == "then_human"
+    assert listed["suggestion"] and listed["suggestion"]["id"] == scored.ranked[1]

@@ -34,16 +34,18 @@ class Inbox:
         self._store = store
         self._clock = clock
 
-    def unanswered(self, question: str, reason: str, again: bool = True) -> None:
+    def unanswered(self, question: str, reason: str, again: bool = True,
+                   answered: str = "") -> None:
         """File ``question``; ``again`` False updates its reason without counting it twice
-        (a miss the customer then took to a person is one question)."""
+        (a miss the customer then took to a person is one question); ``answered``
+        is the entry the bot answered it with, if any, before a person was asked for."""
         key = question_key(question)
         if not key:
             return  # emoji or punctuation only: nothing to teach from
         try:
             if not self._store.record_unanswered(key, question[:KEY_MAX_CHARS], reason,
                                                  int(self._clock.now() * 1000),
-                                                 1 if again else 0):
+                                                 1 if again else 0, answered):
                 log.warning("the unanswered inbox is full; teach or dismiss some questions")
         except Exception:
             log.exception("could not file an unanswered question")

@@ -87,7 +87,8 @@ class BotDialogue:
         self._handed_over = True
         question, self._last_question = self._last_question, ""
         if question and self._inbox is not None:
-            self._inbox.unanswered(question, THEN_HUMAN, again=not self._last_missed)
+            self._inbox.unanswered(question, THEN_HUMAN, again=not self._last_missed,
+                                   answered=entry_id)
             self._awaiting = question
         return entry_id
 

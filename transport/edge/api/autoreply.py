@@ -31,7 +31,7 @@ from actors.autoreply.knowledge import (
 from actors.autoreply.lessons import Lessons
 from actors.config import ConfigError
 from storage.keys import UNANSWERED_KEPT
-from storage.teaching import TeachingStore
+from storage.teaching import TeachingStore, Unanswered
 from transport.edge.api.context import ApiContext
 from transport.http.web import ApiError, json_body
 
@@ -81,14 +81,17 @@ def install(app: bottle.Bottle, ctx: ApiContext) -> None:
             raise ApiError(404, "no_entry", f"no knowledge entry {entry_id[:64]!r}")
         return entry_id
 
-    def suggestion(question: str, reason: str) -> dict[str, str] | None:
+    def suggestion(item: Unanswered) -> dict[str, str] | None:
         """The entry the question most likely belongs to, however unsure, shown
         by its question in the asker's language. After an answer that did not
-        do (the customer asked for a person next), the next likeliest: one
-        click must not teach the bot the answer that failed."""
-        scored = autoreply.score(question)
+        do (the customer asked for a person next), never that answer's entry:
+        one click must not teach the bot the answer that failed. (An inbox
+        record from before entries were recorded: the one the bot answers with.)"""
+        scored = autoreply.score(item.question)
         ranked = [e for e in scored.ranked if e != HUMAN]
-        if reason == THEN_HUMAN and ranked \
+        if item.answered:
+            ranked = [e for e in ranked if e != item.answered]
+        elif item.reason == THEN_HUMAN and ranked \
                 and autoreply.decide(scored, autoreply.knowledge.threshold).kind == ANSWER:
             ranked = ranked[1:]
         return {"id": ranked[0], "question": autoreply.question(ranked[0], scored.language)} \
@@ -132,7 +135,7 @@ def install(app: bottle.Bottle, ctx: ApiContext) -> None:
         return {"unanswered": [
             {"question": u.question, "count": u.times, "reason": u.reason,
              "servicer_answer": u.servicer_answer or None, "last_ms": u.last_ms,
-             "suggestion": suggestion(u.question, u.reason)}
+             "suggestion": suggestion(u)}
             for u in teaching.unanswered(UNANSWERED_KEPT)]}
 
     @app.post("/api/autoreply/unanswered/dismiss")
