@@ -113,6 +113,8 @@ def main() -> None:
                              "config/knowledge.yaml's blend alone; "
                              f"--blends {' '.join(map(str, BLENDS))} fits it too)")
     args = parser.parse_args()
+    if args.kfold and not args.file:
+        parser.error("--kfold cross-validates within --file PATH")
     knowledge = load_knowledge(ROOT / "config" / "knowledge.yaml")
     human_words = CsConfig().human_words
     if args.loso:

@@ -116,3 +116,14 @@ def test_the_model_is_never_asked_about_a_question_that_names_nobody(monkeypatch
 def test_bad_person_examples_are_refused_with_the_place_named(person_examples, where):
     with pytest.raises(ConfigError, match=where.replace(".", r"\.")):
         knowledge_from_dict({"entries": [ENTRY], "person_examples": person_examples})
+
+
+@pytest.mark.parametrize("value", [[], "", 0, False, ["q"]])
+def test_person_examples_that_are_no_mapping_are_refused_even_empty_or_false(value):
+    with pytest.raises(ConfigError, match=r"knowledge\.person_examples: expected a mapping"):
+        knowledge_from_dict({"entries": [ENTRY], "person_examples": value})
+
+
+def test_an_entry_id_is_no_label_of_the_person_examples():
+    with pytest.raises(ConfigError, match=r"person_examples\.fee: a label here is human or none"):
+        knowledge_from_dict({"entries": [ENTRY], "person_examples": {"fee": ["q"]}})

@@ -199,23 +199,26 @@ def knowledge_from_dict(data: Any, human_words: tuple[str, ...] = ()) -> Knowled
     return Knowledge(tuple(entries), suggested, human + tuple(
         w for w in human_words if w not in human), float(threshold), weights["blend"], **counts,
         synonyms=tuple((k.strip(), v.strip()) for k, v in synonyms.items()),
-        examples=_examples(data.get("examples") or {}, set(ids)), learned=weights["learned"],
-        person_examples=_examples(data.get("person_examples") or {}, set(),
+        examples=_examples(data.get("examples"), set(ids)), learned=weights["learned"],
+        person_examples=_examples(data.get("person_examples"), set(),
                                   "knowledge.person_examples"))
 
 
 def _examples(value: Any, ids: set[str],
               where: str = "knowledge.examples") -> tuple[tuple[str, str], ...]:
-    """``examples:``, a mapping of label (an entry id, human, none) to questions
-    (``person_examples:``, whose ``ids`` are none, human or none only)."""
+    """``examples:``, a mapping of label (an entry id, human, none) to questions;
+    ``person_examples:`` takes no entry ids (``ids`` empty). Absent (None) is
+    none; anything but a mapping is refused, an empty list or text included."""
+    if value is None:
+        return ()
     if not isinstance(value, dict):
         raise ConfigError(f"{where}: expected a mapping of label to questions")
+    labels = f"{HUMAN_LABEL} or {NONE_LABEL}"
     examples = []
     for label, questions in value.items():
         if label not in ids | {HUMAN_LABEL, NONE_LABEL}:
-            raise ConfigError(f"{where}.{label}: no such entry (a label is "
-                              + ("an entry id, " if ids else "") + f"{HUMAN_LABEL} or "
-                              f"{NONE_LABEL})")
+            raise ConfigError(f"{where}.{label}: no such entry (a label is an entry id, "
+                              f"{labels})" if ids else f"{where}.{label}: a label here is {labels}")
         examples += [(q, label) for q in _strings(questions, f"{where}.{label}")]
     return tuple(examples)
 

@@ -9,9 +9,10 @@ asks for one; a discriminative model learns that "客服" with "邮箱" or
 "工资" is no request (docs/autoreply.md, round six).
 
 The model is scikit-learn's ``LogisticRegression`` (L2, the intercept not
-penalised): minimise ``C * sum(log-loss) + |w|^2 / 2``. It is fitted on a few
-hundred questions (those that name a person), so a hand-written L-BFGS over
-index arrays takes milliseconds and brings no scipy into the server;
+penalised): minimise ``C * sum(log-loss) + |w|^2 / 2``. It is fitted on the
+labelled questions that name a person (about 1,300 with the sample knowledge
+base: ~90 ms here, a fifth of the engine's build), by a hand-written L-BFGS over
+index arrays, which brings no scipy into the server;
 tests/test_autoreply_logistic.py holds it to scikit-learn's probabilities.
 
 Deterministic: no randomness, features in sorted order, and a question's
