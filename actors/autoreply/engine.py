@@ -146,8 +146,10 @@ class _Engine:
              for e in knowledge.entries])
         self.scorer = EntryScorer(self.index, self.entry_index, per_entry, knowledge.blend)
         self.learned = knowledge.learned
+        self._built_features: dict[str, set[str]] = {}
         self.classifier = self._classifier(documents, per_entry, examples)
         self.person_model = self._person_model(examples, knowledge.person_examples)
+        del self._built_features  # only for building
         # The classifier's classes are the entries in order, then a person and none.
         self.none_class = len(self.entry_owners) + 1
         self.entry_count = len(self.entry_owners)
@@ -183,7 +185,7 @@ class _Engine:
                 extra += tuple(sorted(self.human_phrases))
             texts += [self.spelling.correct(self.prepare(q)) for q in extra]
             labels += [label] * len(extra)
-        return NaiveBayes([features_of(t) for t in texts], labels,
+        return NaiveBayes([self._features_of(t) for t in texts], labels,
                           [*self.entry_owners, HUMAN_LABEL, NONE_LABEL])
 
     def prepare(self, text: str) -> str:
@@ -211,6 +213,14 @@ class _Engine:
         # model, learnt from labelled questions that name one, decides.
         return unexplained_person(normal) and self._learned_person(normal)
 
+    def _features_of(self, corrected: str) -> set[str]:
+        """``features_of``, once per text while building: the learned layer and
+        the person model learn from many of the same questions."""
+        found = self._built_features.get(corrected)
+        if found is None:
+            found = self._built_features[corrected] = features_of(corrected)
+        return found
+
     def _learned_person(self, normal: str) -> bool:
         if self.person_model is None:
             return False
@@ -233,7 +243,8 @@ class _Engine:
         for question, label in labelled:
             normal = normalise(question)
             if names_a_person(normal):
-                documents.append(features_of(self.spelling.correct(self.prepare_normal(normal))))
+                documents.append(
+                    self._features_of(self.spelling.correct(self.prepare_normal(normal))))
                 labels.append(label == HUMAN_LABEL)
         asking = sum(labels)
         if min(asking, len(labels) - asking) < PERSON_MIN_EACH:
