@@ -112,8 +112,6 @@ _ABOUT_BOT = re.compile(r"\bare (?:you|u) (?:a |an )?(?:real )?(?:human|person|b
 # names one without asking for one, unless a verb of asking is there too.
 _PRAISE = re.compile(r"态度\S{0,2}(?:好|不错|棒)|点赞|表扬|辛苦了|(?<![a-z])(?:helpful|lovely|great"
                      r"|nice|kind|patient|rocks?)(?![a-z])")
-# A question about when people are there is the business-hours entry's, when
-# the time word is in the clause that names the person ("早上好，转人工" asks).
 # A greeting, and whoever it is addressed to ("hello customer service, can
 # i cancel..."): the chat is greeted, no person asked for.
 _GREETING = re.compile(r"[早晚中]上好|下午好|早安|晚安|good (?:morning|evening|night|afternoon)"
@@ -124,6 +122,8 @@ _GREETING = re.compile(r"[早晚中]上好|下午好|早安|晚安|good (?:morni
 # number") is asking for a number, not for a person here.
 _CONTACT = re.compile(r"电话|邮箱|微信|热线|号码|工号"
                       r"|(?<!my )(?<!me )(?:phone number|email address|hotline)")
+# A question about when people are there is the business-hours entry's, when
+# the time word is in the clause that names the person ("早上好，转人工" asks).
 _WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|早上|凌晨|半夜|深夜|节假日|假期|春节"
                    r"|国庆|过年|期间|大年|除夕|初[一二三四五六七]|周[一二三四五六日天]|星期|礼拜"
                    r"|\b(?:when|hours|time|open|earliest|latest|weekends?|night|morning|midnight"
