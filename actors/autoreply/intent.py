@@ -164,8 +164,9 @@ def without_declined(normal: str) -> str:
 
 def asks_for_person(normal: str) -> bool | None:
     """True: a request for a person. False: a person explicitly declined
-    ("不要人工", "不是投诉"). None: no request: no word for a person, or only
-    in a question about hours or about the bot, or in praise."""
+    ("不要人工", "不是投诉"), by the last clause that says either. None: no
+    request: no word for a person, or only in a question about hours or about
+    the bot, or in praise, or in a phrasing no rule knows (``unexplained_person``)."""
     if not _HINT.search(normal):
         return None
     decided: bool | None = None
@@ -191,7 +192,7 @@ def unexplained_person(normal: str) -> bool:
     None) still names a person, outside every construction they know to be
     no request (a compound, a question about the bot or about hours, praise):
     a phrasing the rules have not met ("transfer me to support",
-    "你解答不了就让你们的人来"). The learned layer decides those."""
+    "你解答不了就让你们的人来"). The person model (engine.py) decides those."""
     if not _HINT.search(normal):
         return False
     text = _EN_COMPOUND.sub(" ", _GREETING.sub(" ", normal))
