@@ -323,7 +323,8 @@ class AutoReply:
         if engine.wants_human(normal):
             return Scored((HUMAN,), 1.0, language)
         prepared = engine.prepare_normal(normal)
-        exact = engine.exact.get(_trimmed(prepared))
+        key = _trimmed(prepared)
+        exact = engine.exact.get(key)
         if exact is not None:
             return Scored((exact,), 1.0, language)
         corrected = engine.spelling.correct(prepared)
@@ -348,7 +349,7 @@ class AutoReply:
         # Off-topic more likely than the best entry: no answer, whatever the
         # threshold (the options are still offered).
         if probabilities[engine.none_class] >= confidence \
-                or _trimmed(prepared) in engine.off_topic:
+                or key in engine.off_topic:
             confidence = 0.0
         owners = engine.entry_owners
         return Scored(tuple(owners[i] for i in ranked), confidence, language)
