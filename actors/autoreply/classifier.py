@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from actors.autoreply.packed import packed_runs, summed
 from actors.autoreply.retrieval import terms_of
 
 _Floats = npt.NDArray[np.float64]
@@ -55,12 +56,14 @@ class NaiveBayes:
     """Immutable once built; shared by every session."""
 
     def __init__(self, documents: Sequence[Iterable[str]], labels: Sequence[str],
-                 classes: Sequence[str], alpha: float = ALPHA) -> None:
+                 classes: Sequence[str], alpha: float = ALPHA, offset: int = 0) -> None:
         """Args:
             documents: each training document's features (each counted once).
             labels: each document's class, one of ``classes``.
             classes: the classes, in the order ``probabilities`` gives them;
                 a class with no document gets no probability (0).
+            offset: where the classes' places begin in the vector ``parts``
+                add up to (after retrieval's, when the engine sums both).
         """
         if len(documents) != len(labels):
             raise ValueError("one label per document")
@@ -90,27 +93,32 @@ class NaiveBayes:
         log_totals = np.log(totals + alpha * n_features)
         self._base: _Floats = np.log(alpha) - log_totals
         self._prior: _Floats = np.where(present, prior, -np.inf)
-        class_of = (keys % n_classes).astype(np.intp)
+        class_of = keys % n_classes + offset
         correction: _Floats = np.log(counts + alpha) - np.log(alpha)
-        # The pairs of feature i are [starts[i], starts[i + 1]) (keys are sorted):
-        # each feature keeps views of its own, so that a question's pairs are
-        # two concatenations (fewer numpy calls than one gather by positions).
+        # The pairs of feature i are [starts[i], starts[i + 1]) (keys are
+        # sorted), packed apart for each feature (packed.py).
         starts = np.searchsorted(keys // n_classes, np.arange(n_features + 1)).tolist()
-        self._pairs: dict[str, tuple[npt.NDArray[np.intp], _Floats]] = {
-            feature: (class_of[starts[i]:starts[i + 1]], correction[starts[i]:starts[i + 1]])
-            for feature, i in vocabulary.items()}
+        self._pairs: dict[str, bytes] = dict(
+            zip(vocabulary, packed_runs(class_of, correction, starts), strict=True))
         self._n_classes = n_classes
+        self.offset = offset
+        self.size = offset + n_classes  # of the vector ``parts`` add up to
 
     def probabilities(self, features: Iterable[str]) -> _Floats:
         """Each class's probability for a question's features (the order of
         ``classes``), each feature counted once; features never seen in
         training are left out."""
-        found = [p for p in map(self._pairs.get, set(features)) if p is not None]
-        scores = self._prior + len(found) * self._base
-        if found:
-            scores = scores + np.bincount(np.concatenate([c for c, _ in found]),
-                                          weights=np.concatenate([w for _, w in found]),
-                                          minlength=self._n_classes)
+        parts = self.parts(features)
+        return self.finish(summed(parts, self.size), len(parts))
+
+    def parts(self, features: Iterable[str]) -> list[bytes]:
+        """The packed (class, weight) pairs of the question's known features."""
+        return [*filter(None, map(self._pairs.get, set(features)))]
+
+    def finish(self, scores: _Floats, known: int) -> _Floats:
+        """The probabilities from the summed pairs of ``known`` features
+        (``scores``: the places from ``offset`` on are theirs)."""
+        scores = self._prior + known * self._base + scores[self.offset:self.size]
         scores = np.exp(scores - scores.max())
         probabilities: _Floats = scores / scores.sum()
         return probabilities

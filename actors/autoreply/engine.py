@@ -40,6 +40,7 @@ from actors.autoreply.intent import (
 from actors.autoreply.knowledge import HUMAN_LABEL, NONE_LABEL, Knowledge
 from actors.autoreply.lessons import Lessons
 from actors.autoreply.logistic import LogisticRegression
+from actors.autoreply.packed import summed
 from actors.autoreply.retrieval import STOPWORDS, Bm25Index, stem, terms_of
 from actors.autoreply.scorer import EntryScorer, top
 from actors.autoreply.spelling import Spelling
@@ -186,7 +187,8 @@ class _Engine:
             texts += [self.spelling.correct(self.prepare(q)) for q in extra]
             labels += [label] * len(extra)
         return NaiveBayes([self._features_of(t) for t in texts], labels,
-                          [*self.entry_owners, HUMAN_LABEL, NONE_LABEL])
+                          [*self.entry_owners, HUMAN_LABEL, NONE_LABEL],
+                          offset=self.scorer.size)
 
     def prepare(self, text: str) -> str:
         """A knowledge-base text for indexing: never cut (an entry's document
@@ -330,13 +332,17 @@ class AutoReply:
         corrected = engine.spelling.correct(prepared)
         terms = terms_of(corrected)
         query = Counter(terms)
-        retrieved = engine.scorer.blended(query)
-        if retrieved is None:  # no known term: nothing to learn from either
+        retrieval = engine.scorer.parts(query)
+        if not retrieval:  # no known term: nothing to learn from either
             return Scored((), 0.0, language)
-        # Retrieval's score blended with the learned layer's probability; an
-        # entry that shares no word with the question (only trigrams: "nice"
-        # and "invoice") keeps only the learned part.
-        probabilities = engine.classifier.probabilities(features_of(corrected, terms))
+        # Both layers' pairs are summed at once (packed.py). Retrieval's score
+        # is blended with the learned layer's probability; an entry that
+        # shares no word with the question (only trigrams: "nice" and
+        # "invoice") keeps only the learned part.
+        learning = engine.classifier.parts(features_of(corrected, terms))
+        scores = summed(retrieval + learning, engine.classifier.size)
+        retrieved = engine.scorer.finish(scores, query)
+        probabilities = engine.classifier.finish(scores, len(learning))
         learned = engine.learned
         combined = (1 - learned) * retrieved + learned * probabilities[:engine.entry_count]
         ranked = top(combined, engine.knowledge.suggestions + 1)

@@ -17,8 +17,9 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import reduce
 from itertools import repeat
-from operator import itemgetter
+from operator import add, itemgetter
 from typing import NamedTuple
 
 from actors.autoreply.text import normalise
@@ -148,9 +149,13 @@ class Bm25Index:
         """A term's IDF; a term no document has counts as rare as the rarest."""
         return self._idf.get(term, self._unknown_idf)
 
+    def idf_sum(self, terms: Iterable[str]) -> float:
+        """The terms' IDFs (``idf``) added up in their order."""
+        return reduce(add, map(self._idf.get, terms, repeat(self._unknown_idf)), 0.0)
+
     def self_score_of_distinct(self, idf_sum: float, length: int) -> float:
         """``self_score`` of a query of ``length`` terms each once, whose IDFs
-        sum to ``idf_sum`` (scorer.py sums them from its own table)."""
+        sum to ``idf_sum`` (``idf_sum``)."""
         return idf_sum * (K1 + 1) / (1 + self._norm(length))
 
     def _norm(self, length: int) -> float:

@@ -10,6 +10,10 @@ terms' arrays and one ``bincount`` adds them up for every question and every
 entry at once; ``maximum.reduceat`` takes each entry's best question (an
 entry's questions are consecutive documents).
 
+Since round seven the pairs are kept packed (packed.py): gathered by one
+``b"".join`` and summed by one ``bincount``, together with the learned
+layer's (``parts`` and ``finish`` split for that; the engine sums both).
+
 The figures are BM25's, as ``Bm25Index`` computes them (its postings and
 IDF are read, not recomputed); ``tests/test_autoreply_scorer.py`` holds the
 two to the same ranking on generated questions.
@@ -23,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from actors.autoreply.packed import packed_runs, scaled, summed
 from actors.autoreply.retrieval import Bm25Index
 
 _Ids = npt.NDArray[np.intp]
@@ -40,19 +45,21 @@ class EntryScorer:
             raise ValueError("the question documents are not the entries' questions")
         self._questions, self._entries = questions, entries
         self._n_questions = questions.size
-        self._size = questions.size + entries.size
+        self.size = questions.size + entries.size  # of the vector the pairs add up to
         self._starts = np.cumsum([0, *questions_per_entry[:-1]], dtype=np.intp)
         self._blend = blend
-        # term -> (documents, weights, IDF in the question index, IDF in the entry index)
-        table: dict[str, tuple[_Ids, _Weights, float, float]] = {}
-        q_postings, e_postings = questions.postings, entries.postings
-        for term in q_postings.keys() | e_postings.keys():
-            q, e = q_postings.get(term, {}), e_postings.get(term, {})
-            ids = [*q, *(self._n_questions + doc for doc in e)]
-            table[term] = (np.array(ids, dtype=np.intp),
-                           np.array([*q.values(), *e.values()], dtype=np.float64),
-                           questions.idf(term), entries.idf(term))
-        self._table = table
+        # term -> its (document, BM25 weight) pairs in both indexes, packed;
+        # the entry index's documents come after the question index's
+        terms = sorted(questions.postings.keys() | entries.postings.keys())
+        documents: list[int] = []
+        weights: list[float] = []
+        starts = [0]
+        for term in terms:
+            q, e = questions.postings.get(term, {}), entries.postings.get(term, {})
+            documents += [*q, *(self._n_questions + doc for doc in e)]
+            weights += [*q.values(), *e.values()]
+            starts.append(len(documents))
+        self._pairs = dict(zip(terms, packed_runs(documents, weights, starts), strict=True))
 
     def rank(self, query: Counter[str], limit: int) -> tuple[tuple[int, ...], float]:
         """The best ``limit`` entries (indexes, best first) among those the
@@ -66,34 +73,31 @@ class EntryScorer:
     def blended(self, query: Counter[str]) -> _Weights | None:
         """Every entry's blended score (0..1, in entry order), or None when
         the question touches no posting."""
-        table, questions, entries = self._table, self._questions, self._entries
-        ids: list[_Ids] = []
-        weights: list[_Weights] = []
-        idf_q = idf_e = 0.0
-        repeated = False
-        for term, count in query.items():
-            repeated = repeated or count > 1
-            found = table.get(term)
-            if found is None:  # no postings: unknown, or known but under MIN_IDF,
-                idf_q += questions.idf(term)  # which still counts at its own IDF
-                idf_e += entries.idf(term)
-                continue
-            ids.append(found[0])
-            weights.append(found[1] if count == 1 else found[1] * count)
-            idf_q += found[2]
-            idf_e += found[3]
-        if not ids:
-            return None
-        scores = np.bincount(np.concatenate(ids), np.concatenate(weights), self._size)
-        if repeated:  # a term twice ("人工人工"): BM25's own formula for the query
+        parts = self.parts(query)
+        return self.finish(summed(parts, self.size), query) if parts else None
+
+    def parts(self, query: Counter[str]) -> list[bytes]:
+        """The packed pairs of the question's terms (a term asked twice
+        weighs twice); none when it touches no posting."""
+        pairs = self._pairs
+        if sum(query.values()) == len(query):  # each term once: gathered in C
+            return [*filter(None, map(pairs.get, query))]
+        return [found if count == 1 else scaled(found, count)
+                for term, count in query.items() if (found := pairs.get(term))]
+
+    def finish(self, scores: _Weights, query: Counter[str]) -> _Weights:
+        """Every entry's blended score from the question's summed pairs
+        (``scores``: its first ``size`` places are theirs)."""
+        questions, entries = self._questions, self._entries
+        if sum(query.values()) != len(query):  # a term twice ("人工人工"): BM25's own formula
             own_question, own_entry = questions.self_score(query), entries.self_score(query)
         else:
-            own_question = questions.self_score_of_distinct(idf_q, len(query))
-            own_entry = entries.self_score_of_distinct(idf_e, len(query))
+            own_question = questions.self_score_of_distinct(questions.idf_sum(query), len(query))
+            own_entry = entries.self_score_of_distinct(entries.idf_sum(query), len(query))
         own_question, own_entry = own_question or 1.0, own_entry or 1.0
         best_question = np.maximum.reduceat(scores[:self._n_questions], self._starts)
         blended: _Weights = (np.minimum(best_question, own_question) * (self._blend / own_question)
-                             + np.minimum(scores[self._n_questions:], own_entry)
+                             + np.minimum(scores[self._n_questions:self.size], own_entry)
                              * ((1 - self._blend) / own_entry))
         return blended
 

@@ -1,0 +1,71 @@
+"""Packed pairs (actors/autoreply/packed.py) add up, bit for bit, as the numpy
+arrays they replace did; and the engine, which sums both layers' pairs at
+once, gets each layer's own figures."""
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actors.autoreply.classifier import features_of
+from actors.autoreply.engine import AutoReply
+from actors.autoreply.evaluation import load_labelled
+from actors.autoreply.knowledge import load_knowledge
+from actors.autoreply.packed import packed, packed_runs, scaled, summed
+from actors.autoreply.retrieval import terms_of
+from actors.autoreply.text import normalise
+from actors.config import CsConfig
+
+DATA = Path(__file__).resolve().parent / "data"
+WEIGHTS = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
+RUNS = st.lists(st.lists(st.tuples(st.integers(0, 30), WEIGHTS), max_size=12), max_size=10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(RUNS, st.integers(0, 4))
+def test_summed_runs_are_the_concatenated_arrays_bincount(runs, extra):
+    indexes = [np.array([i for i, _ in run], dtype=np.intp) for run in runs]
+    weights = [np.array([w for _, w in run], dtype=np.float64) for run in runs]
+    expected = np.bincount(np.concatenate([np.empty(0, np.intp), *indexes]),
+                           np.concatenate([np.empty(0), *weights]), 31 + extra)
+    got = summed([packed(i, w) for i, w in zip(indexes, weights)], 31 + extra)
+    assert np.array_equal(got, expected)
+    starts = np.cumsum([0, *map(len, runs)]).tolist()
+    flat = [pair for run in runs for pair in run]
+    runs_packed = packed_runs([i for i, _ in flat], [w for _, w in flat], starts)
+    assert np.array_equal(summed(runs_packed, 31 + extra), expected)
+    assert all(len(p) == 16 * len(run) for p, run in zip(runs_packed, runs))
+
+
+@given(st.lists(st.tuples(st.integers(0, 9), WEIGHTS), max_size=8), st.integers(1, 5))
+def test_scaled_weights_are_the_arrays_times_the_factor(run, factor):
+    weights = np.array([w for _, w in run], dtype=np.float64)
+    got = summed([scaled(packed([i for i, _ in run], weights), factor)], 10)
+    assert np.array_equal(got, np.bincount([i for i, _ in run], weights * factor, 10))
+
+
+def test_the_engine_sums_both_layers_as_each_layer_alone():
+    """Every labelled question: one bincount over retrieval's and the learned
+    layer's pairs gives each its own figures, bit for bit."""
+    engine = AutoReply(load_knowledge(DATA.parent.parent / "config" / "knowledge.yaml"),
+                       CsConfig().human_words)._engine
+    questions = [item.question for item in load_labelled(DATA / "autoreply_heldout.jsonl")]
+    questions += ["人工人工 退款退款", "refund refund refund", "😀", ""]  # repeated terms, none
+    checked = 0
+    for question in questions:
+        corrected = engine.spelling.correct(engine.prepare_normal(normalise(question)))
+        terms = terms_of(corrected)
+        query, features = Counter(terms), features_of(corrected, terms)
+        retrieval = engine.scorer.parts(query)
+        assert bool(retrieval) == (engine.scorer.blended(query) is not None)
+        if not retrieval:
+            continue
+        learning = engine.classifier.parts(features)
+        scores = summed(retrieval + learning, engine.classifier.size)
+        assert np.array_equal(engine.scorer.finish(scores, query), engine.scorer.blended(query))
+        assert np.array_equal(engine.classifier.finish(scores, len(learning)),
+                              engine.classifier.probabilities(features))
+        checked += 1
+    assert checked > 250
