@@ -30,13 +30,13 @@ def test_summed_runs_are_the_concatenated_arrays_bincount(runs, extra):
     weights = [np.array([w for _, w in run], dtype=np.float64) for run in runs]
     expected = np.bincount(np.concatenate([np.empty(0, np.intp), *indexes]),
                            np.concatenate([np.empty(0), *weights]), 31 + extra)
-    got = summed([packed(i, w) for i, w in zip(indexes, weights)], 31 + extra)
+    got = summed([packed(i, w) for i, w in zip(indexes, weights, strict=True)], 31 + extra)
     assert np.array_equal(got, expected)
     starts = np.cumsum([0, *map(len, runs)]).tolist()
     flat = [pair for run in runs for pair in run]
     runs_packed = packed_runs([i for i, _ in flat], [w for _, w in flat], starts)
     assert np.array_equal(summed(runs_packed, 31 + extra), expected)
-    assert all(len(p) == 16 * len(run) for p, run in zip(runs_packed, runs))
+    assert all(len(p) == 16 * len(run) for p, run in zip(runs_packed, runs, strict=True))
 
 
 @given(st.lists(st.tuples(st.integers(0, 9), WEIGHTS), max_size=8), st.integers(1, 5))

@@ -16,6 +16,7 @@ weights in the order it is given them, whichever way they were gathered.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +39,7 @@ def packed_runs(indexes: npt.ArrayLike, weights: npt.ArrayLike,
     of thousands of them when a knowledge base is built)."""
     whole = packed(indexes, weights)
     size = RECORD.itemsize
-    return [whole[size * start:size * end] for start, end in zip(starts, starts[1:])]
+    return [whole[size * start:size * end] for start, end in zip(starts, starts[1:], strict=False)]
 
 
 def scaled(pairs: bytes, factor: float) -> bytes:
@@ -51,5 +52,4 @@ def scaled(pairs: bytes, factor: float) -> bytes:
 def summed(parts: list[bytes], size: int) -> _Floats:
     """The vector of ``size`` that the parts' pairs add up to."""
     records = np.frombuffer(b"".join(parts), RECORD)
-    total: _Floats = np.bincount(records["index"], records["weight"], size)
-    return total
+    return cast(_Floats, np.bincount(records["index"], records["weight"], size))
