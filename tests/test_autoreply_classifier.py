@@ -43,5 +43,6 @@ def test_a_class_without_documents_gets_no_probability_and_unknown_features_none
 
 def test_features_are_terms_and_character_ngrams_without_bare_spaces():
     found = features_of("运费 ok")
-    assert {"运", "运费", "w:ok", "c:运", "c:运费", "c: ok", "c:ok "} <= found
+    assert {"运", "运费", "w:ok", "c:运", "c:运费", "c: ok", "c:ok ", "c:ok"} <= found
     assert not {"c: ", "c:  ", "c:   "} & found
+    assert not {"c:o", "c:k"} & found  # a Latin letter alone is no feature

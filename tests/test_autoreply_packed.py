@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -46,11 +47,16 @@ def test_scaled_weights_are_the_arrays_times_the_factor(run, factor):
     assert np.array_equal(got, np.bincount([i for i, _ in run], weights * factor, 10))
 
 
-def test_the_engine_sums_both_layers_as_each_layer_alone():
+@pytest.fixture(scope="module")
+def engine():
+    return AutoReply(load_knowledge(DATA.parent.parent / "config" / "knowledge.yaml"),
+                     CsConfig().human_words)._engine
+
+
+def test_the_engine_sums_both_layers_as_each_layer_alone(engine):
     """Every labelled question: one bincount over retrieval's and the learned
-    layer's pairs gives each its own figures, bit for bit."""
-    engine = AutoReply(load_knowledge(DATA.parent.parent / "config" / "knowledge.yaml"),
-                       CsConfig().human_words)._engine
+    layer's pairs gives each its own figures (retrieval's bit for bit; the
+    learned layer's pairs come in another order, so to the last bits)."""
     questions = [item.question for item in load_labelled(DATA / "autoreply_heldout.jsonl")]
     questions += ["人工人工 退款退款", "refund refund refund", "😀", ""]  # repeated terms, none
     checked = 0
@@ -62,10 +68,26 @@ def test_the_engine_sums_both_layers_as_each_layer_alone():
         assert bool(retrieval) == (engine.scorer.blended(query) is not None)
         if not retrieval:
             continue
-        learning = engine.classifier.parts(features)
+        learning = engine.classifier.parts_of(corrected, query)
+        assert sorted(learning) == sorted(engine.classifier.parts(features))
         scores = summed(retrieval + learning, engine.classifier.size)
-        assert np.array_equal(engine.scorer.finish(scores, query), engine.scorer.blended(query))
-        assert np.array_equal(engine.classifier.finish(scores, len(learning)),
-                              engine.classifier.probabilities(features))
+        blended = engine.scorer.blended(query)
+        assert np.array_equal(engine.scorer.finish(scores, query), blended)
+        np.testing.assert_allclose(engine.scorer.finish(scores, query, 0.4), 0.4 * blended,
+                                   rtol=1e-12)
+        probabilities = engine.classifier.probabilities(features)
+        np.testing.assert_allclose(engine.classifier.finish(scores, len(learning)),
+                                   probabilities, rtol=1e-9, atol=1e-300)
+        likelihoods, total = engine.classifier.likelihoods(scores, len(learning))
+        np.testing.assert_allclose(likelihoods / total, probabilities, rtol=1e-9, atol=1e-300)
         checked += 1
     assert checked > 250
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab退款 运费?!1", max_size=12))
+def test_a_questions_learned_pairs_are_its_features_pairs(engine, text):
+    """``parts_of`` looks the n-grams up without building the features."""
+    terms = terms_of(text)
+    assert (sorted(engine.classifier.parts_of(text, Counter(terms)))
+            == sorted(engine.classifier.parts(features_of(text, terms))))

@@ -146,6 +146,13 @@ class _Engine:
             [self.prepare(" ".join(e.questions + examples.get(e.id, ())))
              for e in knowledge.entries])
         self.scorer = EntryScorer(self.index, self.entry_index, per_entry, knowledge.blend)
+        # Each entry's words (its terms but the trigrams), for ``shares_a_word``.
+        words: list[set[str]] = [set() for _ in knowledge.entries]
+        for term, postings in self.entry_index.postings.items():
+            if not term.startswith("t:"):
+                for entry_number in postings:
+                    words[entry_number].add(term)
+        self.words = [frozenset(w) for w in words]
         self.learned = knowledge.learned
         self._built_features: dict[str, set[str]] = {}
         self.classifier = self._classifier(documents, per_entry, examples)
@@ -201,9 +208,7 @@ class _Engine:
     def shares_a_word(self, query: Counter[str], entry: int) -> bool:
         """Whether the entry has one of the question's words, not only pieces
         of them (trigrams): "nice" shares "ice" with "invoice", no word."""
-        postings = self.entry_index.postings
-        return any(entry in postings.get(term, ()) for term in query
-                   if not term.startswith("t:"))
+        return not self.words[entry].isdisjoint(query)
 
     def wants_human(self, normal: str) -> bool:
         if _trimmed(normal) in self.human_phrases:
@@ -339,22 +344,22 @@ class AutoReply:
         # is blended with the learned layer's probability; an entry that
         # shares no word with the question (only trigrams: "nice" and
         # "invoice") keeps only the learned part.
-        learning = engine.classifier.parts(features_of(corrected, terms))
+        learning = engine.classifier.parts_of(corrected, query)
         scores = summed(retrieval + learning, engine.classifier.size)
-        retrieved = engine.scorer.finish(scores, query)
-        probabilities = engine.classifier.finish(scores, len(learning))
         learned = engine.learned
-        combined = (1 - learned) * retrieved + learned * probabilities[:engine.entry_count]
+        retrieved = engine.scorer.finish(scores, query, 1 - learned)
+        likelihoods, total = engine.classifier.likelihoods(scores, len(learning))
+        combined = retrieved + likelihoods[:engine.entry_count] * (learned / total)
         ranked = top(combined, engine.knowledge.suggestions + 1)
         if not ranked:
             return Scored((), 0.0, language)
         if not engine.shares_a_word(query, ranked[0]):
-            combined[ranked[0]] -= (1 - learned) * retrieved[ranked[0]]
+            combined[ranked[0]] -= retrieved[ranked[0]]
             ranked = top(combined, engine.knowledge.suggestions + 1)
         confidence = float(combined[ranked[0]]) if ranked else 0.0
         # Off-topic more likely than the best entry: no answer, whatever the
         # threshold (the options are still offered).
-        if probabilities[engine.none_class] >= confidence \
+        if likelihoods[engine.none_class] / total >= confidence \
                 or key in engine.off_topic:
             confidence = 0.0
         owners = engine.entry_owners

@@ -85,9 +85,10 @@ class EntryScorer:
         return [found if count == 1 else scaled(found, count)
                 for term, count in query.items() if (found := pairs.get(term))]
 
-    def finish(self, scores: _Weights, query: Counter[str]) -> _Weights:
+    def finish(self, scores: _Weights, query: Counter[str], scale: float = 1.0) -> _Weights:
         """Every entry's blended score from the question's summed pairs
-        (``scores``: its first ``size`` places are theirs)."""
+        (``scores``: its first ``size`` places are theirs), times ``scale``
+        (the engine's weight for retrieval, applied for free)."""
         questions, entries = self._questions, self._entries
         if sum(query.values()) != len(query):  # a term twice ("人工人工"): BM25's own formula
             own_question, own_entry = questions.self_score(query), entries.self_score(query)
@@ -96,9 +97,10 @@ class EntryScorer:
             own_entry = entries.self_score_of_distinct(entries.idf_sum(query), len(query))
         own_question, own_entry = own_question or 1.0, own_entry or 1.0
         best_question = np.maximum.reduceat(scores[:self._n_questions], self._starts)
-        blended: _Weights = (np.minimum(best_question, own_question) * (self._blend / own_question)
+        blended: _Weights = (np.minimum(best_question, own_question)
+                             * (scale * self._blend / own_question)
                              + np.minimum(scores[self._n_questions:self.size], own_entry)
-                             * ((1 - self._blend) / own_entry))
+                             * (scale * (1 - self._blend) / own_entry))
         return blended
 
 
