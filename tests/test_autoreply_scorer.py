@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from actors.autoreply.engine import ANSWER, AutoReply
 from actors.autoreply.knowledge import Entry, knowledge_from_dict, load_knowledge
 from actors.autoreply.retrieval import terms_of
-from actors.autoreply.scorer import EntryScorer
+from actors.autoreply.scorer import EntryScorer, top
 from actors.autoreply.text import normalise
 from actors.config import CsConfig
 
@@ -119,3 +120,11 @@ def test_the_scorer_agrees_when_a_word_is_in_every_question():
         for w in ("policy", "status", "time", "fee", "help", "form")]}))
     check_same_ranking(autoreply._engine, "policy refund", 3)
     assert autoreply.score("policy refund").confidence > 0.9
+
+
+@given(st.lists(st.sampled_from([0.0, 0.1, 0.5, 0.5, 0.9, -0.2]), max_size=30),
+       st.integers(min_value=1, max_value=8))
+def test_top_is_the_best_positive_scores_first_and_the_lower_index_on_a_tie(scores, limit):
+    expected = sorted((i for i, s in enumerate(scores) if s > 0.0),
+                      key=lambda i: (-scores[i], i))[:limit]
+    assert top(np.array(scores, dtype=np.float64), limit) == tuple(expected)

@@ -107,10 +107,5 @@ class EntryScorer:
 def top(scores: _Weights, limit: int) -> tuple[int, ...]:
     """The indexes of the ``limit`` best positive scores, best first (ties: the
     lower index)."""
-    if limit < len(scores):
-        best = np.argpartition(scores, -limit)[-limit:]
-        best = best[np.argsort(-scores[best], kind="stable")]
-    else:
-        best = np.argsort(-scores, kind="stable")
-    return tuple(i for i, score in zip(best.tolist(), scores[best].tolist(), strict=True)
-                 if score > 0.0)
+    best = np.argsort(-scores, kind="stable")[:limit].tolist()
+    return tuple(i for i in best if scores[i] > 0.0)
