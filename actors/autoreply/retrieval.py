@@ -17,9 +17,8 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from functools import reduce
 from itertools import repeat
-from operator import add, itemgetter
+from operator import itemgetter
 from typing import NamedTuple
 
 from actors.autoreply.text import normalise
@@ -141,21 +140,27 @@ class Bm25Index:
         return len(self._lengths)
 
     @property
+    def terms(self) -> frozenset[str]:
+        """Every term a document has (the postings leave out the commonest)."""
+        return frozenset(self._idf)
+
+    @property
     def postings(self) -> dict[str, dict[int, float]]:
         """Each term's documents and BM25 weights (scorer.py reads them; do not change)."""
         return self._postings
+
+    @property
+    def unknown_idf(self) -> float:
+        """The IDF of a term no document has."""
+        return self._unknown_idf
 
     def idf(self, term: str) -> float:
         """A term's IDF; a term no document has counts as rare as the rarest."""
         return self._idf.get(term, self._unknown_idf)
 
-    def idf_sum(self, terms: Iterable[str]) -> float:
-        """The terms' IDFs (``idf``) added up in their order."""
-        return reduce(add, map(self._idf.get, terms, repeat(self._unknown_idf)), 0.0)
-
     def self_score_of_distinct(self, idf_sum: float, length: int) -> float:
         """``self_score`` of a query of ``length`` terms each once, whose IDFs
-        sum to ``idf_sum`` (``idf_sum``)."""
+        sum to ``idf_sum`` (scorer.py sums them with the scores)."""
         return idf_sum * (K1 + 1) / (1 + self._norm(length))
 
     def _norm(self, length: int) -> float:

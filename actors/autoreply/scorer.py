@@ -23,11 +23,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
 
-from actors.autoreply.packed import packed_runs, scaled, summed
+from actors.autoreply.packed import packed, packed_runs, scaled, summed
 from actors.autoreply.retrieval import Bm25Index
 
 _Ids = npt.NDArray[np.intp]
@@ -45,21 +46,29 @@ class EntryScorer:
             raise ValueError("the question documents are not the entries' questions")
         self._questions, self._entries = questions, entries
         self._n_questions = questions.size
-        self.size = questions.size + entries.size  # of the vector the pairs add up to
+        # The vector the pairs add up to: each question document's score,
+        # each entry document's, then the question's terms' IDFs in either
+        # index (what a question would score against itself depends on them).
+        self._idf_at = questions.size + entries.size
+        self.size = self._idf_at + 2
         self._starts = np.cumsum([0, *questions_per_entry[:-1]], dtype=np.intp)
         self._blend = blend
-        # term -> its (document, BM25 weight) pairs in both indexes, packed;
-        # the entry index's documents come after the question index's
-        terms = sorted(questions.postings.keys() | entries.postings.keys())
-        documents: list[int] = []
+        # term -> its (document, BM25 weight) pairs in both indexes and its
+        # two IDFs, packed; the entry index's documents come after the
+        # question index's. A term no document has counts at the unknown IDF.
+        terms = sorted(questions.terms | entries.terms)
+        places: list[int] = []
         weights: list[float] = []
         starts = [0]
         for term in terms:
             q, e = questions.postings.get(term, {}), entries.postings.get(term, {})
-            documents += [*q, *(self._n_questions + doc for doc in e)]
-            weights += [*q.values(), *e.values()]
-            starts.append(len(documents))
-        self._pairs = dict(zip(terms, packed_runs(documents, weights, starts), strict=True))
+            places += [*q, *(self._n_questions + doc for doc in e), self._idf_at, self._idf_at + 1]
+            weights += [*q.values(), *e.values(), questions.idf(term), entries.idf(term)]
+            starts.append(len(places))
+        self._pairs = dict(zip(terms, packed_runs(places, weights, starts), strict=True))
+        self._unknown = packed([self._idf_at, self._idf_at + 1],
+                               [questions.unknown_idf, entries.unknown_idf])
+        self._posted = frozenset(questions.postings.keys() | entries.postings.keys())
 
     def rank(self, query: Counter[str], limit: int) -> tuple[tuple[int, ...], float]:
         """The best ``limit`` entries (indexes, best first) among those the
@@ -79,11 +88,13 @@ class EntryScorer:
     def parts(self, query: Counter[str]) -> list[bytes]:
         """The packed pairs of the question's terms (a term asked twice
         weighs twice); none when it touches no posting."""
-        pairs = self._pairs
+        if self._posted.isdisjoint(query):
+            return []
+        pairs, unknown = self._pairs, self._unknown
         if sum(query.values()) == len(query):  # each term once: gathered in C
-            return [*filter(None, map(pairs.get, query))]
-        return [found if count == 1 else scaled(found, count)
-                for term, count in query.items() if (found := pairs.get(term))]
+            return [*map(pairs.get, query, repeat(unknown))]
+        return [pairs.get(term, unknown) if count == 1 else scaled(pairs.get(term, unknown), count)
+                for term, count in query.items()]
 
     def finish(self, scores: _Weights, query: Counter[str], scale: float = 1.0) -> _Weights:
         """Every entry's blended score from the question's summed pairs
@@ -92,14 +103,16 @@ class EntryScorer:
         questions, entries = self._questions, self._entries
         if sum(query.values()) != len(query):  # a term twice ("人工人工"): BM25's own formula
             own_question, own_entry = questions.self_score(query), entries.self_score(query)
-        else:
-            own_question = questions.self_score_of_distinct(questions.idf_sum(query), len(query))
-            own_entry = entries.self_score_of_distinct(entries.idf_sum(query), len(query))
+        else:  # the terms' IDFs, summed with the rest in their order
+            own_question = questions.self_score_of_distinct(float(scores[self._idf_at]),
+                                                            len(query))
+            own_entry = entries.self_score_of_distinct(float(scores[self._idf_at + 1]),
+                                                       len(query))
         own_question, own_entry = own_question or 1.0, own_entry or 1.0
         best_question = np.maximum.reduceat(scores[:self._n_questions], self._starts)
         blended: _Weights = (np.minimum(best_question, own_question)
                              * (scale * self._blend / own_question)
-                             + np.minimum(scores[self._n_questions:self.size], own_entry)
+                             + np.minimum(scores[self._n_questions:self._idf_at], own_entry)
                              * (scale * (1 - self._blend) / own_entry))
         return blended
 
