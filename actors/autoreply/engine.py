@@ -22,14 +22,13 @@ session mid-question never sees half a knowledge base.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
-from typing import NamedTuple, cast
+from typing import NamedTuple
 
-from gevent import get_hub
 from gevent.lock import Semaphore
 
+from actors.autoreply.building import Engines
 from actors.autoreply.classifier import NaiveBayes, features_of
 from actors.autoreply.intent import (
     asks_for_person,
@@ -43,13 +42,12 @@ from actors.autoreply.logistic import LogisticRegression
 from actors.autoreply.packed import summed
 from actors.autoreply.retrieval import STOPWORDS, Bm25Index, stem, terms_of
 from actors.autoreply.scorer import EntryScorer, top
-from actors.autoreply.spelling import Spelling
+from actors.autoreply.spelling import CONTRACTIONS, Spelling
 from actors.autoreply.synonyms import Synonyms
-from actors.autoreply.text import language_of, normalise
+from actors.autoreply.text import language_of, normalise, trimmed, without_thanks
 
 HUMAN = "\x00human"  # the pseudo-entry of asking for a person
 ANSWER, ASK_HUMAN, SUGGEST = "answer", "human", "suggest"
-_TRIM = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
 # Past this a message is not a question but a paste (a log, an essay): it is
 # cut before matching, so one message cannot cost more than a normal one by
 # much. The longest question in the labelled sets is under 60 characters.
@@ -64,27 +62,6 @@ PERSON_C = 1.0
 # that named one would be a request to it (the configured ways of asking are
 # always there).
 PERSON_MIN_EACH = 20
-_THANKS = re.compile(r"(?<![a-z])(?:thank(?:s| you| u)|thx|ty)"
-                     r"(?: (?:so|very) much| a lot)?(?![a-z])"
-                     r"|(?:非常|十分)?(?:谢谢|多谢|感谢)(?:你|您|你们|了|啦)?")
-_THANKS_HINT = re.compile(r"th|ty|谢")
-_CONTRACTIONS = frozenset(
-    "cant cannot dont doesnt didnt wont wouldnt couldnt shouldnt isnt arent wasnt werent "
-    "havent hasnt youre theyre theres wheres whats hows thats".split())
-
-
-def without_thanks(normal: str) -> str:
-    """Thanks carry no question: "thank you so much" matched price through
-    "much", "多谢了" through 多."""
-    return _THANKS.sub(" ", normal) if _THANKS_HINT.search(normal) else normal
-
-
-def _trimmed(text: str) -> str:
-    """``text`` without edge spaces and punctuation. Most questions begin and
-    end with a letter or a Han character: they skip the regex."""
-    if text[:1].isalnum() and text[-1:].isalnum():
-        return text
-    return _TRIM.sub("", text)
 
 
 class AutoReplyResult(NamedTuple):
@@ -118,7 +95,7 @@ class _Engine:
         # sent "讲个笑话" to a person through "说话": 0.025 of off-topic
         # questions, against 0.000 without; docs/autoreply.md).
         self.human_words = frozenset(normalise(w) for w in human_words)
-        self.human_phrases = self.human_words | {_TRIM.sub("", normalise(p))
+        self.human_phrases = self.human_words | {trimmed(normalise(p))
                                                  for p in knowledge.human}
         # An entry's labelled examples are more variants to retrieve by.
         examples: dict[str, tuple[str, ...]] = {}
@@ -136,7 +113,7 @@ class _Engine:
         self.index = Bm25Index(documents)
         # Typos put right against the knowledge base's words, but never a
         # stop word or a contraction into one ("doesnt" is no typo of "does").
-        self.spelling = Spelling(documents, stem, STOPWORDS | _CONTRACTIONS)
+        self.spelling = Spelling(documents, stem, STOPWORDS | CONTRACTIONS)
         # Each entry as one document of all its questions: a question that
         # uses words from two of an entry's variants ("cancel" from one,
         # "membership" from another) is explained by the entry as a whole
@@ -168,7 +145,7 @@ class _Engine:
         exact: dict[str, str | None] = {}
         for entry in knowledge.entries:
             for question in entry.questions:
-                key = _TRIM.sub("", self.prepare(question))
+                key = trimmed(self.prepare(question))
                 exact[key] = entry.id if exact.get(key, entry.id) == entry.id else None
         self.exact = {key: owner for key, owner in exact.items() if key and owner}
         # A question labelled off-topic (a supervisor's lesson, or a shipped
@@ -176,7 +153,7 @@ class _Engine:
         # learned layer alone may not outweigh an entry's word in it ("what is
         # the price of gold"). An entry's own variant stays that entry's.
         self.off_topic = frozenset(
-            key for key in (_trimmed(self.prepare(q)) for q in examples.get(NONE_LABEL, ()))
+            key for key in (trimmed(self.prepare(q)) for q in examples.get(NONE_LABEL, ()))
             if key and key not in self.exact)
         self.by_id = {e.id: e for e in knowledge.entries}
 
@@ -211,7 +188,7 @@ class _Engine:
         return not self.words[entry].isdisjoint(query)
 
     def wants_human(self, normal: str) -> bool:
-        if _trimmed(normal) in self.human_phrases:
+        if trimmed(normal) in self.human_phrases:
             return True
         asked = asks_for_person(normal)
         if asked is not None:
@@ -259,12 +236,7 @@ class _Engine:
         return LogisticRegression(documents, labels, PERSON_C)
 
 
-def _built(knowledge: Knowledge, human_words: tuple[str, ...]) -> _Engine:
-    """An engine built on a thread of the hub's pool: building takes a few
-    hundred ms with a few thousand examples (docs/autoreply.md), and on the
-    event loop every customer's callback would wait for it. The thread holds
-    the GIL only by turns, so the loop goes on answering meanwhile."""
-    return cast(_Engine, get_hub().threadpool.apply(_Engine, (knowledge, human_words)))
+_ENGINES = Engines(_Engine)
 
 
 class AutoReply:
@@ -273,7 +245,7 @@ class AutoReply:
     def __init__(self, knowledge: Knowledge, human_words: tuple[str, ...] = ()) -> None:
         self._file = knowledge  # as loaded, before lessons
         self._lessons = Lessons()
-        self._engine = _Engine(knowledge, human_words)
+        self._engine = _ENGINES.of(knowledge, human_words)
         self._changing = Semaphore()  # a reload or a lesson, one at a time
 
     @property
@@ -296,7 +268,8 @@ class AutoReply:
         assignment, so a question mid-answer sees the old one or the new one.
         """
         with self._changing:
-            engine = _built(self._lessons.apply(knowledge), tuple(self._engine.human_words))
+            engine = _ENGINES.of(self._lessons.apply(knowledge), self._engine.human_words,
+                                 on_pool=True)
             self._file, self._engine = knowledge, engine
 
     def teach(self, change: Callable[[Lessons], Lessons]) -> Lessons:
@@ -307,7 +280,8 @@ class AutoReply:
         with self._changing:
             before = self._lessons
             lessons = change(before)
-            engine = _built(lessons.apply(self._file), tuple(self._engine.human_words))
+            engine = _ENGINES.of(lessons.apply(self._file), self._engine.human_words,
+                                 on_pool=True)
             self._lessons, self._engine = lessons, engine
             return before
 
@@ -330,7 +304,7 @@ class AutoReply:
         if engine.wants_human(normal):
             return Scored((HUMAN,), 1.0, language)
         prepared = engine.prepare_normal(normal)
-        key = _trimmed(prepared)
+        key = trimmed(prepared)
         exact = engine.exact.get(key)
         if exact is not None:
             return Scored((exact,), 1.0, language)

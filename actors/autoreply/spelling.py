@@ -24,6 +24,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 _WORD = re.compile(r"[a-z]+")
+# English contractions written without their apostrophe: words, not typos of
+# one ("doesnt" is no typo of "does"); the engine passes them as known.
+CONTRACTIONS = frozenset(
+    "cant cannot dont doesnt didnt wont wouldnt couldnt shouldnt isnt arent wasnt werent "
+    "havent hasnt youre theyre theres wheres whats hows thats".split())
 MIN_LETTERS = 5
 
 

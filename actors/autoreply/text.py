@@ -41,3 +41,24 @@ def normalise(text: str) -> str:
         normal = _CONTROL.sub(" ", _INVISIBLE.sub("", normal))
     normal = normal.lower()
     return str(_T2S.convert(normal)) if _HAN.search(normal) else normal
+
+
+_THANKS = re.compile(r"(?<![a-z])(?:thank(?:s| you| u)|thx|ty)"
+                     r"(?: (?:so|very) much| a lot)?(?![a-z])"
+                     r"|(?:非常|十分)?(?:谢谢|多谢|感谢)(?:你|您|你们|了|啦)?")
+_THANKS_HINT = re.compile(r"th|ty|谢")
+_EDGES = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
+
+
+def without_thanks(normal: str) -> str:
+    """Thanks carry no question: "thank you so much" matched price through
+    "much", "多谢了" through 多."""
+    return _THANKS.sub(" ", normal) if _THANKS_HINT.search(normal) else normal
+
+
+def trimmed(text: str) -> str:
+    """``text`` without edge spaces and punctuation. Most questions begin and
+    end with a letter or a Han character: they skip the regex."""
+    if text[:1].isalnum() and text[-1:].isalnum():
+        return text
+    return _EDGES.sub("", text)
