@@ -54,20 +54,6 @@ def test_accuracy_on_the_labelled_set_stays_above_the_floor(engine):
     assert accuracy >= ACCURACY_FLOOR, wrong
 
 
-def test_autoreplies_of_one_knowledge_base_share_an_engine_until_one_is_taught(engine):
-    knowledge = load_knowledge(KNOWLEDGE)  # loaded again: equal, not the same object
-    other = AutoReply(knowledge, CsConfig().human_words)
-    assert other._engine is engine._engine
-    assert AutoReply(replace(knowledge, threshold=0.5), CsConfig().human_words)._engine \
-        is not engine._engine
-    unhashable = replace(knowledge, suggested=["price"])  # a hand-built one: built, not shared
-    assert AutoReply(unhashable, CsConfig().human_words)._engine is not engine._engine
-    other.teach(lambda lessons: lessons.with_variant("price", "gift wrapping cost"))
-    assert other.reply("gift wrapping cost").entry_id == "price"
-    assert other._engine is not engine._engine
-    assert engine.reply("gift wrapping cost").entry_id != "price"  # the shared one is untaught
-
-
 def test_a_near_miss_offers_the_closest_questions(engine):
     # A question the engine is not sure of (below the threshold, here raised
     # so that no example shipped later answers it) gets the nearest entries as

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
+from gevent import get_hub
 from gevent.lock import Semaphore
 
-from actors.autoreply.building import Engines
 from actors.autoreply.classifier import NaiveBayes, features_of
 from actors.autoreply.intent import (
     asks_for_person,
@@ -236,7 +236,12 @@ class _Engine:
         return LogisticRegression(documents, labels, PERSON_C)
 
 
-_ENGINES = Engines(_Engine)
+def _built(knowledge: Knowledge, human_words: tuple[str, ...]) -> _Engine:
+    """An engine built on a thread of the hub's pool: building takes a few
+    hundred ms with a few thousand examples (docs/autoreply.md), and on the
+    event loop every customer's callback would wait for it. The thread holds
+    the GIL only by turns, so the loop goes on answering meanwhile."""
+    return cast(_Engine, get_hub().threadpool.apply(_Engine, (knowledge, human_words)))
 
 
 class AutoReply:
@@ -245,7 +250,7 @@ class AutoReply:
     def __init__(self, knowledge: Knowledge, human_words: tuple[str, ...] = ()) -> None:
         self._file = knowledge  # as loaded, before lessons
         self._lessons = Lessons()
-        self._engine = _ENGINES.of(knowledge, human_words)
+        self._engine = _Engine(knowledge, human_words)
         self._changing = Semaphore()  # a reload or a lesson, one at a time
 
     @property
@@ -268,8 +273,7 @@ class AutoReply:
         assignment, so a question mid-answer sees the old one or the new one.
         """
         with self._changing:
-            engine = _ENGINES.of(self._lessons.apply(knowledge), self._engine.human_words,
-                                 on_pool=True)
+            engine = _built(self._lessons.apply(knowledge), tuple(self._engine.human_words))
             self._file, self._engine = knowledge, engine
 
     def teach(self, change: Callable[[Lessons], Lessons]) -> Lessons:
@@ -280,8 +284,7 @@ class AutoReply:
         with self._changing:
             before = self._lessons
             lessons = change(before)
-            engine = _ENGINES.of(lessons.apply(self._file), self._engine.human_words,
-                                 on_pool=True)
+            engine = _built(lessons.apply(self._file), tuple(self._engine.human_words))
             self._lessons, self._engine = lessons, engine
             return before
 
