@@ -23,6 +23,9 @@ from actors.config import ConfigError, CsConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAPS = ROOT / "tests" / "data" / "autoreply_person_traps.jsonl"
+# 200 more, written in round seven for phrasings a keyword bot misses (100 ask
+# for a person, 100 name one and ask for none).
+TRAPS3 = ROOT / "tests" / "data" / "autoreply_person_traps3.jsonl"
 ENTRY = {"id": "fee", "questions": ["运费多少"], "answer": "8 元"}
 
 
@@ -31,18 +34,19 @@ def knowledge():
     return load_knowledge(ROOT / "config" / "knowledge.yaml")
 
 
-def test_the_shipped_person_examples_are_the_trap_set(knowledge):
+def test_the_shipped_person_examples_are_the_trap_sets(knowledge):
     # 260 questions that name a person, written for this (170 that ask for
-    # none, 90 that ask for one); an entry's label there asks for no person.
+    # none, 90 that ask for one; an entry's label there asks for no person),
+    # and round seven's 200.
     expected = {(i.question, HUMAN_LABEL if i.expect == HUMAN_LABEL else NONE_LABEL)
-                for i in load_labelled(TRAPS)}
-    assert len(expected) == 260 and set(knowledge.person_examples) == expected
+                for path in (TRAPS, TRAPS3) for i in load_labelled(path)}
+    assert len(expected) == 460 and set(knowledge.person_examples) == expected
 
 
-def judge_folds(knowledge) -> tuple[int, int, int, int]:
-    """Five-fold over the trap set: each fold judged by an engine that learnt
+def judge_folds(knowledge, traps: Path = TRAPS) -> tuple[int, int, int, int]:
+    """Five-fold over a trap set: each fold judged by an engine that learnt
     from the other four. (requests recognised, requests, false requests, others)"""
-    items = load_labelled(TRAPS)
+    items = load_labelled(traps)
     random.Random(7).shuffle(items)
     found = false = 0
     for f in range(5):
@@ -65,6 +69,16 @@ def test_the_model_finds_requests_the_rules_miss_at_a_bounded_cost(knowledge, mo
     assert found >= rules_found + 6, (found, rules_found)
     assert found / requests >= 0.68 and false / others <= 0.06, (found, false)
     assert false - rules_false <= 4, (false, rules_false)
+
+
+def test_words_no_rule_reads_bring_a_question_to_the_model(knowledge):
+    """Round seven's trap set, five-fold: 同事, 店长, a specialist, typos of
+    human and agent... reach the model, which learnt from the other folds.
+    Measured when written: 55 of 100 found and 10 of 100 false; 41 and 10
+    when only the rules' words reached it (docs/autoreply.md)."""
+    found, requests, false, others = judge_folds(knowledge, TRAPS3)
+    assert (requests, others) == (100, 100)
+    assert found >= 50 and false <= 12, (found, false)
 
 
 def test_the_model_learns_from_the_person_examples_only_what_they_say(knowledge):

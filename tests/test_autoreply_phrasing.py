@@ -246,3 +246,24 @@ def test_the_hint_never_changes_what_the_rules_say(joined):
                 without_declined(text)) == hinted
     finally:
         intent._HINT = hint
+
+
+# Written for round seven's test, in no labelled set: a person named in words
+# no rule reads, which the person model judges. Before, 2 of the 10 requests
+# were recognised.
+NEW_WORDS_ASKING = ["could one of your colleagues help me with this", "让你们店长来跟我说",
+                    "get me someone in charge please", "can a specialist call me back",
+                    "请你们售后的同事处理一下", "I want your boss", "找个能做主的人来",
+                    "hoomans pls", "need an agnet now",
+                    "transfer me to the complaints department"]
+NEW_WORDS_NOT_ASKING = ["my colleague recommended your shop", "我同事也买了这个",
+                        "which department handles invoices?", "店长推荐的款式有哪些",
+                        "is the boss of the company rich", "what's the member price", "运营好辛苦",
+                        "售后政策是什么", "how do i add a team member",
+                        "do members get free shipping"]
+
+
+def test_a_person_in_words_no_rule_reads_is_left_to_the_model(engine):
+    found = [q for q in NEW_WORDS_ASKING if engine.wants_human(q)]
+    assert len(found) >= 8, set(NEW_WORDS_ASKING) - set(found)
+    assert [q for q in NEW_WORDS_NOT_ASKING if engine.wants_human(q)] == []

@@ -131,11 +131,20 @@ _WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|早�
                    r"|\d(?: ?[ap]\.?m)(?![a-z])")
 
 
+# Words that may name a person in a phrasing no rule knows ("让你们售后的同事
+#看下", "can a specialist take this over", typos of human and agent): no rule
+# reads them; the person model (engine.py) judges the questions they are in.
+_MORE_NAMES = (r"同事|职员|店长|管事|拍板|做主|售后|运营|懂行|喘气|仁工|人[宫攻]"
+               r"|colleague|teammate|advis[eo]r|specialist|department|boss|in charge|whoever"
+               r"|hoomans?|huamn|humn|persn|agnet|agant|sum1|some1|member")
+_MORE = re.compile(_MORE_NAMES)
+
+
 # Every rule above needs one of these: a question with none (most) is done
 # with in one search (the rules, clause by clause, cost ~10 µs).
 _HINT = re.compile(r"人|客服|经理|主管|领导|专员|投诉|human|person|people|agent|someone|somebody"
                    r"|anyone|anybody|rep|operator|manager|supervisor|staff|customer|support"
-                   r"|team|live chat")
+                   r"|team|live chat" + "|" + _MORE_NAMES)
 
 
 # Words that name a person, for ``unexplained_person``: the rules' own, and
@@ -199,7 +208,7 @@ def unexplained_person(normal: str) -> bool:
     if _ABOUT_BOT.search(text) or _PRAISE.search(text) or _WHEN.search(text):
         return False
     return bool(_EN_PERSON.search(text) or _EN_SUPPORT.search(text)
-                or _ZH_NAMES.search(text))
+                or _ZH_NAMES.search(text) or _MORE.search(text))
 
 
 def _asks(clause: str) -> bool:
