@@ -41,7 +41,10 @@ def test_a_person_asked_for_in_new_words_is_recognised(engine, text):
 @pytest.mark.parametrize("text", [
     "人工湖", "人工呼吸怎么做", "人工费多少", "人工智能会取代客服吗", "我是真人",
     "i am a human", "im a real person", "i'm a person not a robot", "不要人工服务",
-    "不需要真人", "i don't need an agent", "does anyone actually read this"])
+    "不需要真人", "i don't need an agent", "does anyone actually read this",
+    # declined in words round seven added to the negation: 专员, 经理, 叫人, a rep
+    "不用找专员了，谢谢", "别叫人了，我自己看", "no need for a manager, all good",
+    "i dont need a rep thanks"])
 def test_a_compound_a_statement_about_oneself_or_a_declined_person_is_not_a_request(
         engine, text):
     assert engine.reply(text).kind != ASK_HUMAN
