@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actors.autoreply.classifier import NaiveBayes, features_of
+from actors.autoreply.classifier import ALPHA, ROWS, NaiveBayes, features_of
 
 sklearn_nb = pytest.importorskip("sklearn.naive_bayes")
 sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
@@ -32,6 +32,27 @@ def test_the_probabilities_are_scikit_learns_multinomial_naive_bayes(train, aske
     expected = theirs.predict_proba(vectoriser.transform([q + ["bias"] for q in asked]))
     got = np.array([ours.probabilities(q + ["bias"]) for q in asked])
     np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("asked", [10, ROWS - 1, ROWS, 3 * ROWS])
+def test_a_question_with_more_known_features_than_the_precomputed_rows(asked):
+    """The classes' base for k known features is computed once for k < ROWS
+    and on the spot past it: both are scikit-learn's figures. Every asked
+    feature is once in each class, so the classes differ only by that base
+    (their sizes), the part the rows hold, and no probability is 0 or 1."""
+    asked_features = [f"q{i}" for i in range(asked)]
+    documents = [asked_features, asked_features, asked_features,
+                 [f"x{i}" for i in range(4)], [f"y{i}" for i in range(8)],
+                 [f"z{i}" for i in range(12)]]
+    labels = ["x", "y", "z", "x", "y", "z"]
+    ours = NaiveBayes(documents, labels, ["x", "y", "z"])
+    vectoriser = sklearn_text.CountVectorizer(analyzer=lambda d: d, binary=True)
+    theirs = sklearn_nb.MultinomialNB(alpha=ALPHA).fit(vectoriser.fit_transform(documents),
+                                                       labels)
+    assert len(ours.parts(asked_features)) == asked
+    expected = theirs.predict_proba(vectoriser.transform([asked_features]))[0]
+    assert expected.min() > 1e-9
+    np.testing.assert_allclose(ours.probabilities(asked_features), expected, rtol=1e-7)
 
 
 def test_a_class_without_documents_gets_no_probability_and_unknown_features_none():

@@ -26,9 +26,13 @@ _Floats = npt.NDArray[np.float64]
 
 
 def packed(indexes: npt.ArrayLike, weights: npt.ArrayLike) -> bytes:
-    """(index, weight) pairs as the bytes ``summed`` reads."""
-    pairs = np.empty(len(np.asarray(indexes)), RECORD)
-    pairs["index"], pairs["weight"] = indexes, weights
+    """(index, weight) pairs as the bytes ``summed`` reads: one weight per
+    index (numpy would spread one weight over them all)."""
+    places, values = np.asarray(indexes), np.asarray(weights)
+    if places.shape != values.shape or places.ndim != 1:
+        raise ValueError(f"{places.shape} indexes and {values.shape} weights: one each")
+    pairs = np.empty(len(places), RECORD)
+    pairs["index"], pairs["weight"] = places, values
     return pairs.tobytes()
 
 
@@ -50,6 +54,9 @@ def scaled(pairs: bytes, factor: float) -> bytes:
 
 
 def summed(parts: list[bytes], size: int) -> _Floats:
-    """The vector of ``size`` that the parts' pairs add up to."""
+    """The vector of ``size`` that the parts' pairs add up to (their indexes
+    are below ``size``: the callers pack their own)."""
+    if not parts:  # bincount of nothing is a vector of integers
+        return np.zeros(size)
     records = np.frombuffer(b"".join(parts), RECORD)
     return cast(_Floats, np.bincount(records["index"], records["weight"], size))

@@ -5,14 +5,12 @@ document of all its questions, each as the share of the question it explains
 (``Ranking.coverage``), blended. Done with Python dicts, that was two passes
 over every posting a question touches (about 480 with 200 entries, ~50 µs of
 the 76 µs an answer cost; docs/autoreply.md). Here both indexes' postings
-for a term are one pair of arrays, built once: a question concatenates its
-terms' arrays and one ``bincount`` adds them up for every question and every
-entry at once; ``maximum.reduceat`` takes each entry's best question (an
-entry's questions are consecutive documents).
-
-Since round seven the pairs are kept packed (packed.py): gathered by one
-``b"".join`` and summed by one ``bincount``, together with the learned
-layer's (``parts`` and ``finish`` split for that; the engine sums both).
+for a term, and its two IDFs, are one run of packed pairs (packed.py), built
+once: a question's runs are gathered by one ``b"".join`` and added up by one
+``bincount`` for every question and every entry at once, together with the
+learned layer's (``parts`` and ``finish`` are apart for that: the engine sums
+both); ``maximum.reduceat`` takes each entry's best question (an entry's
+questions are consecutive documents).
 
 The figures are BM25's, as ``Bm25Index`` computes them (its postings and
 IDF are read, not recomputed); ``tests/test_autoreply_scorer.py`` holds the
