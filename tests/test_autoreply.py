@@ -9,6 +9,7 @@ import bottle
 import gevent
 import pytest
 
+from actors.autoreply import engine as engine_module
 from actors.autoreply.engine import ANSWER, ASK_HUMAN, SUGGEST, AutoReply
 from actors.autoreply.knowledge import knowledge_from_dict, load_knowledge
 from actors.autoreply.retrieval import Bm25Index
@@ -52,6 +53,15 @@ def test_accuracy_on_the_labelled_set_stays_above_the_floor(engine):
              if decide(engine, i["q"]) != i["expect"]]
     accuracy = 1 - len(wrong) / len(items)
     assert accuracy >= ACCURACY_FLOOR, wrong
+
+
+def test_words_the_bot_never_saw_speak_for_off_topic(engine, monkeypatch):
+    # 开票软件 for one's own company: no invoice of the shop's. Without the
+    # unknown words' weight the invoice entry answered it.
+    question = "我自己开的小公司，给客户开发票用什么软件好"
+    assert engine.reply(question).kind == SUGGEST
+    monkeypatch.setattr(engine_module, "UNKNOWN_WORD_WEIGHT", 0.0)
+    assert engine.reply(question).entry_id == "invoice"
 
 
 def test_a_near_miss_offers_the_closest_questions(engine):

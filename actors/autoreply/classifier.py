@@ -145,6 +145,11 @@ class NaiveBayes:
         found += filter(None, map(self._grams.get, grams_of(prepared)))
         return found
 
+    def unknown(self, features: Iterable[str]) -> int:
+        """How many of ``features`` (each once) training never saw."""
+        found = set(features)
+        return len(found) - sum(map(self._pairs.__contains__, found))
+
     def finish(self, scores: _Floats, known: int) -> _Floats:
         """The probabilities from the summed pairs of ``known`` features
         (``scores``: the places from ``offset`` on are theirs)."""
