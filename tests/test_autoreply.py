@@ -1,6 +1,7 @@
 """The auto-reply engine: accuracy on a labelled set, suggestions, reload, webhook."""
 
 import json
+import random
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -62,6 +63,15 @@ def test_words_the_bot_never_saw_speak_for_off_topic(engine, monkeypatch):
     assert engine.reply(question).kind == SUGGEST
     monkeypatch.setattr(engine_module, "UNKNOWN_WORD_WEIGHT", 0.0)
     assert engine.reply(question).entry_id == "invoice"
+
+
+def test_a_paste_of_words_the_bot_never_saw_is_offered_the_options(engine, monkeypatch):
+    rng = random.Random(3)
+    paste = "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(400)) + " 运费多少"
+    for weight in (1.0, 50.0):  # the off-topic weight of ~550 unseen words stays finite
+        monkeypatch.setattr(engine_module, "UNKNOWN_WORD_WEIGHT", weight)
+        result = engine.reply(paste)
+        assert result.kind == SUGGEST and result.confidence == 0.0
 
 
 def test_a_near_miss_offers_the_closest_questions(engine):

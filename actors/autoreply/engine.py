@@ -338,7 +338,9 @@ class AutoReply:
         unknown = engine.classifier.unknown(query)
         if unknown:  # words the learned layer never saw speak for off-topic
             none = likelihoods[engine.none_class]
-            likelihoods[engine.none_class] = none * math.exp(UNKNOWN_WORD_WEIGHT * unknown)
+            # (under e^700, which a float holds: a paste has up to ~600 words)
+            likelihoods[engine.none_class] = none * math.exp(
+                min(700.0, UNKNOWN_WORD_WEIGHT * unknown))
             total += likelihoods[engine.none_class] - none
         combined = retrieved + likelihoods[:engine.entry_count] * (learned / total)
         ranked = top(combined, engine.knowledge.suggestions + 1)
