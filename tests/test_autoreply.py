@@ -67,7 +67,7 @@ def test_words_the_bot_never_saw_speak_for_off_topic(engine, monkeypatch):
 
 def test_a_paste_of_words_the_bot_never_saw_is_offered_the_options(engine, monkeypatch):
     rng = random.Random(3)
-    paste = "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(400)) + " 运费多少"
+    paste = "运费多少 " + "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(400))
     for weight in (1.0, 50.0):  # the off-topic weight of ~550 unseen words stays finite
         monkeypatch.setattr(engine_module, "UNKNOWN_WORD_WEIGHT", weight)
         result = engine.reply(paste)

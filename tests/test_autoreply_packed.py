@@ -120,7 +120,7 @@ def unfused_score(engine, question: str) -> tuple[tuple[str, ...], float] | None
     if retrieved is None:
         return (), 0.0
     probabilities = engine.classifier.probabilities(features_of(corrected, terms))
-    # each word the learned layer never saw multiplies off-topic's likelihood
+    # each term the learned layer never saw multiplies off-topic's likelihood
     unknown = sum(not engine.classifier.parts([term]) for term in query)
     probabilities[engine.none_class] *= math.exp(UNKNOWN_WORD_WEIGHT * unknown)
     probabilities /= probabilities.sum()

@@ -72,13 +72,13 @@ def test_the_model_finds_requests_the_rules_miss_at_a_bounded_cost(knowledge, mo
 
 
 def test_words_no_rule_reads_bring_a_question_to_the_model(knowledge):
-    """Round seven's trap set, five-fold: 同事, 店长, a specialist, typos of
+    """Round seven's trap set, five-fold: 店长, 售后, a specialist, typos of
     human and agent... reach the model, which learnt from the other folds.
-    Measured when written: 55 of 100 found and 10 of 100 false; 41 and 10
+    Measured when written: 50 of 100 found and 9 of 100 false; 41 and 10
     when only the rules' words reached it (docs/autoreply.md)."""
     found, requests, false, others = judge_folds(knowledge, TRAPS3)
     assert (requests, others) == (100, 100)
-    assert found >= 50 and false <= 12, (found, false)
+    assert found >= 47 and false <= 11, (found, false)
 
 
 def test_the_model_learns_from_the_person_examples_only_what_they_say(knowledge):

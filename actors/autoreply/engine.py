@@ -63,13 +63,15 @@ PERSON_C = 1.0
 # that named one would be a request to it (the configured ways of asking are
 # always there).
 PERSON_MIN_EACH = 20
-# Each of a question's words (retrieval terms) that the learned layer never
-# saw multiplies the off-topic class's likelihood by e to this: a word no
-# entry knows speaks against them all. It tips questions near the threshold
-# ("给客户开发票用什么软件好" is no invoice of ours); one whose known words
-# point hard at an entry is still answered ("how do i reset my snapchat
-# password"). Chosen by leaving each development set out: 0.9632 without,
-# 0.9674 at 1, 0.9656 at 2 and 3 (docs/autoreply.md).
+# Each of a question's retrieval terms that the learned layer never saw (an
+# English word's stem and its three-letter pieces, a Han character or pair)
+# multiplies the off-topic class's likelihood by e to this: what no entry
+# knows speaks against them all. A long unknown name weighs more than a short
+# one ("reykjavik" 7 terms, "rome" 1). It tips questions near the threshold
+# ("我自己开的小公司，给客户开发票用什么软件好" is no invoice of ours); one whose
+# known words point hard at an entry is still answered ("how do i reset my
+# snapchat password"). Chosen by leaving each development set out: 0.9632
+# without, 0.9674 at 1, 0.9656 at 2 and 3 (docs/autoreply.md).
 UNKNOWN_WORD_WEIGHT = 1.0
 
 
@@ -336,7 +338,7 @@ class AutoReply:
         retrieved = engine.scorer.finish(scores, query, 1 - learned)
         likelihoods, total = engine.classifier.likelihoods(scores, len(learning))
         unknown = engine.classifier.unknown(query)
-        if unknown:  # words the learned layer never saw speak for off-topic
+        if unknown:  # terms the learned layer never saw speak for off-topic
             none = likelihoods[engine.none_class]
             # (under e^700, which a float holds: a paste has up to ~600 words)
             likelihoods[engine.none_class] = none * math.exp(

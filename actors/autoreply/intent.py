@@ -50,7 +50,7 @@ _ZH_NOT_BOT = re.compile(r"(?:不想|不要|别|不和|不跟)\S{0,3}机器人")
 # "别废话转人工" and "不是很懂，要人工" ask; 特别 is no 别.
 _ZH_NEGATED = re.compile(
     r"(?:不要|不用|不需要|无需|不必|(?<!特)别|不是|不找|不转|懒得)(?:给我|帮我|再|去)?"
-    r"(?:[转找接叫要]|转接)?\S?(?:人工|真人|客服|投诉|专员|经理|主管|(?<=[叫找])人)")
+    r"(?:[转找接叫要]|转接)?\S?(?:人工|真人|客服|投诉|(?<=[叫找])人)")
 # 人工 or 真人 said nearly alone: "人工！！", "真人客服", "人工服务 pls".
 _ZH_ALONE = re.compile(r"^\W*(?:请|麻烦|可以|能不能|能|可不可以)?(?:人工|真人)+"
                        r"(?:客服|服务|坐席|座席)?(?:[的吗呢啊吧呀了哦]|谢谢|pls|please|\W)*$")
@@ -98,7 +98,7 @@ _EN_NEGATED = re.compile(
     r"(?<![a-z])(?:no|not|dont|don't|do not|never|no need for)(?![a-z])"
     r"(?:[^\w.,!?;:，。！？；]+\w+){0,5}?[^\w.,!?;:，。！？；]+"
     r"(?:human|person|agent|someone|somebody|anyone|anybody|representative|operator"
-    r"|reps?|managers?|supervisors?|staff|customer service|customer support)(?![a-z])")
+    r"|customer service|customer support)(?![a-z])")
 # Asking what the bot is ("are you a human being?") is not asking for one.
 # Nor is saying what one is oneself ("i'm a real person", "我是真人").
 _ABOUT_BOT = re.compile(r"\bare (?:you|u) (?:a |an )?(?:real )?(?:human|person|bot|robot)"
@@ -131,12 +131,15 @@ _WHEN = re.compile(r"什么时候|几点|时间|上班|下班|周末|晚上|早�
                    r"|\d(?: ?[ap]\.?m)(?![a-z])")
 
 
-# Words that may name a person in a phrasing no rule knows ("让你们售后的同事
-#看下", "can a specialist take this over", typos of human and agent): no rule
-# reads them; the person model (engine.py) judges the questions they are in.
-_MORE_NAMES = (r"同事|职员|店长|管事|拍板|做主|售后|运营|懂行|喘气|仁工|人[宫攻]"
-               r"|colleague|teammate|advis[eo]r|specialist|department|boss|in charge|whoever"
-               r"|hoomans?|huamn|humn|persn|agnet|agant|sum1|some1|member")
+# Words that may name a person in a phrasing no rule knows ("让你们店长来",
+# "can a specialist take this over", typos of human and agent): no rule reads
+# them; the person model (engine.py) judges the questions they are in. Only
+# words that name the shop's people: "boss", "member", "department", 同事 and
+# "teammate" are as often the customer's own or a thing ("boss, any
+# discount?", "帮我同事退款"), and the model took those for requests.
+_MORE_NAMES = (r"职员|店长|管事|拍板|做主|售后|懂行|喘气|仁工|人[宫攻]"
+               r"|(?<![a-z])(?:specialists?|advis[eo]rs?|in charge|whoever|hoomans?|huamn"
+               r"|humn|persn|agnet|agant|sum1|some1)(?![a-z])")
 _MORE = re.compile(_MORE_NAMES)
 
 
