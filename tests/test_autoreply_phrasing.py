@@ -65,7 +65,10 @@ def test_a_compound_a_statement_about_oneself_or_a_declined_person_is_not_a_requ
     "no, i want a human", "not helpful. human please", "are any humans available",
     "human being please",
     # Round six: a verb of asking before "your people".
-    "找你们公司的人处理", "叫你们的人出来", "让店里的人跟我联系"])
+    "找你们公司的人处理", "叫你们的人出来", "让店里的人跟我联系",
+    # Round seven's review: a negation near a manager or a rep is no decline.
+    "this is not working i need a manager", "I want a manager, not a rep",
+    "your rep was not helpful i want a manager", "我不要专员我要经理"])
 def test_a_request_for_a_person_in_its_frame_is_recognised(text):
     assert asks_for_person(normalise(text)) is True
 
