@@ -122,7 +122,6 @@ class NaiveBayes:
         self._grams = {feature[len(GRAM):]: pairs for feature, pairs in self._pairs.items()
                        if feature.startswith(GRAM)}
         self._rows = self._prior + np.arange(ROWS, dtype=np.float64)[:, np.newaxis] * self._base
-        self._n_classes = n_classes
         self.offset = offset
         self.size = offset + n_classes  # of the vector ``parts`` add up to
 

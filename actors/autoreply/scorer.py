@@ -29,7 +29,6 @@ import numpy.typing as npt
 from actors.autoreply.packed import packed, packed_runs, scaled, summed
 from actors.autoreply.retrieval import Bm25Index
 
-_Ids = npt.NDArray[np.intp]
 _Weights = npt.NDArray[np.float64]
 
 
