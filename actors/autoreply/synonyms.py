@@ -6,7 +6,10 @@ knowledge base's, in the questions of both, lets a variant written once
 cover them all. The table is the knowledge base's (``synonyms:`` in
 config/knowledge.yaml), since which words are the same thing is the
 business's to say. Han words are replaced wherever they occur (Chinese has
-no spaces); English words only whole.
+no spaces); English words only whole. A single English word also covers its
+plural or singular, so a table need not list both: "sales" and "deal" were
+missed with "sale" and "deals" listed (two more questions right of 1,687
+left out in turn; docs/autoreply.md).
 """
 
 from __future__ import annotations
@@ -16,12 +19,39 @@ from collections.abc import Iterable
 
 from actors.autoreply.text import normalise
 
+_SINGLE_WORD = re.compile(r"[a-z]{3,}")
+
+
+def inflections(word: str) -> list[str]:
+    """The plural or singular of a single English word of three letters or
+    more (a table's "sale" also covers "sales", its "deals" also "deal");
+    nothing for a phrase, an abbreviation or Han. A form the table lists
+    itself keeps the table's word (``Synonyms`` adds these only where none is
+    listed). Verbs' forms are not made: "support: agents" would then rewrite
+    "which cards are supported", and adding "-ed" and "-ing" forms lost more
+    than it gained (left out in turn)."""
+    if not _SINGLE_WORD.fullmatch(word):
+        return []
+    forms = []
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        forms.append(word[:-1])
+    elif word.endswith(("s", "x", "z", "ch", "sh")):
+        forms.append(word + "es")
+    elif word.endswith("y") and word[-2] not in "aeiou":
+        forms.append(word[:-1] + "ies")
+    else:
+        forms.append(word + "s")
+    return forms
+
 
 class Synonyms:
     """Immutable once built; shared by every session."""
 
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._to = {normalise(word): normalise(canonical) for word, canonical in pairs}
+        for word, canonical in list(self._to.items()):
+            for form in inflections(word):
+                self._to.setdefault(form, canonical)
         # Longest first, so 取消订阅 is rewritten before 订阅 is.
         words = sorted(self._to, key=len, reverse=True)
         # English words are bounded by anything but a Latin letter or digit,
@@ -49,3 +79,4 @@ class Synonyms:
         if self._pattern is None or self._any is None or not self._any.search(normal):
             return normal
         return self._pattern.sub(lambda m: self._to[m.group(0)], normal)
+
