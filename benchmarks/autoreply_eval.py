@@ -60,6 +60,7 @@ from actors.autoreply.evaluation import (  # noqa: E402
     without,
 )
 from actors.autoreply.knowledge import Knowledge, load_knowledge  # noqa: E402
+from actors.autoreply.text import normalise  # noqa: E402
 from actors.config import CsConfig  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -144,8 +145,16 @@ def main() -> None:
              "the examples", judge(AutoReply(without(knowledge, items), human_words), items),
              args.errors)
         if args.kfold:
-            show(f"{args.file.name}, {args.k}-fold within it",
+            show(f"{args.file.name}, {args.k}-fold within it, the threshold fitted on its "
+                 "training folds alone",
                  cross_validate(knowledge, human_words, items, args.k, args.blends),
+                 args.errors)
+            asked = {normalise(item.question) for item in items}
+            also = [item for name in SETS for item in load_set(name)
+                    if normalise(item.question) not in asked]
+            show(f"{args.file.name}, {args.k}-fold within it, the threshold fitted on its "
+                 f"training folds and the {len(also)} questions of the development sets",
+                 cross_validate(knowledge, human_words, items, args.k, args.blends, also),
                  args.errors)
 
 

@@ -133,15 +133,29 @@ def score_all(knowledge: Knowledge, human_words: tuple[str, ...],
 
 def cross_validate(knowledge: Knowledge, human_words: tuple[str, ...],
                    items: Sequence[Labelled], k: int = 10,
-                   blends: Sequence[float] = ()) -> list[Outcome]:
+                   blends: Sequence[float] = (),
+                   also: Sequence[Labelled] = ()) -> list[Outcome]:
     """k-fold: each fold judged by an engine that learnt from the other folds
     (and the knowledge base's examples that are not in ``items``), at the
-    threshold fitted on the other folds' out-of-fold scores."""
-    scored = score_all(knowledge, human_words, items, blends or (knowledge.blend,), k)
+    threshold fitted on the other folds' out-of-fold scores.
+
+    ``also``: more labelled questions (other sets, none of ``items``) whose
+    own out-of-fold scores join every fold's fit, so that the threshold of
+    a set of 300 is not chosen on 270 questions alone. They are scored by
+    engines that learnt from none of ``items`` and none of their own fold.
+    """
+    blends = blends or (knowledge.blend,)
+    scored = score_all(knowledge, human_words, items, blends, k)
+    everything: list[Labelled] = list(items)
+    if also:
+        others = score_all(without(knowledge, items), human_words, also, blends, k)
+        scored = {blend: scores + others[blend] for blend, scores in scored.items()}
+        everything += also
     outcomes: list[Outcome | None] = [None] * len(items)
     for test in folds(items, k):
         held = set(test)
-        fitted = fit(scored, items, [i for i in range(len(items)) if i not in held])
+        fitted = fit(scored, everything,
+                     [i for i in range(len(everything)) if i not in held])
         for i in test:
             item = items[i]
             outcomes[i] = Outcome(item.question, item.expect,
