@@ -73,7 +73,8 @@ class NaiveBayes:
     """Immutable once built; shared by every session."""
 
     def __init__(self, documents: Sequence[Iterable[str]], labels: Sequence[str],
-                 classes: Sequence[str], alpha: float = ALPHA, offset: int = 0) -> None:
+                 classes: Sequence[str], alpha: float = ALPHA, offset: int = 0,
+                 temperature: float = 1.0) -> None:
         """Args:
             documents: each training document's features (each counted once).
             labels: each document's class, one of ``classes``.
@@ -81,6 +82,15 @@ class NaiveBayes:
                 a class with no document gets no probability (0).
             offset: where the classes' places begin in the vector ``parts``
                 add up to (after retrieval's, when the engine sums both).
+            temperature: every log-likelihood is divided by it (1: the
+                textbook model). Naive Bayes counts each piece of evidence
+                as independent, and a question's features are not: a Han
+                character is a feature, and so are the two pairs and the
+                three-character pieces around it, and the term of the same
+                pair again. Its probabilities are then all but 0 or 1, and
+                dividing by about the number of features that repeat one
+                piece of evidence tempers them (the engine's
+                ``LEARNED_TEMPERATURE`` says what that gained).
         """
         if len(documents) != len(labels):
             raise ValueError("one label per document")
@@ -108,10 +118,10 @@ class NaiveBayes:
                                  + np.array(cols, dtype=np.int64), return_counts=True)
         totals = np.bincount(keys % n_classes, weights=counts, minlength=n_classes)
         log_totals = np.log(totals + alpha * n_features)
-        self._base: _Floats = np.log(alpha) - log_totals
-        self._prior: _Floats = np.where(present, prior, -np.inf)
+        self._base: _Floats = (np.log(alpha) - log_totals) / temperature
+        self._prior: _Floats = np.where(present, prior / temperature, -np.inf)
         class_of = keys % n_classes + offset
-        correction: _Floats = np.log(counts + alpha) - np.log(alpha)
+        correction: _Floats = (np.log(counts + alpha) - np.log(alpha)) / temperature
         # The pairs of feature i are [starts[i], starts[i + 1]) (keys are
         # sorted), packed apart for each feature (packed.py).
         starts = np.searchsorted(keys // n_classes, np.arange(n_features + 1)).tolist()

@@ -73,6 +73,12 @@ PERSON_MIN_EACH = 20
 # snapchat password"). Chosen by leaving each development set out: 0.9632
 # without, 0.9674 at 1, 0.9656 at 2 and 3 (docs/autoreply.md).
 UNKNOWN_WORD_WEIGHT = 1.0
+# The learned layer's log-likelihoods are divided by this (classifier.py says
+# why). Chosen by leaving each development set out (1,687 questions): 0.9686
+# at 1, 0.9698 at 2, 0.9692 at 3, 0.9721 at 4, 0.9715 at 6, 0.9686 at 8,
+# 0.9514 at 12. At 1 a set's own questions, taught as examples, cost it 10 of
+# 1,687 at one threshold; at 4, 3 (docs/autoreply.md).
+LEARNED_TEMPERATURE = 4.0
 
 
 class AutoReplyResult(NamedTuple):
@@ -183,7 +189,7 @@ class _Engine:
             labels += [label] * len(extra)
         return NaiveBayes([self._features_of(t) for t in texts], labels,
                           [*self.entry_owners, HUMAN_LABEL, NONE_LABEL],
-                          offset=self.scorer.size)
+                          offset=self.scorer.size, temperature=LEARNED_TEMPERATURE)
 
     def prepare(self, text: str) -> str:
         """A knowledge-base text for indexing: never cut (an entry's document
