@@ -79,4 +79,3 @@ class Synonyms:
         if self._pattern is None or self._any is None or not self._any.search(normal):
             return normal
         return self._pattern.sub(lambda m: self._to[m.group(0)], normal)
-
