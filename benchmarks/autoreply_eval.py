@@ -35,7 +35,9 @@ since).
 same way, at the shipped threshold with its questions out of the examples;
 with ``--kfold`` it is also cross-validated within itself, k folds: each
 fold judged by an engine that learnt from the other folds too, at the
-threshold fitted on them (the issue's "cross-validated on the new set").
+threshold fitted on them (the issue's "cross-validated on the new set"):
+``--file tests/data/autoreply_blind8.jsonl --kfold`` for the eighth blind set
+(320; round nine, never read, not among the examples).
 """
 
 import argparse
