@@ -7,6 +7,7 @@ import pytest
 from transport.sim.loadgen import LoadOptions, LoadTest
 from transport.sim.loadpeople import Samples
 from transport.sim.loadplot import per_second
+from transport.sim.loadprocs import busy_share, cores_ticks
 
 
 def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
@@ -32,6 +33,8 @@ def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
     # with others' (storage/batch.py): some, and at most a few, per answer.
     for s in ("", "_5"):
         assert 0 < result[f"saturation{s}_redis_round_trips_per_answer"] <= 3
+        # The tool's own core worked (it drives the customers) and says how hard.
+        assert 0 < result[f"saturation{s}_tool_cores_percent"] <= 100
     rounds = result["rounds"]
     assert len(rounds) == 2
     shares = sorted(r["share_of_ceiling"] for r in rounds)
@@ -173,3 +176,18 @@ def test_what_nobody_claims_is_bounded_and_the_newest_is_kept():
     assert people.wait("c", equals("notice 0"), 0.0) is None  # the oldest went
     newest = f"notice {MAX_UNCLAIMED + 9}"
     assert people.wait("c", equals(newest), 0.0)[1] == newest
+
+
+def test_the_tool_cores_busy_share_comes_from_proc_stat():
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    before = ("cpu  9 9 9 9 9 9 9 9 0 0\n"
+              "cpu0 100 0 50 800 50 0 0 0 0 0\ncpu1 10 0 10 70 10 0 0 0 5 0\n")
+    after = ("cpu  9 9 9 9 9 9 9 9 0 0\n"
+             "cpu0 100 0 50 900 50 0 0 0 0 0\ncpu1 70 0 20 80 20 0 0 0 5 0\n")
+    # cpu1: 70 busy ticks (60 user, 10 system) of 90 (10 idle, 10 iowait more).
+    share = busy_share(cores_ticks({1}, before), cores_ticks({1}, after))
+    assert share == pytest.approx(70 / 90)
+    # cpu0 idled throughout; "cpu " (all of them) is never counted as a core.
+    assert busy_share(cores_ticks({0}, before), cores_ticks({0}, after)) == 0
+    assert cores_ticks({0, 1}, before) == (150 + 20, 1000 + 100)
+    assert busy_share((5, 10), (5, 10)) is None

@@ -1,4 +1,5 @@
-"""Child processes of the load test, pinned to a core, and their CPU and memory."""
+"""Child processes of the load test, pinned to a core, and their CPU and memory;
+and how busy the load tool's own cores were."""
 
 from __future__ import annotations
 
@@ -33,6 +34,31 @@ def process_stats(pid: int) -> dict[str, float]:
               if line.startswith(("VmHWM", "VmRSS"))}
     return {"cpu_secs": (int(stat[11]) + int(stat[12])) / ticks,
             "peak_rss_mb": memory.get("VmHWM", 0.0), "rss_mb": memory.get("VmRSS", 0.0)}
+
+
+def cores_ticks(cores: set[int], stat: str | None = None) -> tuple[int, int]:
+    """(busy, total) clock ticks so far of ``cores``, from /proc/stat's ``cpuN``
+    lines (idle and iowait are the not-busy ones). (0, 0) where /proc/stat is
+    missing: not Linux."""
+    if stat is None:
+        try:
+            stat = Path("/proc/stat").read_text()
+        except OSError:
+            return 0, 0
+    busy = total = 0
+    for line in stat.splitlines():
+        name, _, rest = line.partition(" ")
+        if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cores:
+            ticks = [int(t) for t in rest.split()[:8]]  # user .. steal; guest is in user
+            total += sum(ticks)
+            busy += sum(ticks) - ticks[3] - ticks[4]
+    return busy, total
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    """The busy share of the ticks between two ``cores_ticks``; None if none passed."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total > 0 else None
 
 
 class Child:

@@ -24,6 +24,7 @@ wait, within one more) apart.
 from __future__ import annotations
 
 import json
+import os
 import re
 import statistics
 import time
@@ -48,7 +49,7 @@ from transport.sim.loadpeople import (
     question,
     wire_text,
 )
-from transport.sim.loadprocs import Child, process_stats
+from transport.sim.loadprocs import Child, busy_share, cores_ticks, process_stats
 
 BLASTERS = 64  # concurrent conversations in the ceiling and saturation phases
 IN_FLIGHT = (64, 5)  # callbacks in flight per host: without the IM server's limit, and with it
@@ -125,12 +126,16 @@ class ShareRounds:
                 measured[f"ceiling{s}_callbacks_per_sec"] = round(rate, 1)
                 measured[f"ceiling{s}_server_cpu_percent"] = round(100 * busy, 1)
                 measured[f"ceiling{s}_lost"] = failed
-            rate, busy, lost, late, to_200, trips = self._saturate(in_flight)
+            rate, busy, lost, late, to_200, trips, tool = self._saturate(in_flight)
             measured[f"saturation{s}_answers_per_sec"] = round(rate, 1)
             measured[f"saturation{s}_server_cpu_percent"] = round(100 * busy, 1)
             # Steadier than the rate when the machine's speed wanders.
             measured[f"saturation{s}_server_cpu_us_per_answer"] = us_per_answer(busy, rate)
             measured[f"saturation{s}_redis_round_trips_per_answer"] = trips
+            # The load tool's cores (the simulator, the customers, and the
+            # embedded Redis by default): near 100%, the rate is the tool's
+            # as much as the server's.
+            measured[f"saturation{s}_tool_cores_percent"] = tool
             measured[f"saturation{s}_lost"] = lost
             measured[f"saturation{s}_late"] = late
             # What caps the rate with 5 in flight: about 5 / (time to 200).
@@ -226,9 +231,11 @@ class ShareRounds:
         return {"target_per_sec": round(rate, 1), "callbacks": total,
                 "lost": total - len(answer_secs), "time_to_200_ms": to_200}
 
-    def _saturate(self, in_flight: int) -> tuple[float, float, int, int, dict[str, Any], float]:
+    def _saturate(self, in_flight: int
+                  ) -> tuple[float, float, int, int, dict[str, Any], float, float | None]:
         """(bot answers per second, the CS server's CPU share, lost, late, time to 200,
-        Redis round trips per answer) for one phase."""
+        Redis round trips per answer, how busy the load tool's cores were in %)
+        for one phase."""
         people, server = self._people, self._server
         people.sim.callbacks.max_per_host = in_flight
         answer_secs: list[float] = []
@@ -262,10 +269,13 @@ class ShareRounds:
         try:
             cpu_before = process_stats(server.proc.pid)["cpu_secs"]
             trips_before = redis_round_trips(server.url)
+            tool_cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+            tool_before = cores_ticks(tool_cores)
             started = time.perf_counter()
             gevent.joinall([gevent.spawn(customer, i) for i in range(BLASTERS)])
             elapsed = time.perf_counter() - started
             busy = (process_stats(server.proc.pid)["cpu_secs"] - cpu_before) / elapsed
+            tool = busy_share(tool_before, cores_ticks(tool_cores))
             # Round trips of the journal, commit and confirm scripts (grouped:
             # storage/batch.py), sessions opened included.
             trips = (redis_round_trips(server.url) - trips_before) / max(1, answered)
@@ -277,8 +287,10 @@ class ShareRounds:
         to_200 = distribution(answer_secs)
         self._say(f"saturation, {in_flight} in flight: {rate:.0f} bot answers/s end to end;"
                   f" server CPU {busy:.0%} ({us_per_answer(busy, rate)} µs per answer);"
-                  f" time to 200 p50 {to_200['p50']} ms; lost {len(overdue) - late}, late {late}")
-        return rate, busy, len(overdue) - late, late, to_200, round(trips, 3)
+                  f" time to 200 p50 {to_200['p50']} ms; lost {len(overdue) - late}, late {late}"
+                  + (f"; the load tool's cores {tool:.0%} busy" if tool is not None else ""))
+        return (rate, busy, len(overdue) - late, late, to_200, round(trips, 3),
+                None if tool is None else round(100 * tool, 1))
 
 
 def count_late(people: People, overdue: Overdue, wait: float) -> int:
