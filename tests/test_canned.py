@@ -55,6 +55,29 @@ def test_hash_alone_lists_and_an_unknown_name_suggests_without_a_word_to_the_cus
     assert [text_of(m) for m in stack.client.wait_for("carol")] == ["ok, a real answer"]
 
 
+def test_a_name_with_nothing_close_gets_every_name_rather_than_a_dash(stack):
+    seat_carol_with_alice(stack)
+    stack.client.send("alice", "carol*Shadow", "#zzzzzz")
+    [unknown] = stack.client.wait_for("alice")
+    assert text_of(unknown).split("closest")[-1].strip(": .") == "#bye, #hi"
+
+
+def test_with_no_canned_reply_at_all_the_servicer_is_told_how_to_add_one(redis_url):
+    stack = start_stack(redis_url, make_config())
+    try:
+        seat_carol_with_alice(stack)
+        none_yet = stack.cs.settings.config.texts.canned_none
+        for command in ("#", "#hi"):
+            stack.client.send("alice", "carol*Shadow", command)
+            [told] = stack.client.wait_for("alice")
+            assert text_of(told) == none_yet and "PUT /api/canned/" in none_yet
+        stack.client.send("alice", "carol*Shadow", "a real word")  # nothing went before it
+        assert [text_of(m) for m in stack.client.wait_for("carol")] == ["a real word"]
+    finally:
+        stack.stop()
+        stack.cs.store.delete_all()
+
+
 def test_a_servicers_own_canned_reply_wins_over_the_shared_one(stack):
     http = JsonClient()
     boss = {"Authorization": f"Bearer {TOKEN}"}

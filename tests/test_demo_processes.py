@@ -108,7 +108,7 @@ def play_printed_flow(demo):
     """Each printed line in turn, waiting for what it should cause before the next,
     as a person reading the replies would."""
     sim, run = demo.sim, iter(demo.commands)
-    assert len(demo.commands) == 9, demo.commands
+    assert len(demo.commands) == 10, demo.commands
 
     def send():
         assert "messageId" in json.loads(sh(next(run)))
@@ -126,6 +126,9 @@ def play_printed_flow(demo):
     send()  # servicer1 in the Shadow chat
     [reply] = sim.wait_for("customer1", timeout=10)
     assert json.loads(reply["payload"]["extra"])["cs"]["servicerId"] == "servicer1"
+    send()  # servicer1: #hi, the demo's canned reply, filled with both names
+    [canned] = sim.wait_for("customer1", timeout=10)
+    assert "张三 Zhang San" in text_of(canned) and "小王 Wang" in text_of(canned)
     send()  # servicer1: /end
     end, rating_request = sim.wait_for("customer1", 2, timeout=10)
     assert "ended" in text_of(end) and rating_request["payload"]["type"] == 10005
@@ -133,8 +136,14 @@ def play_printed_flow(demo):
     assert "Thank you" in text_of(sim.wait_for("customer1", timeout=10)[0])
 
     inbox = sh(next(run)).splitlines()  # one line per message customer1 received
-    assert len(inbox) == 7 and "Thank you" in inbox[-1] and "\\u" not in "".join(inbox)
+    assert len(inbox) == 8 and "Thank you" in inbox[-1] and "\\u" not in "".join(inbox)
     history = json.loads(sh(next(run)))["messages"]
+    # The printed TOKEN is the one the README's API examples take.
+    [token] = [line.split("=", 1)[1].strip() for line in demo.output
+               if line.startswith("    export TOKEN=")]
+    servicers = sh(f"curl -s -H 'Authorization: Bearer {token}' "
+                   f"http://127.0.0.1:{demo.base}/api/servicers")
+    assert "servicer2" in servicers
     assert history[0]["payload"]["type"] == 10001
     assert any("Thank you" in text_of(entry) for entry in history)
     return history
@@ -144,6 +153,7 @@ def test_the_demo_plays_its_printed_flow_run_after_run(demos, tmp_path):
     base = free_base_port()
     first = demos(tmp_path, base)
     first_history = play_printed_flow(first)
+    assert "each run starts afresh" in "".join(first.output)
     assert first.stop() == 0  # Ctrl-C
 
     # --keep-data: the record stays, but not the last run's sessions and seats,
@@ -151,6 +161,8 @@ def test_the_demo_plays_its_printed_flow_run_after_run(demos, tmp_path):
     second_start_ms = time.time() * 1000
     kept = demos(tmp_path, base, "--keep-data")
     kept_history = play_printed_flow(kept)
+    assert "starts afresh" not in "".join(kept.output)
+    assert "history, ratings and statistics are kept" in "".join(kept.output)
     assert kept_history[:len(first_history)] == first_history
     assert len(kept_history) > len(first_history)
     assert kept.stop() == 0

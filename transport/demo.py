@@ -124,7 +124,7 @@ def _run(*, config: CsConfig, config_path: str, knowledge_path: str, data_dir: P
         sim.put_user(CUSTOMER, "张三 Zhang San", "https://example.com/zhang.png")
         AppServerClient(app, app_key).create_cs_robot(
             secret=robot_secret, callback=f"{cs}/im/robot/{callback_token}")
-        print(guide(ports, config, tokens, data_dir), flush=True)
+        print(guide(ports, config, tokens, data_dir, keep_data), flush=True)
         wait()
     finally:
         _stop(children)
@@ -173,7 +173,8 @@ def _write_tokens(data_dir: Path, tokens: DemoTokens) -> tuple[Path, Path]:
     return hashes, plain
 
 
-def guide(ports: DemoPorts, config: CsConfig, tokens: DemoTokens, data_dir: Path) -> str:
+def guide(ports: DemoPorts, config: CsConfig, tokens: DemoTokens, data_dir: Path,
+          keep_data: bool = False) -> str:
     """What to open and what to type, with this run's ports and tokens.
 
     Every indented line is a command that works when pasted into a shell
@@ -189,11 +190,14 @@ def guide(ports: DemoPorts, config: CsConfig, tokens: DemoTokens, data_dir: Path
 
     enter = _compact({"sender": CUSTOMER, "target": "cs_robot",
                       "payload": {"type": config.content_types.enter, "persistFlag": 0}})
+    kept = ("the last run's history, ratings and statistics are kept (--keep-data)"
+            if keep_data else
+            "each run starts afresh\n(--keep-data keeps history, ratings and statistics)")
     links = "\n".join(f"    {cs}/console#token={t}   ({s}'s console)"
                       for s, t in tokens.servicers.items())
     return f"""
-wildfire-cs demo is running. Its state is in {data_dir}; each run starts afresh
-(--keep-data keeps history, ratings and statistics). Stop it with Ctrl-C.
+wildfire-cs demo is running. Its state is in {data_dir}; {kept}.
+Stop it with Ctrl-C.
 
 In a browser on this machine, {cs}/ links every page with this run's tokens:
     {cs}/demo   (a customer's chat: pick a name, "Open chat")
@@ -209,11 +213,15 @@ Or play a conversation through the IM simulator: paste these lines one at a time
 {CUSTOMER} asks for a person; {servicer} gets the seat and writes to {shadow}:
 {says(CUSTOMER, "cs_robot", "转人工")}
 {says(servicer, shadow, "您好，请问有什么可以帮您？")}
+{servicer} sends a canned reply (# alone lists them):
+{says(servicer, shadow, "#hi")}
 {servicer} ends the session; {CUSTOMER} is asked for a rating and gives 5 stars:
 {says(servicer, shadow, "/end")}
 {says(CUSTOMER, "cs_robot", "5 很好")}
 What {CUSTOMER} received, one line per message:
     curl -s '{sim}/sim/inbox/{CUSTOMER}?format=text'
+The supervisor's API token, for the API examples of the README:
+    export TOKEN={tokens.supervisor}
 The conversation as the CS server keeps it (the supervisor's token):
     curl -s -H 'Authorization: Bearer {tokens.supervisor}' '{cs}/api/customers/{CUSTOMER}/history?order=oldest' | python3 -m json.tool --no-ensure-ascii
 """  # noqa: E501

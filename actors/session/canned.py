@@ -42,15 +42,19 @@ def canned_command(text: str) -> str | None:
 
 
 def answer(name: str, replies: dict[str, str], customer_name: str, servicer_name: str,
-           list_text: str, unknown_text: str) -> CannedAnswer:
+           list_text: str, unknown_text: str, none_text: str) -> CannedAnswer:
+    """With no canned reply at all, ``none_text`` says so (and where to add one);
+    an unknown name with nothing close gets every name instead of the closest."""
+    if not replies:
+        return CannedAnswer(to_servicer=none_text)
     if not name:
         return CannedAnswer(to_servicer=list_text.format(
-            names=", ".join(f"#{n}" for n in sorted(replies)) or "-"))
+            names=", ".join(f"#{n}" for n in sorted(replies))))
     text = replies.get(name)
     if text is None:
         closest = difflib.get_close_matches(name, list(replies), n=3, cutoff=0.4)
         return CannedAnswer(to_servicer=unknown_text.format(
-            name=name, closest=", ".join(f"#{n}" for n in closest) or "-"))
+            name=name, closest=", ".join(f"#{n}" for n in closest or sorted(replies))))
     # One pass over the text, so a name that itself reads "{servicer_name}" stays as it is.
     filled = re.sub(r"\{(customer_name|servicer_name)\}",
                     lambda m: customer_name if m.group(1) == "customer_name" else servicer_name,
@@ -63,7 +67,7 @@ def canned_reply(name: str, config: CsConfig, store: Store, customer_name: str,
     """What ``#name`` from this servicer comes to, with every source of canned replies."""
     texts = config.texts
     return answer(name, replies_for(config.canned, store, servicer_id), customer_name,
-                  servicer_name, texts.canned_list, texts.canned_unknown)
+                  servicer_name, texts.canned_list, texts.canned_unknown, texts.canned_none)
 
 
 def replies_for(configured: Mapping[str, str], store: Store, servicer_id: str
