@@ -7,7 +7,7 @@ import pytest
 from transport.sim.loadgen import LoadOptions, LoadTest
 from transport.sim.loadpeople import Samples
 from transport.sim.loadplot import per_second
-from transport.sim.loadprocs import busy_share, cores_ticks
+from transport.sim.loadprocs import ROOT, busy_share, cores_ticks, tool_cores
 
 
 def test_a_five_second_run_with_fifty_customers_adds_up(tmp_path):
@@ -191,3 +191,31 @@ def test_the_tool_cores_busy_share_comes_from_proc_stat():
     assert busy_share(cores_ticks({0}, before), cores_ticks({0}, after)) == 0
     assert cores_ticks({0, 1}, before) == (150 + 20, 1000 + 100)
     assert busy_share((5, 10), (5, 10)) is None
+
+
+def test_steal_and_a_short_line_are_left_out_of_the_tool_cores_ticks():
+    # 40 ticks stolen by the hypervisor: neither busy nor idle.
+    assert cores_ticks({1}, "cpu1 60 0 0 0 0 0 0 40 0 0\n") == (60, 60)
+    # An older kernel's four columns, or garbage: skipped, not an IndexError.
+    assert cores_ticks({0, 1}, "cpu0 100 0 50 800\ncpu1 1 2 x 4 5 6 7\n") == (0, 0)
+
+
+def test_the_tool_cores_are_none_unless_pinned_apart_from_the_server():
+    import os
+    import subprocess
+    import sys
+
+    assert tool_cores(os.getpid()) == set()  # the same process shares every core
+    if (os.cpu_count() or 1) < 2 or not hasattr(os, "sched_setaffinity"):
+        pytest.skip("one core: nothing to pin apart")
+    server = subprocess.Popen(["sleep", "30"])
+    try:
+        os.sched_setaffinity(server.pid, {0})
+        code = ("import os, sys; from transport.sim.loadprocs import tool_cores;"
+                "os.sched_setaffinity(0, {1}); print(sorted(tool_cores(int(sys.argv[1]))))")
+        apart = subprocess.run([sys.executable, "-c", code, str(server.pid)], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout
+        assert apart.strip() == "[1]"
+    finally:
+        server.kill()
+        server.wait()

@@ -38,8 +38,10 @@ def process_stats(pid: int) -> dict[str, float]:
 
 def cores_ticks(cores: set[int], stat: str | None = None) -> tuple[int, int]:
     """(busy, total) clock ticks so far of ``cores``, from /proc/stat's ``cpuN``
-    lines (idle and iowait are the not-busy ones). (0, 0) where /proc/stat is
-    missing: not Linux."""
+    lines: user, nice, system, idle, iowait, irq and softirq, idle and iowait
+    the not-busy ones. Steal (time the hypervisor gave to other machines) is
+    neither, so it is left out, as are guest times (already within user) and
+    a line too short to read. (0, 0) where /proc/stat is missing: not Linux."""
     if stat is None:
         try:
             stat = Path("/proc/stat").read_text()
@@ -49,10 +51,27 @@ def cores_ticks(cores: set[int], stat: str | None = None) -> tuple[int, int]:
     for line in stat.splitlines():
         name, _, rest = line.partition(" ")
         if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cores:
-            ticks = [int(t) for t in rest.split()[:8]]  # user .. steal; guest is in user
+            fields = rest.split()[:7]
+            if len(fields) < 5 or not all(f.isdigit() for f in fields):
+                continue
+            ticks = [int(f) for f in fields]
             total += sum(ticks)
             busy += sum(ticks) - ticks[3] - ticks[4]
     return busy, total
+
+
+def tool_cores(server_pid: int) -> set[int]:
+    """The cores this process may run on, or none if it shares one with the
+    server (not pinned apart: one core, or pinning refused), when their
+    busy share would be the server's as much as the tool's."""
+    if not hasattr(os, "sched_getaffinity"):
+        return set()
+    mine = os.sched_getaffinity(0)
+    try:
+        theirs = os.sched_getaffinity(server_pid)
+    except OSError:
+        return set()
+    return set() if mine & theirs else mine
 
 
 def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float | None:

@@ -24,7 +24,6 @@ wait, within one more) apart.
 from __future__ import annotations
 
 import json
-import os
 import re
 import statistics
 import time
@@ -49,7 +48,7 @@ from transport.sim.loadpeople import (
     question,
     wire_text,
 )
-from transport.sim.loadprocs import Child, busy_share, cores_ticks, process_stats
+from transport.sim.loadprocs import Child, busy_share, cores_ticks, process_stats, tool_cores
 
 BLASTERS = 64  # concurrent conversations in the ceiling and saturation phases
 IN_FLIGHT = (64, 5)  # callbacks in flight per host: without the IM server's limit, and with it
@@ -134,7 +133,8 @@ class ShareRounds:
             measured[f"saturation{s}_redis_round_trips_per_answer"] = trips
             # The load tool's cores (the simulator, the customers, and the
             # embedded Redis by default): near 100%, the rate is the tool's
-            # as much as the server's.
+            # as much as the server's. None unless the tool is pinned apart
+            # from the server (loadprocs.tool_cores).
             measured[f"saturation{s}_tool_cores_percent"] = tool
             measured[f"saturation{s}_lost"] = lost
             measured[f"saturation{s}_late"] = late
@@ -269,13 +269,13 @@ class ShareRounds:
         try:
             cpu_before = process_stats(server.proc.pid)["cpu_secs"]
             trips_before = redis_round_trips(server.url)
-            tool_cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
-            tool_before = cores_ticks(tool_cores)
+            cores = tool_cores(server.proc.pid)
+            tool_before = cores_ticks(cores)
             started = time.perf_counter()
             gevent.joinall([gevent.spawn(customer, i) for i in range(BLASTERS)])
             elapsed = time.perf_counter() - started
             busy = (process_stats(server.proc.pid)["cpu_secs"] - cpu_before) / elapsed
-            tool = busy_share(tool_before, cores_ticks(tool_cores))
+            tool = busy_share(tool_before, cores_ticks(cores))
             # Round trips of the journal, commit and confirm scripts (grouped:
             # storage/batch.py), sessions opened included.
             trips = (redis_round_trips(server.url) - trips_before) / max(1, answered)
