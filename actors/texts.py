@@ -56,6 +56,8 @@ class Texts:
     offer_human: str = "还没解决？输入“人工”转人工客服。Still stuck? Type 'human' to reach a person."
     canned_list: str = "快捷回复 / canned replies: {names}"
     canned_unknown: str = "没有快捷回复 #{name}，相近的有 {closest}。No canned reply #{name}; the closest: {closest}."
+    canned_unknown_any: str = "没有快捷回复 #{name}。可用的有 {names}。No canned reply #{name}; there are {names}."
+    canned_unavailable: str = "快捷回复暂时无法读取，请稍后再试。Canned replies cannot be read just now; please try again shortly."
     canned_none: str = "还没有快捷回复：可在配置的 canned 中或用 PUT /api/canned/<名称> 添加。No canned replies yet: add them under canned in the configuration or with PUT /api/canned/<name>."
     monitor_refused: str = "只有主管可以监听会话。Only supervisors may watch conversations."
     monitor_started: str = "开始监听 {customer_id}（在此输入的内容只有客服能看到，/takeover 接管）。Watching {customer_id}: what you write here reaches the servicer only; /takeover takes the customer over."
@@ -100,5 +102,6 @@ TEXT_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "copy_bot": frozenset({"text"}),
     "copy_servicer": frozenset({"name", "text"}),
     "canned_unknown": frozenset({"name", "closest"}),
+    "canned_unknown_any": frozenset({"name", "names"}),
     "welcome_suggestions": frozenset({"options"}),
 }

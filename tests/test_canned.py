@@ -5,6 +5,7 @@ import json
 import pytest
 
 from actors.config import ConfigError, config_from_dict
+from actors.session.canned import answer, replies_for
 from conftest import ROBOT_ID, make_config, start_stack
 from transport.http.client import JsonClient
 
@@ -55,11 +56,36 @@ def test_hash_alone_lists_and_an_unknown_name_suggests_without_a_word_to_the_cus
     assert [text_of(m) for m in stack.client.wait_for("carol")] == ["ok, a real answer"]
 
 
-def test_a_name_with_nothing_close_gets_every_name_rather_than_a_dash(stack):
+def test_a_name_with_nothing_close_gets_the_names_there_are_not_closest_ones(stack):
     seat_carol_with_alice(stack)
     stack.client.send("alice", "carol*Shadow", "#zzzzzz")
     [unknown] = stack.client.wait_for("alice")
-    assert text_of(unknown).split("closest")[-1].strip(": .") == "#bye, #hi"
+    assert text_of(unknown) == stack.cs.settings.config.texts.canned_unknown_any.format(
+        name="zzzzzz", names="#bye, #hi")
+
+
+def test_a_long_list_of_names_is_cut_short_and_says_how_many_more():
+    texts = make_config().texts
+    replies = {f"r{i:03d}": "text" for i in range(300)}
+    listing = answer("", replies, "c", "s", texts).to_servicer
+    fallback = answer("zzzzzz", replies, "c", "s", texts).to_servicer
+    for said in (listing, fallback):
+        assert "#r029" in said and "#r030" not in said and "(+270)" in said
+        assert len(said) < 500
+
+
+def test_unreadable_stored_replies_are_said_to_be_unreadable_not_missing():
+    from storage import Store, connect
+
+    nowhere = Store(connect("redis://127.0.0.1:1/0"), prefix="nowhere")
+    texts = make_config().texts
+    replies, readable = replies_for({}, nowhere, "alice")
+    assert (replies, readable) == ({}, False)
+    assert answer("hi", replies, "c", "s", texts, readable).to_servicer \
+        == texts.canned_unavailable
+    # With configured ones, those answer.
+    configured, readable = replies_for({"hi": "Hello"}, nowhere, "alice")
+    assert answer("hi", configured, "c", "s", texts, readable).to_customer == "Hello"
 
 
 def test_with_no_canned_reply_at_all_the_servicer_is_told_how_to_add_one(redis_url):
