@@ -190,7 +190,7 @@ def guide(ports: DemoPorts, config: CsConfig, tokens: DemoTokens, data_dir: Path
 
     enter = _compact({"sender": CUSTOMER, "target": "cs_robot",
                       "payload": {"type": config.content_types.enter, "persistFlag": 0}})
-    kept = ("the last run's history, ratings and statistics are kept (--keep-data)"
+    kept = ("history, ratings and statistics\nfrom earlier runs, if any, are kept (--keep-data)"
             if keep_data else
             "each run starts afresh\n(--keep-data keeps history, ratings and statistics)")
     links = "\n".join(f"    {cs}/console#token={t}   ({s}'s console)"
