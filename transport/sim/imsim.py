@@ -39,6 +39,7 @@ from transport.sim.imrules import (
     RobotRateLimiter,
     im_sign,
 )
+from transport.sim.simfast import Wsgi, with_fast_send
 
 log = logging.getLogger(__name__)
 
@@ -220,8 +221,14 @@ class ImSimulator:
         return None
 
 
-def make_imsim_app(sim: ImSimulator) -> bottle.Bottle:
-    """The simulator's HTTP face: the real robot and admin routes, plus ``/sim``."""
+def make_imsim_app(sim: ImSimulator) -> Wsgi:
+    """The simulator's HTTP face: the real robot and admin routes, plus ``/sim``;
+    the robot API's send answered before Bottle where it can be (simfast.py)."""
+    return with_fast_send(sim, bottle_imsim_app(sim))
+
+
+def bottle_imsim_app(sim: ImSimulator) -> bottle.Bottle:
+    """Every route through Bottle."""
     app = json_error_app()
 
     @app.post("/robot/message/send")
