@@ -70,6 +70,12 @@ _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404:
                  503: "unavailable"}
 
 
+def error_json(status: int, message: str) -> str:
+    """The body json_error_app answers an error with."""
+    code = _STATUS_CODES.get(status, "error")
+    return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)
+
+
 def json_error_app() -> bottle.Bottle:
     """A Bottle app whose errors (404, 405, 500, HTTPError) are JSON."""
     app = bottle.Bottle()
@@ -82,8 +88,7 @@ def json_error_app() -> bottle.Bottle:
             message = "internal error"
         else:
             message = str(error.body)
-        code = _STATUS_CODES.get(error.status_code, "error")
-        return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)
+        return error_json(error.status_code, message)
 
     for status in _STATUS_CODES:
         app.error(status)(json_error)

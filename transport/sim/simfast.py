@@ -19,6 +19,10 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+import bottle
+
+from transport.http.web import error_json
+
 if TYPE_CHECKING:
     from transport.sim.imsim import ImSimulator
 
@@ -28,7 +32,7 @@ SEND_PATH = "/robot/message/send"
 MAX_FAST_BODY = 102_400  # bottle.BaseRequest.MEMFILE_MAX: above it Bottle spools to a file
 _SIGNED = (("nonce", "HTTP_NONCE"), ("timestamp", "HTTP_TIMESTAMP"),
            ("sign", "HTTP_SIGN"), ("rid", "HTTP_RID"))
-_INTERNAL = json.dumps({"error": {"code": "internal", "message": "internal error"}}).encode()
+ERROR_TYPE = "application/json; charset=utf-8"  # json_error_app's
 
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -43,22 +47,31 @@ def with_fast_send(sim: ImSimulator, app: Wsgi) -> Wsgi:
         if request is None:
             return app(environ, start_response)
         headers, length = request
-        raw = environ["wsgi.input"].read(length) if length else b""
         try:
-            body = json.loads(raw or b"null")
-        except (ValueError, UnicodeDecodeError):
-            body = None
-        try:
-            out = json.dumps(sim.robot_send(headers, body)).encode()
-            status = "200 OK"
+            out = _send(sim, headers, environ["wsgi.input"], length)
+            status, kind = "200 OK", "application/json"
+        except bottle.HTTPError as error:  # a fault armed while the body arrived
+            out = error_json(error.status_code, str(error.body)).encode()
+            status, kind = error.status_line, ERROR_TYPE
         except Exception:
+            # Bottle's answer to any other error: a body too deep for the parser,
+            # a connection lost while reading, a failing delivery.
             log.exception("internal error on POST %s", SEND_PATH)
-            out, status = _INTERNAL, "500 Internal Server Error"
-        start_response(status, [("Content-Type", "application/json"),
-                                ("Content-Length", str(len(out)))])
+            out = error_json(500, "internal error").encode()
+            status, kind = "500 Internal Server Error", ERROR_TYPE
+        start_response(status, [("Content-Type", kind), ("Content-Length", str(len(out)))])
         return [out]
 
     return wsgi
+
+
+def _send(sim: ImSimulator, headers: dict[str, str], body: Any, length: int) -> bytes:
+    raw = body.read(length) if length else b""
+    try:
+        message = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        message = None
+    return json.dumps(sim.robot_send(headers, message)).encode()
 
 
 def _plain_request(sim: ImSimulator, environ: dict[str, Any]
