@@ -131,12 +131,7 @@ def test_an_armed_fault_still_answers_503_through_bottle(pair):
     for sim in sims:
         sim.fault = "http503"
     try:
-        body = json.dumps({"sender": "bot", "conv": {"type": 0, "target": "u1", "line": 0},
-                           "payload": {"type": 1}}).encode()
-        raw = ("POST /robot/message/send HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n"
-               + "".join(f"{k}: {v}\r\n" for k, v in signed("good", "bot").items())
-               + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-        fast, slow = (exchange(port, raw, False) for port in ports)
+        fast, slow = (exchange(port, good_send(), False) for port in ports)
         assert fast == slow and fast[0][0] == 503
     finally:
         for sim in sims:
