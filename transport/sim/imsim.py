@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 import collections
 import itertools
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -39,7 +38,7 @@ from transport.sim.imrules import (
     RobotRateLimiter,
     im_sign,
 )
-from transport.sim.simfast import Wsgi, with_fast_send
+from transport.sim.simfast import Wsgi, json_or_none, with_fast_send
 
 log = logging.getLogger(__name__)
 
@@ -339,10 +338,7 @@ def bottle_imsim_app(sim: ImSimulator) -> bottle.Bottle:
 
 
 def _body_or_none() -> Any:
-    try:
-        return json.loads(bottle.request.body.read() or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return None
+    return json_or_none(bottle.request.body.read())
 
 
 class ImSimClient:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEND_PATH = "/robot/message/send"
-MAX_FAST_BODY = 102_400  # bottle.BaseRequest.MEMFILE_MAX: above it Bottle spools to a file
+MAX_FAST_BODY = bottle.BaseRequest.MEMFILE_MAX  # above it Bottle spools to a file
 _SIGNED = (("nonce", "HTTP_NONCE"), ("timestamp", "HTTP_TIMESTAMP"),
            ("sign", "HTTP_SIGN"), ("rid", "HTTP_RID"))
 ERROR_TYPE = "application/json; charset=utf-8"  # json_error_app's
@@ -66,12 +66,16 @@ def with_fast_send(sim: ImSimulator, app: Wsgi) -> Wsgi:
 
 
 def _send(sim: ImSimulator, headers: dict[str, str], body: Any, length: int) -> bytes:
-    raw = body.read(length) if length else b""
-    try:
-        message = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
-        message = None
+    message = json_or_none(body.read(length) if length else b"")
     return json.dumps(sim.robot_send(headers, message)).encode()
+
+
+def json_or_none(raw: bytes) -> Any:
+    """A request body as the simulator reads it, on either path: JSON, or None."""
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def _plain_request(sim: ImSimulator, environ: dict[str, Any]
